@@ -1,0 +1,72 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "auth/api_keys.h"
+#include "auth/policy.h"
+#include "domain/record_service.h"
+#include "domain/schema_registry.h"
+#include "net/http_types.h"
+
+namespace zebros::api {
+
+// The REST API: matches routes, authenticates, checks the policy, and calls the domain. Every
+// object type is served by the same handlers; nothing here is specific to one object. Thread-safe.
+class ApiHandler final : public net::HttpHandler {
+ public:
+  ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
+             auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready);
+
+  void Handle(net::HttpRequest& request, net::Reply reply) override;
+
+ private:
+  enum class RouteKind {
+    kHealth, kReady, kOpenApi, kSchemaList, kSchemaObject, kSchemaFields,
+    kCollection, kSearch, kBatch, kRecord, kRestore,
+  };
+  struct Route {
+    RouteKind kind;
+    std::string object;
+    std::string id;
+    const char* allowed;  // for 405's Allow header, e.g. "GET, POST"
+  };
+  // One request on its way through: who asks, and how to answer (stamping the access log's tenant).
+  struct Call {
+    net::HttpRequest& request;
+    net::Reply reply;
+    model::Principal principal;
+    void Send(net::HttpResponse response) const;
+  };
+
+  static std::optional<Route> Match(std::string_view path);
+  static bool MethodAllowed(const Route& route, std::string_view method);
+
+  void Dispatch(const Route& route, Call& call);
+  bool Permit(const Call& call, std::string_view object, auth::Action action) const;
+  core::Result<boost::json::object> JsonObjectBody(const net::HttpRequest& request) const;
+
+  // Record endpoints (record_routes.cc).
+  void ListRecords(Call& call, const model::ObjectTypePtr& type);
+  void SearchRecords(Call& call, const model::ObjectTypePtr& type);
+  void CreateRecord(Call& call, const model::ObjectTypePtr& type);
+  void GetRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id);
+  void UpdateRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id);
+  void DeleteRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id);
+  void RestoreRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id);
+  void BatchRecords(Call& call, const model::ObjectTypePtr& type);
+
+  // Schema endpoints (schema_routes.cc).
+  void ListSchemas(Call& call);
+  void GetSchema(Call& call, const model::ObjectTypePtr& type);
+  void AddField(Call& call, const model::ObjectTypePtr& type);
+  void GetOpenApi(Call& call);
+
+  domain::RecordService& records_;
+  domain::SchemaRegistry& schemas_;
+  auth::ApiKeyAuthenticator& authenticator_;
+  std::function<bool()> ready_;
+};
+
+}  // namespace zebros::api

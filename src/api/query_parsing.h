@@ -1,0 +1,23 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string_view>
+
+#include "core/result.h"
+#include "model/query.h"
+
+namespace zebros::api {
+
+// Reads `limit`, `cursor`, `sort` (comma list, '-' = descending), `q` and
+// `filter[field]=v` / `filter[field][op]=v` from a raw query string. Brackets may be raw or
+// percent-encoded; values are percent-decoded ('+' is a space). Condition values stay strings
+// (the domain types them). kBadRequest (`invalid_parameter` / `invalid_filter`) otherwise.
+core::Result<model::Query> ParseListQuery(std::string_view query_string);
+
+// Reads a search body {"filter":{and|or|field/op/value},"q","sort":[{field,dir}],"limit","cursor"}.
+core::Result<model::Query> ParseSearchBody(const boost::json::object& body);
+
+// Percent-decodes `text` ('+' as space when `plus_is_space`); nullopt on a bad escape.
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+
+}  // namespace zebros::api

@@ -1,0 +1,245 @@
+// The record endpoints of ApiHandler: one implementation for every object type.
+#include <charconv>
+
+#include "api/api_handler.h"
+#include "api/problem.h"
+#include "api/query_parsing.h"
+#include "api/render.h"
+#include "core/crypto.h"
+
+namespace zebros::api {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::size_t kMaxIdempotencyKeyLength = 255;
+
+core::Error BadPrecondition() {
+  return core::MakeError(core::Code::kPreconditionFailed, "precondition_failed",
+                         "If-Match does not name the record's current version.");
+}
+
+// "con_…-v3" (quoted, optionally W/) → 3 when it names `id`. nullopt = header absent or "*".
+core::Result<std::optional<std::int64_t>> ExpectedVersion(const net::HttpRequest& request,
+                                                          const std::string& id) {
+  const std::string* header = request.FindHeader("if-match");
+  if (header == nullptr) return std::optional<std::int64_t>{};
+  std::string_view tag = *header;
+  if (tag == "*") return std::optional<std::int64_t>{};
+  if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+  const std::string prefix = "\"" + id + "-v";
+  if (tag.size() < prefix.size() + 2 || tag.substr(0, prefix.size()) != prefix ||
+      tag.back() != '"') {
+    return BadPrecondition();
+  }
+  tag = tag.substr(prefix.size(), tag.size() - prefix.size() - 1);
+  std::int64_t version = 0;
+  auto [end, ec] = std::from_chars(tag.data(), tag.data() + tag.size(), version);
+  if (ec != std::errc() || end != tag.data() + tag.size()) return BadPrecondition();
+  return std::optional<std::int64_t>{version};
+}
+
+bool IfNoneMatchHits(const net::HttpRequest& request, const std::string& etag) {
+  const std::string* header = request.FindHeader("if-none-match");
+  if (header == nullptr) return false;
+  std::string_view list = *header;
+  while (!list.empty()) {
+    const auto comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.substr(0, 2) == "W/") item.remove_prefix(2);
+    if (item == "*" || item == etag) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+net::HttpResponse RecordResponse(int status, const model::ObjectType& type,
+                                 const model::Record& record) {
+  net::HttpResponse response = JsonResponse(status, RenderRecord(type, record));
+  response.SetHeader("ETag", ETagFor(record));
+  return response;
+}
+
+net::HttpResponse ReplayResponse(const storage::StoredResponse& stored) {
+  net::HttpResponse response = JsonResponse(stored.status, stored.body);
+  if (!stored.location.empty()) response.SetHeader("Location", stored.location);
+  if (!stored.etag.empty()) response.SetHeader("ETag", stored.etag);
+  response.SetHeader("Idempotent-Replayed", "true");
+  return response;
+}
+
+}  // namespace
+
+void ApiHandler::ListRecords(Call& call, const model::ObjectTypePtr& type) {
+  auto query = ParseListQuery(call.request.query);
+  if (!query.ok()) return call.Send(ProblemResponse(query.error()));
+  auto page = records_.List(call.principal, *type, std::move(query).value(), true);
+  if (!page.ok()) return call.Send(ProblemResponse(page.error()));
+  call.Send(JsonResponse(200, RenderPage(*type, *page)));
+}
+
+void ApiHandler::SearchRecords(Call& call, const model::ObjectTypePtr& type) {
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return call.Send(ProblemResponse(body.error()));
+  auto query = ParseSearchBody(*body);
+  if (!query.ok()) return call.Send(ProblemResponse(query.error()));
+  auto page = records_.List(call.principal, *type, std::move(query).value(), false);
+  if (!page.ok()) return call.Send(ProblemResponse(page.error()));
+  call.Send(JsonResponse(200, RenderPage(*type, *page)));
+}
+
+void ApiHandler::CreateRecord(Call& call, const model::ObjectTypePtr& type) {
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return call.Send(ProblemResponse(body.error()));
+  std::optional<storage::Idempotency> idempotency;
+  if (const std::string* key = call.request.FindHeader("idempotency-key")) {
+    if (key->empty() || key->size() > kMaxIdempotencyKeyLength) {
+      return call.Send(ProblemResponse(core::MakeError(
+          core::Code::kBadRequest, "invalid_parameter",
+          "Idempotency-Key must be 1 to 255 characters.")));
+    }
+    idempotency = storage::Idempotency{
+        *key, core::Sha256Hex(call.request.method + " " + call.request.path + "\n" +
+                              call.request.body),
+        [type](const std::vector<storage::ChangeResult>& results) {
+          const auto& record = results.front().record;
+          return storage::StoredResponse{201, RenderRecord(*type, record),
+                                         "/api/v1/" + type->name + "/" + record.id,
+                                         ETagFor(record)};
+        }};
+  }
+  records_.Create(call.principal, type, *body, std::move(idempotency),
+                  [call, type](storage::ApplyOutcome outcome) {
+                    if (outcome.replay) return call.Send(ReplayResponse(*outcome.replay));
+                    if (!outcome.results.ok()) {
+                      return call.Send(ProblemResponse(outcome.results.error()));
+                    }
+                    const auto& record = outcome.results->front().record;
+                    auto response = RecordResponse(201, *type, record);
+                    response.SetHeader("Location", "/api/v1/" + type->name + "/" + record.id);
+                    call.Send(std::move(response));
+                  });
+}
+
+void ApiHandler::GetRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id) {
+  auto record = records_.Get(call.principal, *type, id);
+  if (!record.ok()) return call.Send(ProblemResponse(record.error()));
+  const std::string etag = ETagFor(*record);
+  if (IfNoneMatchHits(call.request, etag)) {
+    net::HttpResponse response;
+    response.status = 304;
+    response.SetHeader("ETag", etag);
+    return call.Send(std::move(response));
+  }
+  call.Send(RecordResponse(200, *type, *record));
+}
+
+void ApiHandler::UpdateRecord(Call& call, const model::ObjectTypePtr& type,
+                              const std::string& id) {
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return call.Send(ProblemResponse(body.error()));
+  auto expected = ExpectedVersion(call.request, id);
+  if (!expected.ok()) return call.Send(ProblemResponse(expected.error()));
+  records_.Update(call.principal, type, id, *body, *expected,
+                  [call, type](storage::ApplyOutcome outcome) {
+                    if (!outcome.results.ok()) {
+                      return call.Send(ProblemResponse(outcome.results.error()));
+                    }
+                    call.Send(RecordResponse(200, *type, outcome.results->front().record));
+                  });
+}
+
+void ApiHandler::DeleteRecord(Call& call, const model::ObjectTypePtr& type,
+                              const std::string& id) {
+  auto expected = ExpectedVersion(call.request, id);
+  if (!expected.ok()) return call.Send(ProblemResponse(expected.error()));
+  records_.Delete(call.principal, type, id, *expected, [call](storage::ApplyOutcome outcome) {
+    if (!outcome.results.ok()) return call.Send(ProblemResponse(outcome.results.error()));
+    net::HttpResponse response;
+    response.status = 204;
+    call.Send(std::move(response));
+  });
+}
+
+void ApiHandler::RestoreRecord(Call& call, const model::ObjectTypePtr& type,
+                               const std::string& id) {
+  records_.Restore(call.principal, type, id, [call, type](storage::ApplyOutcome outcome) {
+    if (!outcome.results.ok()) return call.Send(ProblemResponse(outcome.results.error()));
+    call.Send(RecordResponse(200, *type, outcome.results->front().record));
+  });
+}
+
+void ApiHandler::BatchRecords(Call& call, const model::ObjectTypePtr& type) {
+  auto body = JsonObjectBody(call.request);
+  if (!body.ok()) return call.Send(ProblemResponse(body.error()));
+  auto count = [&body](std::string_view section) -> std::size_t {
+    const json::value* value = body->if_contains(section);
+    if (value == nullptr) return 0;
+    if (value->is_array()) return value->get_array().size();
+    if (section == "upsert" && value->is_object()) {
+      const json::value* records = value->get_object().if_contains("records");
+      return records && records->is_array() ? records->get_array().size() : 0;
+    }
+    return 0;
+  };
+  const std::size_t creates = count("create"), updates = count("update"),
+                    upserts = count("upsert"), deletes = count("delete");
+  using auth::Action;
+  if ((creates + upserts > 0 && !Permit(call, type->name, Action::kCreate)) ||
+      (updates + upserts > 0 && !Permit(call, type->name, Action::kUpdate)) ||
+      (deletes > 0 && !Permit(call, type->name, Action::kDelete)) ||
+      (creates + updates + upserts + deletes == 0 && !Permit(call, type->name, Action::kRead))) {
+    return;
+  }
+  auto render = [type, creates, updates, upserts](
+                    const std::vector<storage::ChangeResult>& results) {
+    std::string out = "{\"created\":[";
+    std::size_t i = 0;
+    auto section = [&](std::size_t n, bool ids_only) {
+      for (std::size_t k = 0; k < n && i < results.size(); ++k, ++i) {
+        if (k > 0) out.push_back(',');
+        if (ids_only) {
+          out += "\"" + results[i].record.id + "\"";
+        } else {
+          AppendRecord(out, *type, results[i].record);
+        }
+      }
+    };
+    section(creates, false);
+    out += "],\"updated\":[";
+    section(updates, false);
+    out += "],\"upserted\":[";
+    section(upserts, false);
+    out += "],\"deleted\":[";
+    section(results.size() - i, true);
+    out += "]}";
+    return out;
+  };
+  std::optional<storage::Idempotency> idempotency;
+  if (const std::string* key = call.request.FindHeader("idempotency-key")) {
+    if (key->empty() || key->size() > kMaxIdempotencyKeyLength) {
+      return call.Send(ProblemResponse(core::MakeError(
+          core::Code::kBadRequest, "invalid_parameter",
+          "Idempotency-Key must be 1 to 255 characters.")));
+    }
+    idempotency = storage::Idempotency{
+        *key, core::Sha256Hex(call.request.method + " " + call.request.path + "\n" +
+                              call.request.body),
+        [render](const std::vector<storage::ChangeResult>& results) {
+          return storage::StoredResponse{200, render(results), "", ""};
+        }};
+  }
+  records_.Batch(call.principal, type, *body, std::move(idempotency),
+                 [call, render](storage::ApplyOutcome outcome) {
+                   if (outcome.replay) return call.Send(ReplayResponse(*outcome.replay));
+                   if (!outcome.results.ok()) {
+                     return call.Send(ProblemResponse(outcome.results.error()));
+                   }
+                   call.Send(JsonResponse(200, render(*outcome.results)));
+                 });
+}
+
+}  // namespace zebros::api

@@ -1,0 +1,60 @@
+#include "api/render.h"
+
+#include "core/json.h"
+#include "core/time_format.h"
+
+namespace zebros::api {
+
+void AppendRecord(std::string& out, const model::ObjectType& type, const model::Record& record) {
+  out += "{\"id\":";
+  core::AppendJsonString(out, record.id);
+  for (const auto& field : type.fields) {
+    out.push_back(',');
+    core::AppendJsonString(out, field.name);
+    out.push_back(':');
+    const auto* value = record.values.if_contains(field.name);
+    if (value == nullptr) {
+      out += "null";
+    } else {
+      core::AppendJson(out, *value);
+    }
+  }
+  out += ",\"created_at\":\"" + core::FormatTimestamp(record.created_at) + "\"";
+  out += ",\"updated_at\":\"" + core::FormatTimestamp(record.updated_at) + "\"";
+  out += ",\"created_by\":";
+  core::AppendJsonString(out, record.created_by);
+  out += ",\"version\":" + std::to_string(record.version);
+  if (record.deleted_at) out += ",\"deleted_at\":\"" + core::FormatTimestamp(*record.deleted_at) + "\"";
+  out.push_back('}');
+}
+
+std::string RenderRecord(const model::ObjectType& type, const model::Record& record) {
+  std::string out;
+  out.reserve(1024);
+  AppendRecord(out, type, record);
+  return out;
+}
+
+std::string RenderPage(const model::ObjectType& type, const storage::Page& page) {
+  std::string out;
+  out.reserve(512 + page.records.size() * 900);
+  out += "{\"data\":[";
+  for (std::size_t i = 0; i < page.records.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendRecord(out, type, page.records[i]);
+  }
+  out += "],\"next_cursor\":";
+  if (page.next_cursor.empty()) {
+    out += "null";
+  } else {
+    core::AppendJsonString(out, page.next_cursor);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string ETagFor(const model::Record& record) {
+  return "\"" + record.id + "-v" + std::to_string(record.version) + "\"";
+}
+
+}  // namespace zebros::api

@@ -1,0 +1,57 @@
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/environment.h"
+
+namespace zebros::app {
+
+int RunMigrate(const std::string& data_dir) {
+  auto env = Environment::Open(data_dir);
+  if (!env) return 1;
+  auto version = env->database->AppliedSchemaVersion();
+  if (!version.ok()) {
+    std::cerr << "zebros: " << version.error().detail << "\n";
+    return 1;
+  }
+  std::cout << "schema version " << *version << "\n";
+  return 0;
+}
+
+int RunCreateTenant(const std::string& data_dir, const std::string& name) {
+  auto env = Environment::Open(data_dir);
+  if (!env) return 1;
+  auto tenant = env->directory->CreateTenant(name);
+  if (!tenant.ok()) {
+    std::cerr << "zebros: " << tenant.error().public_message << "\n";
+    return 1;
+  }
+  std::cout << tenant->id << "\n";
+  return 0;
+}
+
+int RunCreateApiKey(const std::string& data_dir, const std::string& tenant_name,
+                    const std::string& role_name, const std::string& label) {
+  model::Role role;
+  if (!model::ParseRole(role_name, role)) {
+    std::cerr << "zebros: --role must be admin, sales, support or read_only\n";
+    return 2;
+  }
+  auto env = Environment::Open(data_dir);
+  if (!env) return 1;
+  auto tenant = env->directory->FindTenantByName(tenant_name);
+  if (!tenant.ok()) {
+    std::cerr << "zebros: no tenant named '" << tenant_name << "'\n";
+    return 1;
+  }
+  const std::string secret = auth::NewApiKeySecret();
+  auto key = env->directory->CreateApiKey(tenant->id, label.empty() ? role_name : label, role,
+                                          auth::HashApiKeySecret(secret), std::nullopt);
+  if (!key.ok()) {
+    std::cerr << "zebros: " << key.error().public_message << "\n";
+    return 1;
+  }
+  std::cout << secret << "\n";
+  return 0;
+}
+
+}  // namespace zebros::app

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace zebros::app {
+
+struct ServeConfig {
+  std::string data_dir;
+  std::string listen;  // HOST:PORT
+  int io_threads = 0;
+};
+
+// `zebros serve`: runs until SIGINT/SIGTERM; returns the process exit code.
+int RunServe(const ServeConfig& config);
+// `zebros migrate`: applies pending migrations to the data dir's database.
+int RunMigrate(const std::string& data_dir);
+// `zebros admin create-tenant NAME`: prints the tenant id.
+int RunCreateTenant(const std::string& data_dir, const std::string& name);
+// `zebros admin create-api-key`: prints the key alone.
+int RunCreateApiKey(const std::string& data_dir, const std::string& tenant,
+                    const std::string& role, const std::string& label);
+
+}  // namespace zebros::app

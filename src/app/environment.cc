@@ -1,0 +1,37 @@
+#include "app/environment.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+
+#include "domain/builtin_schemas.h"
+
+namespace zebros::app {
+
+std::unique_ptr<Environment> Environment::Open(const std::string& data_dir) {
+  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    std::cerr << "zebros: cannot create data dir " << data_dir << ": " << std::strerror(errno)
+              << "\n";
+    return nullptr;
+  }
+  auto env = std::make_unique<Environment>();
+  env->data_dir = data_dir;
+  const auto& types = domain::BuiltinObjectTypes();
+  auto database = storage::sqlite::Database::Open(data_dir + "/zebros.db", types, env->clock);
+  if (!database.ok()) {
+    std::cerr << "zebros: cannot open the database: " << database.error().detail << "\n";
+    return nullptr;
+  }
+  env->database = std::move(database).value();
+  env->directory =
+      std::make_unique<storage::sqlite::SqliteDirectoryStore>(*env->database, env->ids, types);
+  env->record_store = std::make_unique<storage::sqlite::SqliteRecordStore>(*env->database);
+  env->schemas = std::make_unique<domain::SchemaRegistry>(*env->directory, types);
+  env->records = std::make_unique<domain::RecordService>(*env->record_store, env->ids);
+  env->authenticator = std::make_unique<auth::ApiKeyAuthenticator>(*env->directory, env->clock);
+  return env;
+}
+
+}  // namespace zebros::app

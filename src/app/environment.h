@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "auth/api_keys.h"
+#include "core/clock.h"
+#include "core/ids.h"
+#include "domain/record_service.h"
+#include "domain/schema_registry.h"
+#include "storage/sqlite/database.h"
+#include "storage/sqlite/sqlite_directory_store.h"
+#include "storage/sqlite/sqlite_record_store.h"
+
+namespace zebros::app {
+
+// The composition root of the embedded default: a data dir with one SQLite database, and the
+// services wired over it. Members are declared in dependency order so they are destroyed in
+// reverse (services before the database).
+struct Environment {
+  core::SystemClock clock;
+  core::IdGenerator ids{clock};
+  std::string data_dir;
+  std::unique_ptr<storage::sqlite::Database> database;
+  std::unique_ptr<storage::sqlite::SqliteDirectoryStore> directory;
+  std::unique_ptr<storage::sqlite::SqliteRecordStore> record_store;
+  std::unique_ptr<domain::SchemaRegistry> schemas;
+  std::unique_ptr<domain::RecordService> records;
+  std::unique_ptr<auth::ApiKeyAuthenticator> authenticator;
+
+  // Creates the data dir (0700) when missing and opens its database (applying migrations).
+  // Prints the reason to stderr and returns nullptr on failure.
+  static std::unique_ptr<Environment> Open(const std::string& data_dir);
+};
+
+}  // namespace zebros::app

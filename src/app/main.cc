@@ -1,0 +1,54 @@
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "app/commands.h"
+
+namespace {
+std::string EnvOr(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Zebros CRM server"};
+  app.require_subcommand(1);
+  std::string data_dir = EnvOr("ZEBROS_DATA_DIR", "./zebros-data");
+
+  zebros::app::ServeConfig serve;
+  serve.listen = EnvOr("ZEBROS_LISTEN", "127.0.0.1:8080");
+  auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP API");
+  serve_cmd->add_option("--data-dir", data_dir, "Data directory (env ZEBROS_DATA_DIR)");
+  serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (env ZEBROS_LISTEN)");
+  serve_cmd->add_option("--threads", serve.io_threads, "I/O threads (default: one per core)");
+
+  auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations");
+  migrate_cmd->add_option("--data-dir", data_dir, "Data directory (env ZEBROS_DATA_DIR)");
+
+  auto* admin = app.add_subcommand("admin", "Tenants and API keys");
+  admin->require_subcommand(1);
+  std::string tenant_name;
+  auto* create_tenant = admin->add_subcommand("create-tenant", "Create a tenant");
+  create_tenant->add_option("name", tenant_name, "Tenant name")->required();
+  create_tenant->add_option("--data-dir", data_dir, "Data directory");
+
+  std::string key_tenant, key_role, key_label;
+  auto* create_key = admin->add_subcommand("create-api-key", "Create an API key; prints it");
+  create_key->add_option("--tenant", key_tenant, "Tenant name")->required();
+  create_key->add_option("--role", key_role, "admin|sales|support|read_only")->required();
+  create_key->add_option("--name", key_label, "Label");
+  create_key->add_option("--data-dir", data_dir, "Data directory");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve_cmd->parsed()) {
+    serve.data_dir = data_dir;
+    return zebros::app::RunServe(serve);
+  }
+  if (migrate_cmd->parsed()) return zebros::app::RunMigrate(data_dir);
+  if (create_tenant->parsed()) return zebros::app::RunCreateTenant(data_dir, tenant_name);
+  if (create_key->parsed()) {
+    return zebros::app::RunCreateApiKey(data_dir, key_tenant, key_role, key_label);
+  }
+  return 2;
+}

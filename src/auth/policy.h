@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string_view>
+
+#include "model/principal.h"
+
+namespace zebros::auth {
+
+enum class Action { kRead, kCreate, kUpdate, kDelete, kRestore, kExport, kAdmin };
+
+std::string_view ActionName(Action action);
+
+// The one place that decides whether a role may perform an action on an object (or on an admin
+// area: "schema", "users", "api_keys", "audit_log"). Rendered into docs/security.md.
+bool IsAllowed(model::Role role, std::string_view object, Action action);
+
+}  // namespace zebros::auth

@@ -1,0 +1,268 @@
+#include "domain/record_service.h"
+
+#include "domain/validator.h"
+
+namespace zebros::domain {
+namespace json = boost::json;
+using storage::Change;
+
+namespace {
+
+void Fail(const RecordService::Done& done, core::Error error) {
+  storage::ApplyOutcome outcome;
+  outcome.results = std::move(error);
+  done(std::move(outcome));
+}
+
+core::Error BatchError(std::string message) {
+  return core::MakeError(core::Code::kValidation, "validation_failed", std::move(message));
+}
+
+// Prefixes each field error with the operation's label and index.
+void Label(std::vector<core::FieldError>& into, const std::string& section, int index,
+           std::vector<core::FieldError> errors) {
+  for (auto& error : errors) {
+    error.field = section + "[" + std::to_string(index) + "]" +
+                  (error.field.empty() ? "" : "." + error.field);
+    error.index = index;
+    into.push_back(std::move(error));
+  }
+}
+
+bool IsRecordId(const json::value& value, const model::ObjectType& type) {
+  return value.is_string() && core::IsWellFormedId(value.get_string(), type.id_prefix);
+}
+
+}  // namespace
+
+core::Result<model::Record> RecordService::Get(const model::Principal& principal,
+                                               const model::ObjectType& type,
+                                               std::string_view id) {
+  if (!core::IsWellFormedId(id, type.id_prefix)) {
+    return core::MakeError(core::Code::kNotFound, "not_found",
+                           "No " + type.singular + " has this id.");
+  }
+  return store_.Get(principal, type, id);
+}
+
+core::Result<storage::Page> RecordService::List(const model::Principal& principal,
+                                                const model::ObjectType& type, model::Query query,
+                                                bool text_values) {
+  auto status = NormalizeQuery(type, query, text_values);
+  if (!status.ok()) return std::move(status).error();
+  return store_.List(principal, type, query);
+}
+
+void RecordService::Create(const model::Principal& principal, const model::ObjectTypePtr& type,
+                           const json::object& body,
+                           std::optional<storage::Idempotency> idempotency, Done done) {
+  auto values = ValidateCreate(*type, body);
+  if (!values.ok()) return Fail(done, std::move(values).error());
+  Change change;
+  change.kind = Change::Kind::kCreate;
+  change.type = type;
+  change.id = ids_.Next(type->id_prefix);
+  change.values = std::move(values).value();
+  std::vector<Change> changes;
+  changes.push_back(std::move(change));
+  store_.Apply(principal, std::move(changes), std::move(idempotency), std::move(done));
+}
+
+void RecordService::Update(const model::Principal& principal, const model::ObjectTypePtr& type,
+                           const std::string& id, const json::object& body,
+                           std::optional<std::int64_t> expected_version, Done done) {
+  if (!core::IsWellFormedId(id, type->id_prefix)) {
+    return Fail(done, core::MakeError(core::Code::kNotFound, "not_found",
+                                      "No " + type->singular + " has this id."));
+  }
+  auto patch = ValidatePatch(*type, body);
+  if (!patch.ok()) return Fail(done, std::move(patch).error());
+  Change change;
+  change.kind = Change::Kind::kUpdate;
+  change.type = type;
+  change.id = id;
+  change.values = std::move(patch).value();
+  change.expected_version = expected_version;
+  std::vector<Change> changes;
+  changes.push_back(std::move(change));
+  store_.Apply(principal, std::move(changes), std::nullopt, std::move(done));
+}
+
+void RecordService::Delete(const model::Principal& principal, const model::ObjectTypePtr& type,
+                           const std::string& id, std::optional<std::int64_t> expected_version,
+                           Done done) {
+  if (!core::IsWellFormedId(id, type->id_prefix)) {
+    return Fail(done, core::MakeError(core::Code::kNotFound, "not_found",
+                                      "No " + type->singular + " has this id."));
+  }
+  Change change;
+  change.kind = Change::Kind::kDelete;
+  change.type = type;
+  change.id = id;
+  change.expected_version = expected_version;
+  std::vector<Change> changes;
+  changes.push_back(std::move(change));
+  store_.Apply(principal, std::move(changes), std::nullopt, std::move(done));
+}
+
+void RecordService::Restore(const model::Principal& principal, const model::ObjectTypePtr& type,
+                            const std::string& id, Done done) {
+  if (!core::IsWellFormedId(id, type->id_prefix)) {
+    return Fail(done, core::MakeError(core::Code::kNotFound, "not_found",
+                                      "No " + type->singular + " has this id."));
+  }
+  Change change;
+  change.kind = Change::Kind::kRestore;
+  change.type = type;
+  change.id = id;
+  std::vector<Change> changes;
+  changes.push_back(std::move(change));
+  store_.Apply(principal, std::move(changes), std::nullopt, std::move(done));
+}
+
+void RecordService::Batch(const model::Principal& principal, const model::ObjectTypePtr& type,
+                          const json::object& body, std::optional<storage::Idempotency> idempotency,
+                          Done done) {
+  std::vector<core::FieldError> errors;
+  std::vector<Change> changes;
+  for (const auto& member : body) {
+    const std::string_view key = member.key();
+    if (key != "create" && key != "update" && key != "upsert" && key != "delete") {
+      errors.push_back({std::string(key), "unknown_field",
+                        "Use create, update, upsert and delete.", -1});
+    }
+  }
+  auto section_array = [&](std::string_view name) -> const json::array* {
+    const json::value* value = body.if_contains(name);
+    if (value == nullptr || value->is_null()) return nullptr;
+    if (!value->is_array()) {
+      errors.push_back({std::string(name), "invalid_type", "Must be an array.", -1});
+      return nullptr;
+    }
+    return &value->get_array();
+  };
+  const json::array* creates = section_array("create");
+  const json::array* updates = section_array("update");
+  const json::array* deletes = section_array("delete");
+  const json::array* upsert_records = nullptr;
+  std::string upsert_key;
+  if (const json::value* upsert = body.if_contains("upsert"); upsert && !upsert->is_null()) {
+    const json::object* spec = upsert->if_object();
+    const json::value* key = spec ? spec->if_contains("key") : nullptr;
+    const json::value* records = spec ? spec->if_contains("records") : nullptr;
+    if (spec == nullptr || key == nullptr || !key->is_string() || records == nullptr ||
+        !records->is_array()) {
+      errors.push_back({"upsert", "invalid_type",
+                        "Must be {\"key\": field name, \"records\": [...]}.", -1});
+    } else {
+      upsert_key = std::string(key->get_string());
+      const model::Field* field = type->FindField(upsert_key);
+      if (field == nullptr || !(field->unique || field->indexed)) {
+        errors.push_back({"upsert.key", "invalid_upsert_key",
+                          "The key must be a unique or indexed field.", -1});
+      }
+      upsert_records = &records->get_array();
+    }
+  }
+  const std::size_t total = (creates ? creates->size() : 0) + (updates ? updates->size() : 0) +
+                            (deletes ? deletes->size() : 0) +
+                            (upsert_records ? upsert_records->size() : 0);
+  if (total > kMaxBatchOperations) {
+    core::Error error = BatchError("A batch holds at most 200 operations.");
+    error.problem_code = "batch_too_large";
+    return Fail(done, std::move(error));
+  }
+  if (total == 0 && errors.empty()) {
+    return Fail(done, BatchError("The batch has no operations."));
+  }
+
+  auto object_at = [&](const json::value& item, const std::string& section, int index)
+      -> const json::object* {
+    if (!item.is_object()) {
+      Label(errors, section, index, {{"", "invalid_type", "Must be an object.", -1}});
+      return nullptr;
+    }
+    return &item.get_object();
+  };
+  if (creates) {
+    for (std::size_t i = 0; i < creates->size(); ++i) {
+      const int index = static_cast<int>(i);
+      const json::object* record = object_at((*creates)[i], "create", index);
+      if (record == nullptr) continue;
+      auto values = ValidateCreate(*type, *record);
+      if (!values.ok()) {
+        Label(errors, "create", index, std::move(values).error().field_errors);
+        continue;
+      }
+      Change change{Change::Kind::kCreate, type, ids_.Next(type->id_prefix),
+                    std::move(values).value(), std::nullopt, {}, "create[" + std::to_string(i) + "]"};
+      changes.push_back(std::move(change));
+    }
+  }
+  if (updates) {
+    for (std::size_t i = 0; i < updates->size(); ++i) {
+      const int index = static_cast<int>(i);
+      const json::object* record = object_at((*updates)[i], "update", index);
+      if (record == nullptr) continue;
+      const json::value* id = record->if_contains("id");
+      if (id == nullptr || !IsRecordId(*id, *type)) {
+        Label(errors, "update", index, {{"id", "not_found", "Needs the id of a " +
+                                                                 type->singular + ".", -1}});
+        continue;
+      }
+      json::object patch_body = *record;
+      patch_body.erase("id");
+      auto patch = ValidatePatch(*type, patch_body);
+      if (!patch.ok()) {
+        Label(errors, "update", index, std::move(patch).error().field_errors);
+        continue;
+      }
+      changes.push_back(Change{Change::Kind::kUpdate, type, std::string(id->get_string()),
+                               std::move(patch).value(), std::nullopt, {},
+                               "update[" + std::to_string(i) + "]"});
+    }
+  }
+  if (upsert_records) {
+    for (std::size_t i = 0; i < upsert_records->size(); ++i) {
+      const int index = static_cast<int>(i);
+      const json::object* record = object_at((*upsert_records)[i], "upsert", index);
+      if (record == nullptr) continue;
+      // Validated as a patch (absent fields stay as they are on a match); presence rules are
+      // checked after the merge, or on creation.
+      auto values = ValidatePatch(*type, *record);
+      if (!values.ok()) {
+        Label(errors, "upsert", index, std::move(values).error().field_errors);
+        continue;
+      }
+      const json::value* key_value = values->if_contains(upsert_key);
+      if (key_value == nullptr || key_value->is_null()) {
+        Label(errors, "upsert", index, {{upsert_key, "required", "The upsert key is required.", -1}});
+        continue;
+      }
+      changes.push_back(Change{Change::Kind::kUpsert, type, ids_.Next(type->id_prefix),
+                               std::move(values).value(), std::nullopt, upsert_key,
+                               "upsert[" + std::to_string(i) + "]"});
+    }
+  }
+  if (deletes) {
+    for (std::size_t i = 0; i < deletes->size(); ++i) {
+      const int index = static_cast<int>(i);
+      if (!IsRecordId((*deletes)[i], *type)) {
+        Label(errors, "delete", index, {{"", "not_found", "Needs the id of a " +
+                                                              type->singular + ".", -1}});
+        continue;
+      }
+      changes.push_back(Change{Change::Kind::kDelete, type,
+                               std::string((*deletes)[i].get_string()), {}, std::nullopt, {},
+                               "delete[" + std::to_string(i) + "]"});
+    }
+  }
+  if (!errors.empty()) {
+    core::Error error = BatchError("The batch is invalid; nothing was applied.");
+    error.field_errors = std::move(errors);
+    return Fail(done, std::move(error));
+  }
+  store_.Apply(principal, std::move(changes), std::move(idempotency), std::move(done));
+}
+
+}  // namespace zebros::domain

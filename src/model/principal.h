@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace zebros::model {
+
+enum class Role { kAdmin, kSales, kSupport, kReadOnly };
+
+std::string_view RoleName(Role role);
+bool ParseRole(std::string_view name, Role& role);
+
+// Who is calling. Built only by auth/ from a verified credential; every storage call is scoped
+// to `tenant_id` and no request input can change it.
+struct Principal {
+  std::string tenant_id;
+  std::string tenant_name;
+  std::string subject;  // "key:<id>" for API keys, the token's sub for users
+  Role role = Role::kReadOnly;
+};
+
+}  // namespace zebros::model

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "model/object_type.h"
+#include "model/principal.h"
+#include "model/query.h"
+#include "model/record.h"
+
+namespace zebros::storage {
+
+// One write inside an atomic set of writes.
+struct Change {
+  enum class Kind { kCreate, kUpdate, kDelete, kRestore, kUpsert };
+  Kind kind = Kind::kCreate;
+  model::ObjectTypePtr type;
+  // kCreate: the new record's id (issued by the caller). kUpsert: the id to use if no record
+  // matches. Others: the target record.
+  std::string id;
+  // kCreate/kUpsert: the full set of values, already validated. kUpdate: a patch (null clears),
+  // already validated field by field; presence rules are re-checked after the merge.
+  boost::json::object values;
+  // kUpdate/kDelete: when set, the record's current version must equal it (If-Match).
+  std::optional<std::int64_t> expected_version;
+  // kUpsert: the unique or indexed field that identifies the existing record.
+  std::string upsert_key;
+  // Where the change sits in the caller's request ("create[3]"); prefixes field errors.
+  std::string label;
+};
+
+struct ChangeResult {
+  model::Record record;  // the record after the change (deleted ones carry deleted_at)
+  bool created = false;  // kUpsert: whether it created
+};
+
+// A response stored with an Idempotency-Key, replayed for a retry with the same key and body.
+struct StoredResponse {
+  int status = 0;
+  std::string body;
+  std::string location;
+  std::string etag;
+};
+
+struct Idempotency {
+  std::string key;
+  std::string request_hash;  // of method, path and body
+  // Renders the response for the results; runs on the writer thread inside the transaction, so
+  // the stored response and the data commit together.
+  std::function<StoredResponse(const std::vector<ChangeResult>&)> render;
+};
+
+struct ApplyOutcome {
+  // The results in the order of the changes, or the error that rolled all of them back. Field
+  // errors carry the change's label.
+  core::Result<std::vector<ChangeResult>> results = std::vector<ChangeResult>{};
+  // Set when an earlier request with the same idempotency key already did this work.
+  std::optional<StoredResponse> replay;
+};
+
+struct Page {
+  std::vector<model::Record> records;
+  std::string next_cursor;  // empty on the last page
+};
+
+// Reads and writes records of any object type. Thread-safe. Every call is scoped to
+// `principal.tenant_id`; records of other tenants behave exactly as missing ones.
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+
+  // kNotFound when no live record of `type` has `id` in the tenant.
+  virtual core::Result<model::Record> Get(const model::Principal& principal,
+                                          const model::ObjectType& type, std::string_view id) = 0;
+  // Filters, sorts and pages live records. kBadRequest (`invalid_cursor`) for a cursor that this
+  // query did not issue.
+  virtual core::Result<Page> List(const model::Principal& principal, const model::ObjectType& type,
+                                  const model::Query& query) = 0;
+  // Applies `changes` atomically: all or none. `done` runs once, on a storage thread, after the
+  // outcome is durable. Errors: kNotFound (a target is missing), kPreconditionFailed (version),
+  // kConflict (unique value taken), kValidation (presence after merge, dangling reference).
+  virtual void Apply(const model::Principal& principal, std::vector<Change> changes,
+                     std::optional<Idempotency> idempotency,
+                     std::function<void(ApplyOutcome)> done) = 0;
+};
+
+}  // namespace zebros::storage

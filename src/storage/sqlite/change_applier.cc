@@ -1,0 +1,404 @@
+#include "storage/sqlite/change_applier.h"
+
+#include "core/json.h"
+#include "model/presence.h"
+#include "storage/sqlite/record_codec.h"
+
+namespace zebros::storage::sqlite {
+namespace json = boost::json;
+
+namespace {
+constexpr core::EpochMillis kIdempotencyWindowMs = 24LL * 3600 * 1000;
+
+core::Error NotFound(const model::ObjectType& type) {
+  return core::MakeError(core::Code::kNotFound, "not_found",
+                         "No " + type.singular + " has this id.");
+}
+
+core::Error Validation(std::vector<core::FieldError> errors) {
+  core::Error error =
+      core::MakeError(core::Code::kValidation, "validation_failed", "The record is invalid.");
+  error.field_errors = std::move(errors);
+  return error;
+}
+
+int IndexOfLabel(const std::string& label) {
+  const auto open = label.find('[');
+  if (open == std::string::npos) return -1;
+  try {
+    return std::stoi(label.substr(open + 1));
+  } catch (...) {
+    return -1;
+  }
+}
+}  // namespace
+
+ChangeApplier::ChangeApplier(model::Principal principal, std::vector<Change> changes,
+                             std::optional<Idempotency> idempotency, const core::Clock& clock)
+    : principal_(std::move(principal)),
+      changes_(std::move(changes)),
+      idempotency_(std::move(idempotency)),
+      clock_(clock) {}
+
+core::Status ChangeApplier::Run(Connection& connection) {
+  results_.clear();
+  replay_.reset();
+  now_ = clock_.NowMillis();
+  if (idempotency_) {
+    auto replayed = CheckIdempotency(connection);
+    if (!replayed.ok()) return std::move(replayed).error();
+    if (*replayed) return core::OkStatus();
+  }
+  for (const auto& change : changes_) {
+    auto status = ApplyOne(connection, change);
+    if (!status.ok()) return status;
+  }
+  if (idempotency_) return StoreIdempotency(connection);
+  return core::OkStatus();
+}
+
+ApplyOutcome ChangeApplier::TakeOutcome(core::Status commit_status) {
+  ApplyOutcome outcome;
+  if (!commit_status.ok()) {
+    outcome.results = std::move(commit_status).error();
+    return outcome;
+  }
+  outcome.replay = std::move(replay_);
+  outcome.results = std::move(results_);
+  return outcome;
+}
+
+core::Status ChangeApplier::ApplyOne(Connection& connection, const Change& change) {
+  switch (change.kind) {
+    case Change::Kind::kCreate: return Create(connection, change, change.id, false);
+    case Change::Kind::kUpdate: {
+      auto row = Load(connection, *change.type, change.id, false, change);
+      if (!row.ok()) return std::move(row).error();
+      return Update(connection, change, std::move(row).value(), change.values, false);
+    }
+    case Change::Kind::kDelete: return SetDeleted(connection, change, true);
+    case Change::Kind::kRestore: return SetDeleted(connection, change, false);
+    case Change::Kind::kUpsert: return Upsert(connection, change);
+  }
+  return core::OkStatus();
+}
+
+core::Error ChangeApplier::LabelledError(const Change& change, core::Error error) const {
+  if (change.label.empty()) return error;
+  const int index = IndexOfLabel(change.label);
+  if (error.field_errors.empty()) {
+    error.field_errors.push_back({change.label, error.problem_code, error.public_message, index});
+  } else {
+    for (auto& field_error : error.field_errors) {
+      field_error.field = change.label + "." + field_error.field;
+      field_error.index = index;
+    }
+  }
+  return error;
+}
+
+core::Status ChangeApplier::Create(Connection& connection, const Change& change,
+                                   const std::string& id, bool upserted) {
+  const auto& type = *change.type;
+  auto presence = model::CheckPresence(type, change.values);
+  if (!presence.empty()) return LabelledError(change, Validation(std::move(presence)));
+  auto integrity = CheckIntegrity(connection, change, change.values, -1, nullptr);
+  if (!integrity.ok()) return integrity;
+  auto status = WriteRow(connection, type, change.values, -1, id);
+  if (!status.ok()) return LabelledError(change, std::move(status).error());
+  auto row = LoadByRowId(connection, type, connection.LastInsertRowId());
+  if (!row.ok()) return std::move(row).error();
+  results_.push_back({std::move(row->record), true});
+  (void)upserted;
+  return core::OkStatus();
+}
+
+core::Status ChangeApplier::Update(Connection& connection, const Change& change, LoadedRow row,
+                                   const json::object& patch, bool upserted) {
+  const auto& type = *change.type;
+  if (change.expected_version && *change.expected_version != row.record.version) {
+    return core::MakeError(core::Code::kPreconditionFailed, "precondition_failed",
+                           "The record has changed since you read it (version " +
+                               std::to_string(row.record.version) + ").");
+  }
+  json::object merged = row.record.values;
+  for (const auto& member : patch) merged[member.key()] = member.value();
+  auto presence = model::CheckPresence(type, merged);
+  if (!presence.empty()) return LabelledError(change, Validation(std::move(presence)));
+  auto integrity = CheckIntegrity(connection, change, merged, row.rowid, &row.record.values);
+  if (!integrity.ok()) return integrity;
+  auto status = WriteRow(connection, type, merged, row.rowid, row.record.id);
+  if (!status.ok()) return LabelledError(change, std::move(status).error());
+  auto updated = LoadByRowId(connection, type, row.rowid);
+  if (!updated.ok()) return std::move(updated).error();
+  results_.push_back({std::move(updated->record), false});
+  (void)upserted;
+  return core::OkStatus();
+}
+
+core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& change,
+                                       bool deleted) {
+  const auto& type = *change.type;
+  // Restore accepts a live record too (it is then a no-op apart from the version).
+  auto row = Load(connection, type, change.id, !deleted, change);
+  if (!row.ok()) return std::move(row).error();
+  if (change.expected_version && *change.expected_version != row->record.version) {
+    return core::MakeError(core::Code::kPreconditionFailed, "precondition_failed",
+                           "The record has changed since you read it.");
+  }
+  if (!deleted) {
+    auto integrity = CheckIntegrity(connection, change, row->record.values, row->rowid, nullptr);
+    if (!integrity.ok()) return integrity;
+  }
+  auto stmt = connection.Prepare("UPDATE " + TableName(type) +
+                                 " SET deleted_at = ?, version = version + 1, updated_at = ?"
+                                 " WHERE rowid = ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  if (deleted) {
+    stmt->BindInt(1, now_);
+  } else {
+    stmt->BindNull(1);
+  }
+  stmt->BindInt(2, now_);
+  stmt->BindInt(3, row->rowid);
+  auto done = stmt->Step();
+  if (!done.ok()) return LabelledError(change, std::move(done).error());
+  auto updated = LoadByRowId(connection, type, row->rowid);
+  if (!updated.ok()) return std::move(updated).error();
+  results_.push_back({std::move(updated->record), false});
+  return core::OkStatus();
+}
+
+core::Status ChangeApplier::Upsert(Connection& connection, const Change& change) {
+  const auto& type = *change.type;
+  auto ref = ResolveColumn(type, change.upsert_key);
+  const json::value* key_value = change.values.if_contains(change.upsert_key);
+  if (!ref || key_value == nullptr || key_value->is_null()) {
+    return LabelledError(change, Validation({{change.upsert_key, "required",
+                                              "An upsert record needs a value for its key.", -1}}));
+  }
+  auto stmt = connection.Prepare("SELECT o.id FROM " + TableName(type) + " o WHERE o.tenant_id = ?"
+                                 " AND o.deleted_at IS NULL AND " + ref->expr + " = ? LIMIT 2");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, principal_.tenant_id);
+  BindSqlValue(*stmt, 2, ToSqlValue(*ref, *key_value));
+  std::vector<std::string> matches;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    matches.emplace_back(stmt->Text(0));
+  }
+  if (matches.size() > 1) {
+    return LabelledError(change, Validation({{change.upsert_key, "ambiguous_key",
+                                              "More than one record has this value.", -1}}));
+  }
+  if (matches.empty()) return Create(connection, change, change.id, true);
+  auto row = Load(connection, type, matches.front(), false, change);
+  if (!row.ok()) return std::move(row).error();
+  auto status = Update(connection, change, std::move(row).value(), change.values, true);
+  if (status.ok()) results_.back().created = false;
+  return status;
+}
+
+core::Result<ChangeApplier::LoadedRow> ChangeApplier::Load(Connection& connection,
+                                                           const model::ObjectType& type,
+                                                           const std::string& id, bool deleted,
+                                                           const Change& change) {
+  // `deleted` = also accept soft-deleted rows (restore).
+  auto stmt = connection.Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
+                                 " o WHERE o.id = ? AND o.tenant_id = ?" +
+                                 (deleted ? "" : " AND o.deleted_at IS NULL"));
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, id);
+  stmt->BindText(2, principal_.tenant_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return LabelledError(change, NotFound(type));
+  LoadedRow loaded;
+  loaded.record = DecodeRecord(*stmt, type, loaded.rowid);
+  return loaded;
+}
+
+core::Result<ChangeApplier::LoadedRow> ChangeApplier::LoadByRowId(Connection& connection,
+                                                                  const model::ObjectType& type,
+                                                                  std::int64_t rowid) {
+  auto stmt = connection.Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
+                                 " o WHERE o.rowid = ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindInt(1, rowid);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return NotFound(type);
+  LoadedRow loaded;
+  loaded.record = DecodeRecord(*stmt, type, loaded.rowid);
+  return loaded;
+}
+
+core::Status ChangeApplier::CheckIntegrity(Connection& connection, const Change& change,
+                                           const json::object& values, std::int64_t own_rowid,
+                                           const json::object* previous) {
+  const auto& type = *change.type;
+  std::vector<core::FieldError> conflicts;
+  std::vector<core::FieldError> dangling;
+  for (const auto& field : type.fields) {
+    const json::value* value = values.if_contains(field.name);
+    if (value == nullptr || value->is_null()) continue;
+    if (previous != nullptr) {
+      const json::value* old = previous->if_contains(field.name);
+      if (old != nullptr && *old == *value) continue;  // unchanged values were checked before
+    }
+    if (field.unique) {
+      auto ref = ResolveColumn(type, field.name);
+      auto stmt = connection.Prepare("SELECT 1 FROM " + TableName(type) +
+                                     " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL AND " +
+                                     ref->expr + " = ? AND o.rowid <> ? LIMIT 1");
+      if (!stmt.ok()) return std::move(stmt).error();
+      stmt->BindText(1, principal_.tenant_id);
+      BindSqlValue(*stmt, 2, ToSqlValue(*ref, *value));
+      stmt->BindInt(3, own_rowid);
+      auto row = stmt->Step();
+      if (!row.ok()) return std::move(row).error();
+      if (*row) {
+        conflicts.push_back(
+            {field.name, "unique", "Another " + type.singular + " already has this value.", -1});
+      }
+    }
+    if (field.type == model::FieldType::kReference && value->is_string()) {
+      auto stmt = connection.Prepare("SELECT 1 FROM obj_" + field.reference_target +
+                                     " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL");
+      if (!stmt.ok()) return std::move(stmt).error();
+      stmt->BindText(1, value->get_string());
+      stmt->BindText(2, principal_.tenant_id);
+      auto row = stmt->Step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) {
+        dangling.push_back({field.name, "reference_not_found",
+                            "No " + field.reference_target + " record has this id.", -1});
+      }
+    }
+  }
+  if (!conflicts.empty()) {
+    core::Error error = core::MakeError(core::Code::kConflict, "conflict",
+                                        "A unique value is already taken.");
+    error.field_errors = std::move(conflicts);
+    return LabelledError(change, std::move(error));
+  }
+  if (!dangling.empty()) return LabelledError(change, Validation(std::move(dangling)));
+  return core::OkStatus();
+}
+
+core::Status ChangeApplier::WriteRow(Connection& connection, const model::ObjectType& type,
+                                     const json::object& values, std::int64_t rowid,
+                                     const std::string& id) {
+  json::object custom;
+  std::vector<const model::Field*> columns;
+  for (const auto& field : type.fields) {
+    if (field.custom) {
+      const json::value* value = values.if_contains(field.name);
+      if (value != nullptr && !value->is_null()) custom[field.name] = *value;
+    } else {
+      columns.push_back(&field);
+    }
+  }
+  const bool insert = rowid < 0;
+  std::string sql;
+  if (insert) {
+    sql = "INSERT INTO " + TableName(type) +
+          " (id, tenant_id, version, created_at, updated_at, created_by, custom";
+    std::string placeholders = "?, ?, 1, ?, ?, ?, ?";
+    for (const auto* field : columns) {
+      sql += ", \"" + field->name + "\"";
+      placeholders += ", ?";
+    }
+    sql += ") VALUES (" + placeholders + ")";
+  } else {
+    sql = "UPDATE " + TableName(type) + " SET version = version + 1, updated_at = ?, custom = ?";
+    for (const auto* field : columns) sql += ", \"" + field->name + "\" = ?";
+    sql += " WHERE rowid = ?";
+  }
+  auto stmt = connection.Prepare(sql);
+  if (!stmt.ok()) return std::move(stmt).error();
+  int index = 1;
+  if (insert) {
+    stmt->BindText(index++, id);
+    stmt->BindText(index++, principal_.tenant_id);
+    stmt->BindInt(index++, now_);
+  }
+  stmt->BindInt(index++, now_);
+  if (insert) stmt->BindText(index++, principal_.subject);
+  if (custom.empty()) {
+    stmt->BindNull(index++);
+  } else {
+    stmt->BindText(index++, core::WriteJson(custom));
+  }
+  for (const auto* field : columns) {
+    const json::value* value = values.if_contains(field->name);
+    ColumnRef ref{"", field->type, false};
+    BindSqlValue(*stmt, index++, value ? ToSqlValue(ref, *value) : json::value(nullptr));
+  }
+  if (!insert) stmt->BindInt(index++, rowid);
+  auto done = stmt->Step();
+  if (!done.ok()) return std::move(done).error();
+
+  const std::int64_t target_rowid = insert ? connection.LastInsertRowId() : rowid;
+  const std::string fts = SearchTableName(type);
+  auto fts_stmt = connection.Prepare(insert ? "INSERT INTO " + fts +
+                                                  " (rowid, tenant, body) VALUES (?, ?, ?)"
+                                            : "UPDATE " + fts + " SET body = ? WHERE rowid = ?");
+  if (!fts_stmt.ok()) return std::move(fts_stmt).error();
+  const std::string text = SearchText(type, values);
+  if (insert) {
+    fts_stmt->BindInt(1, target_rowid);
+    fts_stmt->BindText(2, SearchTenantToken(principal_.tenant_id));
+    fts_stmt->BindText(3, text);
+  } else {
+    fts_stmt->BindText(1, text);
+    fts_stmt->BindInt(2, target_rowid);
+  }
+  auto fts_done = fts_stmt->Step();
+  if (!fts_done.ok()) return std::move(fts_done).error();
+  return core::OkStatus();
+}
+
+core::Result<bool> ChangeApplier::CheckIdempotency(Connection& connection) {
+  auto stmt = connection.Prepare(
+      "SELECT request_hash, status, body, location, etag FROM idempotency_keys"
+      " WHERE tenant_id = ? AND key = ? AND created_at > ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, principal_.tenant_id);
+  stmt->BindText(2, idempotency_->key);
+  stmt->BindInt(3, now_ - kIdempotencyWindowMs);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return false;
+  if (stmt->Text(0) != idempotency_->request_hash) {
+    return core::MakeError(core::Code::kValidation, "idempotency_key_reused",
+                           "This Idempotency-Key was already used with a different request.");
+  }
+  replay_ = StoredResponse{static_cast<int>(stmt->Int(1)), std::string(stmt->Text(2)),
+                           std::string(stmt->Text(3)), std::string(stmt->Text(4))};
+  return true;
+}
+
+core::Status ChangeApplier::StoreIdempotency(Connection& connection) {
+  StoredResponse response = idempotency_->render(results_);
+  auto stmt = connection.Prepare(
+      "INSERT OR REPLACE INTO idempotency_keys"
+      " (tenant_id, key, request_hash, status, body, location, etag, created_at)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, principal_.tenant_id);
+  stmt->BindText(2, idempotency_->key);
+  stmt->BindText(3, idempotency_->request_hash);
+  stmt->BindInt(4, response.status);
+  stmt->BindText(5, response.body);
+  stmt->BindText(6, response.location);
+  stmt->BindText(7, response.etag);
+  stmt->BindInt(8, now_);
+  auto done = stmt->Step();
+  if (!done.ok()) return std::move(done).error();
+  return core::OkStatus();
+}
+
+}  // namespace zebros::storage::sqlite

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "core/clock.h"
+#include "model/principal.h"
+#include "storage/record_store.h"
+#include "storage/sqlite/connection.h"
+
+namespace zebros::storage::sqlite {
+
+// Carries out one atomic set of changes on the writer's connection (inside the writer's
+// savepoint): tenant scoping, version checks, presence after merge, uniqueness and references,
+// the search index and the idempotency record. Used by one writer pass, then read by `done`.
+class ChangeApplier {
+ public:
+  ChangeApplier(model::Principal principal, std::vector<Change> changes,
+                std::optional<Idempotency> idempotency, const core::Clock& clock);
+
+  // Runs every change; the first failure stops and is returned (the writer rolls back).
+  core::Status Run(Connection& connection);
+  // The outcome once the writer reports `commit_status` (which overrides success on failure).
+  ApplyOutcome TakeOutcome(core::Status commit_status);
+
+ private:
+  struct LoadedRow {
+    std::int64_t rowid = 0;
+    model::Record record;
+  };
+
+  core::Status ApplyOne(Connection& connection, const Change& change);
+  core::Status Create(Connection& connection, const Change& change, const std::string& id,
+                      bool upserted);
+  core::Status Update(Connection& connection, const Change& change, LoadedRow row,
+                      const boost::json::object& patch, bool upserted);
+  core::Status SetDeleted(Connection& connection, const Change& change, bool deleted);
+  core::Status Upsert(Connection& connection, const Change& change);
+
+  core::Result<LoadedRow> Load(Connection& connection, const model::ObjectType& type,
+                               const std::string& id, bool deleted, const Change& change);
+  core::Result<LoadedRow> LoadByRowId(Connection& connection, const model::ObjectType& type,
+                                      std::int64_t rowid);
+  // Field errors for unique values held by another live record and dangling references.
+  core::Status CheckIntegrity(Connection& connection, const Change& change,
+                              const boost::json::object& values, std::int64_t own_rowid,
+                              const boost::json::object* previous);
+  core::Status WriteRow(Connection& connection, const model::ObjectType& type,
+                        const boost::json::object& values, std::int64_t rowid,
+                        const std::string& id);
+  core::Error LabelledError(const Change& change, core::Error error) const;
+
+  core::Result<bool> CheckIdempotency(Connection& connection);
+  core::Status StoreIdempotency(Connection& connection);
+
+  model::Principal principal_;
+  std::vector<Change> changes_;
+  std::optional<Idempotency> idempotency_;
+  const core::Clock& clock_;
+  core::EpochMillis now_ = 0;
+  std::vector<ChangeResult> results_;
+  std::optional<StoredResponse> replay_;
+};
+
+}  // namespace zebros::storage::sqlite

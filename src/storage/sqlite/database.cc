@@ -1,0 +1,69 @@
+#include "storage/sqlite/database.h"
+
+#include <unordered_map>
+
+#include "storage/sqlite/migrations.h"
+
+namespace zebros::storage::sqlite {
+namespace {
+std::atomic<std::uint64_t> g_next_instance{1};
+}  // namespace
+
+Database::Database(std::string path, const core::Clock& clock)
+    : path_(std::move(path)), clock_(clock), instance_(g_next_instance.fetch_add(1)) {}
+
+Database::~Database() {
+  if (writer_) writer_->Stop();
+}
+
+core::Result<std::unique_ptr<Database>> Database::Open(
+    const std::string& path, const std::vector<model::ObjectTypePtr>& types,
+    const core::Clock& clock) {
+  auto connection = Connection::Open(path, Connection::Mode::kReadWrite);
+  if (!connection.ok()) return std::move(connection).error();
+  auto status = ApplyMigrations(**connection, clock);
+  if (!status.ok()) return std::move(status).error();
+  {
+    auto txn = Transaction::Begin(**connection);
+    if (!txn.ok()) return std::move(txn).error();
+    for (const auto& type : types) {
+      status = SyncObjectTable(**connection, *type);
+      if (!status.ok()) return std::move(status).error();
+    }
+    status = (*txn)->Commit();
+    if (!status.ok()) return std::move(status).error();
+  }
+  std::unique_ptr<Database> database(new Database(path, clock));
+  database->writer_ = std::make_unique<Writer>(std::move(connection).value());
+  return database;
+}
+
+core::Result<Connection*> Database::Reader() {
+  // Keyed by instance so a thread that outlives one Database never reuses its closed readers.
+  thread_local std::unordered_map<std::uint64_t, Connection*> readers;
+  auto found = readers.find(instance_);
+  if (found != readers.end()) return found->second;
+  auto connection = Connection::Open(path_, Connection::Mode::kReadOnly);
+  if (!connection.ok()) return std::move(connection).error();
+  Connection* raw = connection->get();
+  {
+    std::lock_guard lock(readers_mutex_);
+    readers_.push_back(std::move(connection).value());
+  }
+  readers.emplace(instance_, raw);
+  return raw;
+}
+
+core::Result<int> Database::AppliedSchemaVersion() {
+  auto reader = Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!stmt.ok()) return std::move(stmt).error();
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  return static_cast<int>(stmt->Int(0));
+}
+
+int Database::LatestSchemaVersion() { return LatestMigrationVersion(); }
+
+}  // namespace zebros::storage::sqlite

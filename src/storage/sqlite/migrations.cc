@@ -1,0 +1,182 @@
+#include "storage/sqlite/migrations.h"
+
+#include <set>
+
+namespace zebros::storage::sqlite {
+namespace {
+
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+// Append only: a released migration never changes.
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  secret_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  revoked_at INTEGER,
+  last_used_at INTEGER
+);
+CREATE INDEX ix_api_keys_tenant ON api_keys(tenant_id);
+CREATE TABLE custom_fields (
+  tenant_id TEXT NOT NULL,
+  object TEXT NOT NULL,
+  name TEXT NOT NULL,
+  definition TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, object, name)
+) WITHOUT ROWID;
+CREATE TABLE idempotency_keys (
+  tenant_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  location TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, key)
+) WITHOUT ROWID;
+CREATE INDEX ix_idempotency_created ON idempotency_keys(created_at);
+)sql"},
+};
+
+std::string ColumnType(model::FieldType type) {
+  switch (type) {
+    case model::FieldType::kInteger:
+    case model::FieldType::kMoney:
+    case model::FieldType::kBool:
+    case model::FieldType::kDateTime:
+      return "INTEGER";
+    case model::FieldType::kNumber:
+      return "REAL";
+    default:
+      return "TEXT";
+  }
+}
+
+std::string Quote(const std::string& identifier) { return "\"" + identifier + "\""; }
+
+// Built-in indexed fields carry created_at so that "filter by field, newest first" — the most
+// common list — is one index range scan with no sort.
+std::string IndexSql(const model::ObjectType& type, const model::Field& field,
+                     const std::string& expr) {
+  const std::string table = "obj_" + type.name;
+  if (field.unique) {
+    return "CREATE UNIQUE INDEX IF NOT EXISTS ux_" + type.name + "_" + field.name + " ON " +
+           table + "(tenant_id, " + expr + ") WHERE deleted_at IS NULL AND " + expr +
+           " IS NOT NULL";
+  }
+  return "CREATE INDEX IF NOT EXISTS ix_" + type.name + "_" + field.name + " ON " + table +
+         "(tenant_id, " + expr + ", created_at) WHERE deleted_at IS NULL";
+}
+
+}  // namespace
+
+int LatestMigrationVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+core::Status ApplyMigrations(Connection& connection, const core::Clock& clock) {
+  auto txn = Transaction::Begin(connection);
+  if (!txn.ok()) return std::move(txn).error();
+  auto status = connection.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+      "applied_at INTEGER NOT NULL)");
+  if (!status.ok()) return status;
+  int applied = 0;
+  {
+    auto stmt = connection.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (!stmt.ok()) return std::move(stmt).error();
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    applied = static_cast<int>(stmt->Int(0));
+  }
+  for (const auto& migration : kMigrations) {
+    if (migration.version <= applied) continue;
+    status = connection.Exec(migration.sql);
+    if (!status.ok()) return status;
+    auto stmt =
+        connection.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindInt(1, migration.version);
+    stmt->BindInt(2, clock.NowMillis());
+    auto done = stmt->Step();
+    if (!done.ok()) return std::move(done).error();
+  }
+  return (*txn)->Commit();
+}
+
+core::Status SyncObjectTable(Connection& connection, const model::ObjectType& type) {
+  const std::string table = "obj_" + type.name;
+  std::string create = "CREATE TABLE IF NOT EXISTS " + table +
+                       " (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, tenant_id TEXT NOT NULL,"
+                       " version INTEGER NOT NULL, created_at INTEGER NOT NULL,"
+                       " updated_at INTEGER NOT NULL, created_by TEXT NOT NULL,"
+                       " deleted_at INTEGER, custom TEXT";
+  for (const auto& field : type.fields) {
+    if (!field.custom) create += ", " + Quote(field.name) + " " + ColumnType(field.type);
+  }
+  create += ")";
+  auto status = connection.Exec(create);
+  if (!status.ok()) return status;
+
+  std::set<std::string> existing;
+  {
+    auto stmt = connection.Prepare("SELECT name FROM pragma_table_info(?)");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, table);
+    for (;;) {
+      auto row = stmt->Step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) break;
+      existing.emplace(stmt->Text(0));
+    }
+  }
+  for (const auto& field : type.fields) {
+    if (field.custom || existing.count(field.name)) continue;
+    status = connection.Exec("ALTER TABLE " + table + " ADD COLUMN " + Quote(field.name) + " " +
+                             ColumnType(field.type));
+    if (!status.ok()) return status;
+  }
+
+  status = connection.Exec("CREATE UNIQUE INDEX IF NOT EXISTS ux_" + type.name + "_id ON " +
+                           table + "(id);"
+                           "CREATE INDEX IF NOT EXISTS ix_" + type.name + "_created ON " + table +
+                           "(tenant_id, created_at) WHERE deleted_at IS NULL;"
+                           "CREATE INDEX IF NOT EXISTS ix_" + type.name + "_updated ON " + table +
+                           "(tenant_id, updated_at) WHERE deleted_at IS NULL;");
+  if (!status.ok()) return status;
+  for (const auto& field : type.fields) {
+    if (field.custom || !(field.indexed || field.unique)) continue;
+    status = connection.Exec(IndexSql(type, field, Quote(field.name)));
+    if (!status.ok()) return status;
+  }
+  // The tenant is a column of the search index so a query only walks its own tenant's postings.
+  return connection.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS fts_" + type.name +
+                         " USING fts5(tenant, body, tokenize = 'unicode61 remove_diacritics 2',"
+                         " prefix = '2 3')");
+}
+
+core::Status EnsureCustomFieldIndex(Connection& connection, const model::ObjectType& type,
+                                    const model::Field& field) {
+  if (!(field.indexed || field.unique)) return core::OkStatus();
+  // Tenants may each define a custom field of this name, so the index is not unique in SQL; the
+  // writer checks uniqueness within the tenant before each write.
+  model::Field plain = field;
+  plain.unique = false;
+  return connection.Exec(IndexSql(type, plain, "json_extract(custom,'$." + field.name + "')"));
+}
+
+}  // namespace zebros::storage::sqlite

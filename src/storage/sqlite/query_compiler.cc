@@ -1,0 +1,327 @@
+#include "storage/sqlite/query_compiler.h"
+
+#include <boost/json/parse.hpp>
+
+#include "core/crypto.h"
+#include "core/json.h"
+#include "storage/sqlite/record_codec.h"
+
+namespace zebros::storage::sqlite {
+namespace json = boost::json;
+using model::FilterNode;
+using model::FilterOp;
+
+namespace {
+
+core::Error InvalidFilter(const std::string& message) {
+  return core::MakeError(core::Code::kBadRequest, "invalid_filter", message);
+}
+core::Error InvalidCursor() {
+  return core::MakeError(core::Code::kBadRequest, "invalid_cursor",
+                         "The cursor is malformed or belongs to a different query.");
+}
+
+std::string EscapeLike(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+class FilterCompiler {
+ public:
+  FilterCompiler(const model::ObjectType& type, std::vector<json::value>& params)
+      : type_(type), params_(params) {}
+
+  core::Status Compile(const FilterNode& node, std::string& sql, int depth) {
+    if (depth > 16) return InvalidFilter("The filter is nested too deeply.");
+    if (node.kind == FilterNode::Kind::kCondition) return Condition(node.condition, sql);
+    if (node.children.empty()) {
+      sql += node.kind == FilterNode::Kind::kAnd ? "1" : "0";
+      return core::OkStatus();
+    }
+    sql += "(";
+    for (std::size_t i = 0; i < node.children.size(); ++i) {
+      if (i > 0) sql += node.kind == FilterNode::Kind::kAnd ? " AND " : " OR ";
+      auto status = Compile(node.children[i], sql, depth + 1);
+      if (!status.ok()) return status;
+    }
+    sql += ")";
+    return core::OkStatus();
+  }
+
+ private:
+  void Bind(const ColumnRef& ref, const json::value& api_value) {
+    params_.push_back(ToSqlValue(ref, api_value));
+  }
+
+  core::Status Condition(const model::Condition& condition, std::string& sql) {
+    auto ref = ResolveColumn(type_, condition.field);
+    if (!ref) return InvalidFilter("Unknown field '" + condition.field + "'.");
+    const std::string& expr = ref->expr;
+    const json::value& value = condition.value;
+    switch (condition.op) {
+      case FilterOp::kEq:
+        if (ref->type == model::FieldType::kTags) return TagContains(*ref, value, sql);
+        sql += value.is_null() ? expr + " IS NULL" : expr + " = ?";
+        if (!value.is_null()) Bind(*ref, value);
+        return core::OkStatus();
+      case FilterOp::kNe:
+        sql += expr + " IS NOT ?";
+        Bind(*ref, value);
+        return core::OkStatus();
+      case FilterOp::kLt: sql += expr + " < ?"; Bind(*ref, value); return core::OkStatus();
+      case FilterOp::kLte: sql += expr + " <= ?"; Bind(*ref, value); return core::OkStatus();
+      case FilterOp::kGt: sql += expr + " > ?"; Bind(*ref, value); return core::OkStatus();
+      case FilterOp::kGte: sql += expr + " >= ?"; Bind(*ref, value); return core::OkStatus();
+      case FilterOp::kIn: {
+        if (!value.is_array() || value.get_array().empty()) {
+          return InvalidFilter("'in' needs a non-empty list of values.");
+        }
+        sql += expr + " IN (";
+        bool first = true;
+        for (const auto& item : value.get_array()) {
+          sql += first ? "?" : ",?";
+          first = false;
+          Bind(*ref, item);
+        }
+        sql += ")";
+        return core::OkStatus();
+      }
+      case FilterOp::kContains:
+        if (ref->type == model::FieldType::kTags) return TagContains(*ref, value, sql);
+        if (!value.is_string()) return InvalidFilter("'contains' needs a string.");
+        sql += expr + " LIKE ? ESCAPE '\\'";
+        params_.emplace_back("%" + EscapeLike(value.get_string()) + "%");
+        return core::OkStatus();
+      case FilterOp::kStartsWith:
+        if (!value.is_string()) return InvalidFilter("'starts_with' needs a string.");
+        sql += expr + " LIKE ? ESCAPE '\\'";
+        params_.emplace_back(EscapeLike(value.get_string()) + "%");
+        return core::OkStatus();
+      case FilterOp::kIsNull:
+        sql += expr + (value.is_bool() && !value.get_bool() ? " IS NOT NULL" : " IS NULL");
+        return core::OkStatus();
+    }
+    return InvalidFilter("Unknown operator.");
+  }
+
+  core::Status TagContains(const ColumnRef& ref, const json::value& value, std::string& sql) {
+    if (!value.is_string()) return InvalidFilter("A tag filter needs a string.");
+    sql += "EXISTS (SELECT 1 FROM json_each(" + ref.expr + ") WHERE value = ?)";
+    params_.push_back(value);
+    return core::OkStatus();
+  }
+
+  const model::ObjectType& type_;
+  std::vector<json::value>& params_;
+};
+
+struct SortPart {
+  ColumnRef ref;
+  bool descending;
+};
+
+std::string Signature(const std::vector<SortPart>& sort, const std::string& text) {
+  std::string raw;
+  for (const auto& part : sort) raw += (part.descending ? "-" : "+") + part.ref.expr + ",";
+  raw += "|" + text;
+  return core::Sha256Hex(raw).substr(0, 16);
+}
+
+bool NotNullColumn(const ColumnRef& ref) {
+  return ref.expr == "o.created_at" || ref.expr == "o.updated_at" || ref.expr == "o.id" ||
+         ref.expr == "o.version" || ref.expr == "o.created_by" || ref.expr == "o.rowid";
+}
+
+// Rows strictly after `keys` in the order of `sort`. Row-value comparison when it is exact (one
+// direction, and no NULL can sit on either side of the cursor) so SQLite can seek the index;
+// otherwise the expanded OR form, which handles NULLs (smallest in SQLite's order).
+std::string KeysetCondition(const std::vector<SortPart>& sort, const json::array& keys,
+                            std::vector<json::value>& params) {
+  bool same_direction = true;
+  bool exact_row_value = true;
+  for (std::size_t i = 0; i < sort.size(); ++i) {
+    same_direction = same_direction && sort[i].descending == sort[0].descending;
+    const bool null_key = keys[i].is_null();
+    if (null_key || (sort[i].descending && !NotNullColumn(sort[i].ref))) exact_row_value = false;
+  }
+  if (same_direction && exact_row_value) {
+    std::string lhs = "(", rhs = "(";
+    for (std::size_t i = 0; i < sort.size(); ++i) {
+      lhs += (i ? "," : "") + sort[i].ref.expr;
+      rhs += i ? ",?" : "?";
+      params.push_back(keys[i]);
+    }
+    return lhs + ") " + (sort[0].descending ? "<" : ">") + " " + rhs + ")";
+  }
+  std::string sql = "(";
+  for (std::size_t i = 0; i < sort.size(); ++i) {
+    if (i > 0) sql += " OR ";
+    sql += "(";
+    for (std::size_t j = 0; j < i; ++j) {
+      sql += sort[j].ref.expr + " IS ? AND ";
+      params.push_back(keys[j]);
+    }
+    const std::string& expr = sort[i].ref.expr;
+    if (keys[i].is_null()) {
+      sql += sort[i].descending ? "0" : expr + " IS NOT NULL";
+    } else if (sort[i].descending) {
+      sql += "(" + expr + " < ? OR " + expr + " IS NULL)";
+      params.push_back(keys[i]);
+    } else {
+      sql += expr + " > ?";
+      params.push_back(keys[i]);
+    }
+    sql += ")";
+  }
+  return sql + ")";
+}
+
+core::Result<json::object> DecodeCursor(const std::string& cursor, const std::string& signature) {
+  auto raw = core::Base64UrlDecode(cursor);
+  if (!raw || raw->size() > 8192) return InvalidCursor();
+  boost::system::error_code ec;
+  json::value value = json::parse(*raw, ec);
+  if (ec || !value.is_object()) return InvalidCursor();
+  auto& object = value.get_object();
+  const auto* sig = object.if_contains("s");
+  if (sig == nullptr || !sig->is_string() || sig->get_string() != signature) return InvalidCursor();
+  return std::move(object);
+}
+
+}  // namespace
+
+std::string EncodeKeysetCursor(const std::string& signature, const json::array& keys) {
+  json::object cursor{{"s", signature}, {"k", keys}};
+  return core::Base64UrlEncode(core::WriteJson(cursor));
+}
+
+std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset) {
+  json::object cursor{{"s", signature}, {"o", offset}};
+  return core::Base64UrlEncode(core::WriteJson(cursor));
+}
+
+std::string BuildMatchExpression(const std::string& tenant_token, std::string_view text) {
+  std::vector<std::string> terms;
+  std::string current;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'z') ||
+        (byte >= 'A' && byte <= 'Z') || byte >= 0x80) {
+      current.push_back(c);
+    } else if (!current.empty()) {
+      terms.push_back(std::move(current));
+      current.clear();
+    }
+  }
+  const bool last_is_prefix = !current.empty();
+  if (!current.empty()) terms.push_back(std::move(current));
+  if (terms.empty()) return {};
+  if (terms.size() > 16) terms.resize(16);
+  std::string expr = "tenant : \"" + tenant_token + "\" AND body : (";
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    if (i > 0) expr += " ";
+    expr += "\"" + terms[i] + "\"";  // terms hold no quotes: only letters and digits
+    if (i + 1 == terms.size() && last_is_prefix) expr += "*";
+  }
+  return expr + ")";
+}
+
+core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
+                                         const std::string& tenant_id, const model::Query& query) {
+  CompiledQuery compiled;
+  compiled.limit = query.limit;
+  const std::string table = TableName(type);
+  const std::string fts = SearchTableName(type);
+  const bool has_text = !query.text.empty();
+
+  std::vector<SortPart> sort;
+  for (const auto& key : query.sort) {
+    auto ref = ResolveColumn(type, key.field);
+    if (!ref) return InvalidFilter("Cannot sort by unknown field '" + key.field + "'.");
+    if (ref->type == model::FieldType::kLongText || ref->type == model::FieldType::kTags) {
+      return InvalidFilter("Field '" + key.field + "' cannot be sorted.");
+    }
+    sort.push_back({*ref, key.descending});
+  }
+  compiled.rank_order = has_text && sort.empty();
+  if (sort.empty() && !compiled.rank_order) {
+    sort.push_back({*ResolveColumn(type, "created_at"), true});
+  }
+  if (!compiled.rank_order) {
+    // The rowid makes the order total, so a cursor never skips or repeats a row.
+    sort.push_back({ColumnRef{"o.rowid", model::FieldType::kInteger, false},
+                    sort.front().descending});
+  }
+  compiled.signature = Signature(sort, query.text);
+
+  std::string match;
+  if (has_text) {
+    match = BuildMatchExpression(SearchTenantToken(tenant_id), query.text);
+    if (match.empty()) {
+      compiled.empty_result = true;
+      return compiled;
+    }
+  }
+
+  std::string sql = "SELECT " + SelectColumns(type);
+  for (std::size_t i = 0; i < sort.size(); ++i) sql += ", " + sort[i].ref.expr;
+  compiled.sort_key_count = compiled.rank_order ? 0 : static_cast<int>(sort.size());
+  if (has_text) {
+    sql += " FROM " + fts + " JOIN " + table + " o ON o.rowid = " + fts + ".rowid WHERE " + fts +
+           " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
+    compiled.params.emplace_back(match);
+  } else {
+    sql += " FROM " + table + " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL";
+  }
+  compiled.params.emplace_back(tenant_id);
+
+  if (query.filter) {
+    std::string filter_sql;
+    FilterCompiler filter_compiler(type, compiled.params);
+    auto status = filter_compiler.Compile(*query.filter, filter_sql, 0);
+    if (!status.ok()) return std::move(status).error();
+    sql += " AND " + filter_sql;
+  }
+
+  if (!query.cursor.empty()) {
+    auto cursor = DecodeCursor(query.cursor, compiled.signature);
+    if (!cursor.ok()) return std::move(cursor).error();
+    if (compiled.rank_order) {
+      const auto* offset = cursor->if_contains("o");
+      if (offset == nullptr || !offset->is_int64() || offset->get_int64() < 0 ||
+          offset->get_int64() > 100000) {
+        return InvalidCursor();
+      }
+      compiled.offset = offset->get_int64();
+    } else {
+      const auto* keys = cursor->if_contains("k");
+      if (keys == nullptr || !keys->is_array() || keys->get_array().size() != sort.size()) {
+        return InvalidCursor();
+      }
+      for (const auto& key : keys->get_array()) {
+        if (key.is_array() || key.is_object() || key.is_bool()) return InvalidCursor();
+      }
+      if (!keys->get_array().back().is_int64()) return InvalidCursor();
+      sql += " AND " + KeysetCondition(sort, keys->get_array(), compiled.params);
+    }
+  }
+
+  sql += " ORDER BY ";
+  if (compiled.rank_order) {
+    sql += fts + ".rank, o.rowid";
+  } else {
+    for (std::size_t i = 0; i < sort.size(); ++i) {
+      sql += (i ? ", " : "") + sort[i].ref.expr + (sort[i].descending ? " DESC" : "");
+    }
+  }
+  sql += " LIMIT " + std::to_string(query.limit + 1);
+  if (compiled.offset > 0) sql += " OFFSET " + std::to_string(compiled.offset);
+  compiled.sql = std::move(sql);
+  return compiled;
+}
+
+}  // namespace zebros::storage::sqlite

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "model/object_type.h"
+#include "model/query.h"
+#include "model/record.h"
+
+namespace zebros::storage::sqlite {
+
+// A list or search query turned into one parameterised SELECT. Values are never spliced into
+// the SQL text: only identifiers from the schema and fixed operators are.
+struct CompiledQuery {
+  std::string sql;
+  std::vector<boost::json::value> params;  // SQL values, bound 1..n in order
+  int limit = 0;                           // rows the caller asked for (the SQL asks one more)
+  // After the record columns, the SQL selects one column per sort key; the next cursor is built
+  // from the last row's values of those (plus its rowid), or from the offset in rank order.
+  int sort_key_count = 0;
+  bool rank_order = false;
+  std::int64_t offset = 0;
+  std::string signature;  // ties a cursor to the sort and text it was issued for
+  bool empty_result = false;  // the text has no searchable terms: nothing can match
+};
+
+// kBadRequest `invalid_filter` for unknown fields, `invalid_cursor` for a cursor not issued for
+// this sort. The tenant is bound as the first parameter.
+core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
+                                         const std::string& tenant_id, const model::Query& query);
+
+// Encodes the cursor that continues after a row whose sort-key SQL values are `keys` (rowid
+// last), or after `offset` rows in rank order.
+std::string EncodeKeysetCursor(const std::string& signature, const boost::json::array& keys);
+std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset);
+
+// The FTS5 query for free text `text`: every term must match, the last one as a prefix.
+// Empty when `text` has no terms.
+std::string BuildMatchExpression(const std::string& tenant_token, std::string_view text);
+
+}  // namespace zebros::storage::sqlite

@@ -1,0 +1,208 @@
+#include "storage/sqlite/record_codec.h"
+
+#include <boost/json/parse.hpp>
+#include <cmath>
+
+#include "core/json.h"
+#include "core/time_format.h"
+
+namespace zebros::storage::sqlite {
+namespace json = boost::json;
+using model::FieldType;
+
+namespace {
+
+struct SystemColumn {
+  std::string_view name;
+  FieldType type;
+};
+constexpr SystemColumn kSystemColumns[] = {
+    {"id", FieldType::kText},           {"created_at", FieldType::kDateTime},
+    {"updated_at", FieldType::kDateTime}, {"created_by", FieldType::kText},
+    {"version", FieldType::kInteger},
+};
+
+// Number of leading fixed columns in SelectColumns.
+constexpr int kFixedColumns = 8;
+
+bool IsStringType(FieldType type) {
+  switch (type) {
+    case FieldType::kText:
+    case FieldType::kLongText:
+    case FieldType::kEmail:
+    case FieldType::kPhone:
+    case FieldType::kUrl:
+    case FieldType::kDate:
+    case FieldType::kEnum:
+    case FieldType::kReference:
+      return true;
+    default:
+      return false;
+  }
+}
+
+double AsDouble(const json::value& value) {
+  if (value.is_int64()) return static_cast<double>(value.get_int64());
+  if (value.is_uint64()) return static_cast<double>(value.get_uint64());
+  if (value.is_double()) return value.get_double();
+  return 0;
+}
+
+}  // namespace
+
+std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::string_view name) {
+  for (const auto& system : kSystemColumns) {
+    if (system.name == name) return ColumnRef{"o." + std::string(name), system.type, false};
+  }
+  const model::Field* field = type.FindField(name);
+  if (field == nullptr) return std::nullopt;
+  if (field->custom) {
+    // Custom field names are validated identifiers, so they are safe inside the JSON path.
+    return ColumnRef{"json_extract(o.custom,'$." + field->name + "')", field->type, true};
+  }
+  return ColumnRef{"o.\"" + field->name + "\"", field->type, false};
+}
+
+json::value ToSqlValue(const ColumnRef& ref, const json::value& api_value) {
+  if (api_value.is_null()) return nullptr;
+  if (api_value.is_bool()) return static_cast<std::int64_t>(api_value.get_bool() ? 1 : 0);
+  if (ref.custom) {
+    if (ref.type == FieldType::kTags) return json::value(core::WriteJson(api_value));
+    return api_value;
+  }
+  switch (ref.type) {
+    case FieldType::kMoney:
+      return static_cast<std::int64_t>(std::llround(AsDouble(api_value) * 100.0));
+    case FieldType::kDateTime:
+      if (api_value.is_string()) {
+        if (auto ms = core::ParseTimestamp(api_value.get_string())) return *ms;
+      }
+      return api_value;
+    case FieldType::kTags:
+      return json::value(core::WriteJson(api_value));
+    default:
+      return api_value;
+  }
+}
+
+void BindSqlValue(Statement& stmt, int index, const json::value& sql_value) {
+  switch (sql_value.kind()) {
+    case json::kind::null: stmt.BindNull(index); return;
+    case json::kind::bool_: stmt.BindInt(index, sql_value.get_bool() ? 1 : 0); return;
+    case json::kind::int64: stmt.BindInt(index, sql_value.get_int64()); return;
+    case json::kind::uint64:
+      stmt.BindDouble(index, static_cast<double>(sql_value.get_uint64()));
+      return;
+    case json::kind::double_: stmt.BindDouble(index, sql_value.get_double()); return;
+    case json::kind::string: stmt.BindText(index, sql_value.get_string()); return;
+    default: stmt.BindText(index, core::WriteJson(sql_value)); return;
+  }
+}
+
+std::string TableName(const model::ObjectType& type) { return "obj_" + type.name; }
+std::string SearchTableName(const model::ObjectType& type) { return "fts_" + type.name; }
+
+std::string SelectColumns(const model::ObjectType& type) {
+  std::string sql =
+      "o.rowid, o.id, o.version, o.created_at, o.updated_at, o.created_by, o.deleted_at, o.custom";
+  for (const auto& field : type.fields) {
+    if (field.custom) continue;
+    sql += ", o.\"" + field.name + "\"";
+  }
+  return sql;
+}
+
+model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
+                           std::int64_t& rowid) {
+  model::Record record;
+  rowid = stmt.Int(0);
+  record.id = std::string(stmt.Text(1));
+  record.version = stmt.Int(2);
+  record.created_at = stmt.Int(3);
+  record.updated_at = stmt.Int(4);
+  record.created_by = std::string(stmt.Text(5));
+  if (!stmt.IsNull(6)) record.deleted_at = stmt.Int(6);
+  json::object custom_values;
+  bool has_custom = false;
+  if (!stmt.IsNull(7)) {
+    boost::system::error_code ec;
+    json::value parsed = json::parse(stmt.Text(7), ec);
+    if (!ec && parsed.is_object()) {
+      custom_values = std::move(parsed.get_object());
+      has_custom = true;
+    }
+  }
+  record.values.reserve(type.fields.size());
+  int column = kFixedColumns;
+  for (const auto& field : type.fields) {
+    if (field.custom) {
+      const json::value* value = has_custom ? custom_values.if_contains(field.name) : nullptr;
+      record.values.emplace(field.name, value ? *value : json::value(nullptr));
+      continue;
+    }
+    const int col = column++;
+    if (stmt.IsNull(col)) {
+      record.values.emplace(field.name, nullptr);
+      continue;
+    }
+    json::value value;
+    if (IsStringType(field.type)) {
+      value = json::string(stmt.Text(col));
+    } else {
+      switch (field.type) {
+        case FieldType::kInteger: value = stmt.Int(col); break;
+        case FieldType::kNumber: value = stmt.Double(col); break;
+        case FieldType::kBool: value = stmt.Int(col) != 0; break;
+        case FieldType::kMoney: {
+          const std::int64_t cents = stmt.Int(col);
+          if (cents % 100 == 0) {
+            value = cents / 100;
+          } else {
+            value = static_cast<double>(cents) / 100.0;
+          }
+          break;
+        }
+        case FieldType::kDateTime: value = core::FormatTimestamp(stmt.Int(col)); break;
+        case FieldType::kTags: {
+          boost::system::error_code ec;
+          value = json::parse(stmt.Text(col), ec);
+          if (ec) value = json::array();
+          break;
+        }
+        default: value = json::string(stmt.Text(col)); break;
+      }
+    }
+    record.values.emplace(field.name, std::move(value));
+  }
+  return record;
+}
+
+std::string SearchText(const model::ObjectType& type, const json::object& values) {
+  std::string text;
+  for (const auto& field : type.fields) {
+    if (!field.searchable) continue;
+    const json::value* value = values.if_contains(field.name);
+    if (value == nullptr) continue;
+    if (value->is_string()) {
+      if (!text.empty()) text.push_back(' ');
+      text.append(value->get_string());
+    } else if (value->is_array()) {
+      for (const auto& item : value->get_array()) {
+        if (!item.is_string()) continue;
+        if (!text.empty()) text.push_back(' ');
+        text.append(item.get_string());
+      }
+    }
+  }
+  return text;
+}
+
+std::string SearchTenantToken(std::string_view tenant_id) {
+  std::string token;
+  for (char c : tenant_id) {
+    if (c != '_') token.push_back(c);
+  }
+  return token;
+}
+
+}  // namespace zebros::storage::sqlite

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "model/object_type.h"
+#include "model/record.h"
+#include "storage/sqlite/connection.h"
+
+namespace zebros::storage::sqlite {
+
+// How one field (built-in, custom or system) is reached in SQL. Built-in fields are real columns
+// of obj_<type>; custom fields live in the row's `custom` JSON; system fields are fixed columns.
+struct ColumnRef {
+  std::string expr;  // SQL expression over alias `o`, e.g. o."email" or json_extract(o.custom,'$.x')
+  model::FieldType type = model::FieldType::kText;
+  bool custom = false;
+};
+
+// Resolves `name` for `type`; nullopt for an unknown field. System fields id, created_at,
+// updated_at, created_by and version resolve too.
+std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::string_view name);
+
+// The canonical API value (as validated by domain) in the form stored in SQL for `ref`: money in
+// minor units, datetimes in epoch ms for real columns, bools as 0/1, tags as JSON text.
+boost::json::value ToSqlValue(const ColumnRef& ref, const boost::json::value& api_value);
+// Binds a value produced by ToSqlValue (null, int64, double, string).
+void BindSqlValue(Statement& stmt, int index, const boost::json::value& sql_value);
+
+// The table and search index names of an object type.
+std::string TableName(const model::ObjectType& type);
+std::string SearchTableName(const model::ObjectType& type);
+
+// "o.rowid, o.id, o.version, o.created_at, o.updated_at, o.created_by, o.deleted_at, o.custom,
+// o."field1", …" — every built-in field of `type`, in schema order.
+std::string SelectColumns(const model::ObjectType& type);
+// Decodes a row selected with SelectColumns (starting at column 0). Sets `rowid`.
+model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
+                           std::int64_t& rowid);
+
+// The text indexed for full-text search: the searchable fields' values, space-separated.
+std::string SearchText(const model::ObjectType& type, const boost::json::object& values);
+// The tenant's token inside the search index (ids without '_', so one token).
+std::string SearchTenantToken(std::string_view tenant_id);
+
+}  // namespace zebros::storage::sqlite

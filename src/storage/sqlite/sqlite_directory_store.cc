@@ -1,0 +1,191 @@
+#include "storage/sqlite/sqlite_directory_store.h"
+
+#include <boost/json/parse.hpp>
+
+#include "core/json.h"
+#include "model/field_json.h"
+#include "storage/sqlite/migrations.h"
+
+namespace zebros::storage::sqlite {
+namespace json = boost::json;
+
+namespace {
+core::Error TenantNotFound() {
+  return core::MakeError(core::Code::kNotFound, "not_found", "No tenant has this name.");
+}
+
+core::Result<ApiKeyInfo> ReadKey(Statement& stmt) {
+  ApiKeyInfo key;
+  key.id = std::string(stmt.Text(0));
+  key.tenant_id = std::string(stmt.Text(1));
+  key.tenant_name = std::string(stmt.Text(2));
+  key.name = std::string(stmt.Text(3));
+  if (!model::ParseRole(stmt.Text(4), key.role)) {
+    return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
+                           "api key with unknown role");
+  }
+  if (!stmt.IsNull(5)) key.expires_at = stmt.Int(5);
+  if (!stmt.IsNull(6)) key.revoked_at = stmt.Int(6);
+  return key;
+}
+}  // namespace
+
+core::Result<TenantInfo> SqliteDirectoryStore::CreateTenant(const std::string& name) {
+  TenantInfo tenant{ids_.Next("ten"), name, database_.clock().NowMillis()};
+  auto status = database_.writer().Run([&tenant](Connection& connection) -> core::Status {
+    auto stmt = connection.Prepare("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, tenant.id);
+    stmt->BindText(2, tenant.name);
+    stmt->BindInt(3, tenant.created_at);
+    auto done = stmt->Step();
+    if (!done.ok()) {
+      auto error = std::move(done).error();
+      if (error.code == core::Code::kConflict) error.public_message = "The tenant already exists.";
+      return error;
+    }
+    return core::OkStatus();
+  });
+  if (!status.ok()) return std::move(status).error();
+  return tenant;
+}
+
+core::Result<TenantInfo> SqliteDirectoryStore::FindTenantByName(const std::string& name) {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare("SELECT id, name, created_at FROM tenants WHERE name = ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, name);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return TenantNotFound();
+  return TenantInfo{std::string(stmt->Text(0)), std::string(stmt->Text(1)), stmt->Int(2)};
+}
+
+core::Result<std::vector<TenantInfo>> SqliteDirectoryStore::ListTenants() {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare("SELECT id, name, created_at FROM tenants ORDER BY name");
+  if (!stmt.ok()) return std::move(stmt).error();
+  std::vector<TenantInfo> tenants;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    tenants.push_back({std::string(stmt->Text(0)), std::string(stmt->Text(1)), stmt->Int(2)});
+  }
+  return tenants;
+}
+
+core::Result<ApiKeyInfo> SqliteDirectoryStore::CreateApiKey(
+    const std::string& tenant_id, const std::string& name, model::Role role,
+    const std::string& secret_hash, std::optional<core::EpochMillis> expires_at) {
+  ApiKeyInfo key;
+  key.id = ids_.Next("key");
+  key.tenant_id = tenant_id;
+  key.name = name;
+  key.role = role;
+  key.expires_at = expires_at;
+  const core::EpochMillis now = database_.clock().NowMillis();
+  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+    auto stmt = connection.Prepare(
+        "INSERT INTO api_keys (id, tenant_id, name, role, secret_hash, created_at, expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, key.id);
+    stmt->BindText(2, tenant_id);
+    stmt->BindText(3, name);
+    stmt->BindText(4, model::RoleName(role));
+    stmt->BindText(5, secret_hash);
+    stmt->BindInt(6, now);
+    if (expires_at) {
+      stmt->BindInt(7, *expires_at);
+    } else {
+      stmt->BindNull(7);
+    }
+    auto done = stmt->Step();
+    if (!done.ok()) return std::move(done).error();
+    return core::OkStatus();
+  });
+  if (!status.ok()) return std::move(status).error();
+  return key;
+}
+
+core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKeyByHash(const std::string& secret_hash) {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare(
+      "SELECT k.id, k.tenant_id, t.name, k.name, k.role, k.expires_at, k.revoked_at"
+      " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.secret_hash = ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, secret_hash);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return core::MakeError(core::Code::kNotFound, "not_found", "Unknown API key.");
+  return ReadKey(*stmt);
+}
+
+core::Result<std::vector<CustomField>> SqliteDirectoryStore::LoadCustomFields(
+    const std::string& tenant_id) {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare(
+      "SELECT object, definition FROM custom_fields WHERE tenant_id = ? ORDER BY created_at, name");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, tenant_id);
+  std::vector<CustomField> fields;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    boost::system::error_code ec;
+    json::value definition = json::parse(stmt->Text(1), ec);
+    if (ec || !definition.is_object()) continue;
+    auto field = model::FieldFromJson(definition.get_object());
+    if (!field.ok()) continue;
+    field->custom = true;
+    fields.push_back({std::string(stmt->Text(0)), std::move(field).value()});
+  }
+  return fields;
+}
+
+void SqliteDirectoryStore::AddCustomField(const model::Principal& principal,
+                                          const std::string& object, const model::Field& field,
+                                          std::function<void(core::Status)> done) {
+  model::ObjectTypePtr type;
+  for (const auto& candidate : builtin_types_) {
+    if (candidate->name == object) type = candidate;
+  }
+  if (!type) {
+    done(core::MakeError(core::Code::kNotFound, "not_found", "Unknown object type."));
+    return;
+  }
+  const std::string tenant_id = principal.tenant_id;
+  const std::string subject = principal.subject;
+  const core::EpochMillis now = database_.clock().NowMillis();
+  database_.writer().Submit(
+      [=](Connection& connection) -> core::Status {
+        auto stmt = connection.Prepare(
+            "INSERT INTO custom_fields (tenant_id, object, name, definition, created_at,"
+            " created_by) VALUES (?, ?, ?, ?, ?, ?)");
+        if (!stmt.ok()) return std::move(stmt).error();
+        stmt->BindText(1, tenant_id);
+        stmt->BindText(2, object);
+        stmt->BindText(3, field.name);
+        stmt->BindText(4, core::WriteJson(model::FieldToJson(field)));
+        stmt->BindInt(5, now);
+        stmt->BindText(6, subject);
+        auto inserted = stmt->Step();
+        if (!inserted.ok()) {
+          auto error = std::move(inserted).error();
+          if (error.code == core::Code::kConflict) {
+            error.public_message = "The object already has a field named '" + field.name + "'.";
+          }
+          return error;
+        }
+        return EnsureCustomFieldIndex(connection, *type, field);
+      },
+      std::move(done));
+}
+
+}  // namespace zebros::storage::sqlite

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "core/ids.h"
+#include "storage/directory_store.h"
+#include "storage/sqlite/database.h"
+
+namespace zebros::storage::sqlite {
+
+// DirectoryStore over one SQLite Database. Thread-safe.
+class SqliteDirectoryStore final : public DirectoryStore {
+ public:
+  SqliteDirectoryStore(Database& database, core::IdGenerator& ids,
+                       std::vector<model::ObjectTypePtr> builtin_types)
+      : database_(database), ids_(ids), builtin_types_(std::move(builtin_types)) {}
+
+  core::Result<TenantInfo> CreateTenant(const std::string& name) override;
+  core::Result<TenantInfo> FindTenantByName(const std::string& name) override;
+  core::Result<std::vector<TenantInfo>> ListTenants() override;
+  core::Result<ApiKeyInfo> CreateApiKey(const std::string& tenant_id, const std::string& name,
+                                        model::Role role, const std::string& secret_hash,
+                                        std::optional<core::EpochMillis> expires_at) override;
+  core::Result<ApiKeyInfo> FindApiKeyByHash(const std::string& secret_hash) override;
+  core::Result<std::vector<CustomField>> LoadCustomFields(const std::string& tenant_id) override;
+  void AddCustomField(const model::Principal& principal, const std::string& object,
+                      const model::Field& field, std::function<void(core::Status)> done) override;
+
+ private:
+  Database& database_;
+  core::IdGenerator& ids_;
+  std::vector<model::ObjectTypePtr> builtin_types_;
+};
+
+}  // namespace zebros::storage::sqlite

@@ -1,0 +1,89 @@
+#include "storage/sqlite/sqlite_record_store.h"
+
+#include <memory>
+
+#include "storage/sqlite/change_applier.h"
+#include "storage/sqlite/query_compiler.h"
+#include "storage/sqlite/record_codec.h"
+
+namespace zebros::storage::sqlite {
+namespace json = boost::json;
+
+core::Result<model::Record> SqliteRecordStore::Get(const model::Principal& principal,
+                                                   const model::ObjectType& type,
+                                                   std::string_view id) {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
+                                 " o WHERE o.id = ? AND o.tenant_id = ? AND o.deleted_at IS NULL");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, id);
+  stmt->BindText(2, principal.tenant_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) {
+    return core::MakeError(core::Code::kNotFound, "not_found",
+                           "No " + type.singular + " has this id.");
+  }
+  std::int64_t rowid = 0;
+  return DecodeRecord(*stmt, type, rowid);
+}
+
+core::Result<Page> SqliteRecordStore::List(const model::Principal& principal,
+                                           const model::ObjectType& type,
+                                           const model::Query& query) {
+  auto compiled = CompileQuery(type, principal.tenant_id, query);
+  if (!compiled.ok()) return std::move(compiled).error();
+  Page page;
+  if (compiled->empty_result) return page;
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare(compiled->sql);
+  if (!stmt.ok()) return std::move(stmt).error();
+  for (std::size_t i = 0; i < compiled->params.size(); ++i) {
+    BindSqlValue(*stmt, static_cast<int>(i) + 1, compiled->params[i]);
+  }
+  json::array last_keys;
+  page.records.reserve(static_cast<std::size_t>(compiled->limit));
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    if (static_cast<int>(page.records.size()) == compiled->limit) {
+      page.next_cursor =
+          compiled->rank_order
+              ? EncodeOffsetCursor(compiled->signature, compiled->offset + compiled->limit)
+              : EncodeKeysetCursor(compiled->signature, last_keys);
+      break;
+    }
+    std::int64_t rowid = 0;
+    page.records.push_back(DecodeRecord(*stmt, type, rowid));
+    if (compiled->sort_key_count > 0) {
+      last_keys.clear();
+      const int first = stmt->ColumnCount() - compiled->sort_key_count;
+      for (int column = first; column < stmt->ColumnCount(); ++column) {
+        switch (stmt->ColumnType(column)) {
+          case SQLITE_INTEGER: last_keys.emplace_back(stmt->Int(column)); break;
+          case SQLITE_FLOAT: last_keys.emplace_back(stmt->Double(column)); break;
+          case SQLITE_NULL: last_keys.emplace_back(nullptr); break;
+          default: last_keys.emplace_back(json::string(stmt->Text(column))); break;
+        }
+      }
+    }
+  }
+  return page;
+}
+
+void SqliteRecordStore::Apply(const model::Principal& principal, std::vector<Change> changes,
+                              std::optional<Idempotency> idempotency,
+                              std::function<void(ApplyOutcome)> done) {
+  auto applier = std::make_shared<ChangeApplier>(principal, std::move(changes),
+                                                 std::move(idempotency), database_.clock());
+  database_.writer().Submit(
+      [applier](Connection& connection) { return applier->Run(connection); },
+      [applier, done = std::move(done)](core::Status status) {
+        done(applier->TakeOutcome(std::move(status)));
+      });
+}
+
+}  // namespace zebros::storage::sqlite

@@ -1,0 +1,27 @@
+#pragma once
+
+#include "core/ids.h"
+#include "storage/record_store.h"
+#include "storage/sqlite/database.h"
+
+namespace zebros::storage::sqlite {
+
+// RecordStore over one SQLite Database: reads on the calling thread's read connection, writes
+// through the database's single Writer (group commit).
+class SqliteRecordStore final : public RecordStore {
+ public:
+  explicit SqliteRecordStore(Database& database) : database_(database) {}
+
+  core::Result<model::Record> Get(const model::Principal& principal, const model::ObjectType& type,
+                                  std::string_view id) override;
+  core::Result<Page> List(const model::Principal& principal, const model::ObjectType& type,
+                          const model::Query& query) override;
+  void Apply(const model::Principal& principal, std::vector<Change> changes,
+             std::optional<Idempotency> idempotency,
+             std::function<void(ApplyOutcome)> done) override;
+
+ private:
+  Database& database_;
+};
+
+}  // namespace zebros::storage::sqlite
