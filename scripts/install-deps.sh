@@ -17,6 +17,12 @@ for arg in "$@"; do
   esac
 done
 
+# The web tests' fixtures come from npm; Debian's nodejs brings node and npm where the machine
+# has none of its own.
+for arg in "$@"; do
+  if [[ "$arg" == --test ]] && ! command -v node >/dev/null; then packages+=(nodejs npm); fi
+done
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

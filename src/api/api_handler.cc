@@ -38,7 +38,9 @@ bool IsJsonContentType(const std::string* content_type) {
 
 ApiHandler::ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
                        auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready)
-    : records_(records), schemas_(schemas), authenticator_(authenticator),
+    : records_(records),
+      schemas_(schemas),
+      authenticator_(authenticator),
       ready_(std::move(ready)) {}
 
 void ApiHandler::Call::Send(net::HttpResponse response) const {
@@ -65,7 +67,8 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
   if (s.size() == 3) return Route{RouteKind::kCollection, third, {}, "GET, POST"};
   if (s.size() == 4 && s[3] == "search") return Route{RouteKind::kSearch, third, {}, "POST"};
   if (s.size() == 4 && s[3] == "batch") return Route{RouteKind::kBatch, third, {}, "POST"};
-  if (s.size() == 4) return Route{RouteKind::kRecord, third, std::string(s[3]), "GET, PATCH, DELETE"};
+  if (s.size() == 4)
+    return Route{RouteKind::kRecord, third, std::string(s[3]), "GET, PATCH, DELETE"};
   if (s.size() == 5 && s[4] == "restore") {
     return Route{RouteKind::kRestore, third, std::string(s[3]), "POST"};
   }
@@ -87,13 +90,13 @@ void ApiHandler::Handle(net::HttpRequest& request, net::Reply reply) {
   Call call{request, std::move(reply), {}};
   auto route = Match(request.path);
   if (!route) {
-    return call.Send(ProblemResponse(
-        core::MakeError(core::Code::kNotFound, "not_found", "No such resource.")));
+    return call.Send(
+        ProblemResponse(core::MakeError(core::Code::kNotFound, "not_found", "No such resource.")));
   }
   if (!MethodAllowed(*route, request.method)) {
-    auto response = ProblemResponse(core::MakeError(
-        core::Code::kMethodNotAllowed, "method_not_allowed",
-        "Method " + request.method + " is not allowed here."));
+    auto response =
+        ProblemResponse(core::MakeError(core::Code::kMethodNotAllowed, "method_not_allowed",
+                                        "Method " + request.method + " is not allowed here."));
     response.SetHeader("Allow", route->allowed);
     return call.Send(std::move(response));
   }
@@ -102,8 +105,8 @@ void ApiHandler::Handle(net::HttpRequest& request, net::Reply reply) {
   }
   if (route->kind == RouteKind::kReady) {
     if (ready_()) return call.Send(JsonResponse(200, "{\"status\":\"ready\"}"));
-    return call.Send(ProblemResponse(core::MakeError(core::Code::kUnavailable, "not_ready",
-                                                     "The database is not ready.")));
+    return call.Send(ProblemResponse(
+        core::MakeError(core::Code::kUnavailable, "not_ready", "The database is not ready.")));
   }
   auto principal = authenticator_.Authenticate(request.FindHeader("authorization"));
   if (!principal.ok()) return call.Send(ProblemResponse(principal.error()));
@@ -119,10 +122,10 @@ bool ApiHandler::Permit(const Call& call, std::string_view object, auth::Action 
              {"subject", call.principal.subject},
              {"object", object},
              {"action", auth::ActionName(action)}});
-  call.Send(ProblemResponse(core::MakeError(
-      core::Code::kForbidden, "forbidden",
-      "Your role may not " + std::string(auth::ActionName(action)) + " " + std::string(object) +
-          ".")));
+  call.Send(
+      ProblemResponse(core::MakeError(core::Code::kForbidden, "forbidden",
+                                      "Your role may not " + std::string(auth::ActionName(action)) +
+                                          " " + std::string(object) + ".")));
   return false;
 }
 
@@ -142,15 +145,19 @@ core::Result<json::object> ApiHandler::JsonObjectBody(const net::HttpRequest& re
 
 void ApiHandler::Dispatch(const Route& route, Call& call) {
   switch (route.kind) {
-    case RouteKind::kOpenApi: return GetOpenApi(call);
-    case RouteKind::kSchemaList: return ListSchemas(call);
-    default: break;
+    case RouteKind::kOpenApi:
+      return GetOpenApi(call);
+    case RouteKind::kSchemaList:
+      return ListSchemas(call);
+    default:
+      break;
   }
   auto type = schemas_.Find(call.principal, route.object);
   if (!type.ok()) return call.Send(ProblemResponse(type.error()));
   const std::string& method = call.request.method;
   switch (route.kind) {
-    case RouteKind::kSchemaObject: return GetSchema(call, *type);
+    case RouteKind::kSchemaObject:
+      return GetSchema(call, *type);
     case RouteKind::kSchemaFields:
       if (!Permit(call, "schema", auth::Action::kAdmin)) return;
       return AddField(call, *type);
@@ -164,7 +171,8 @@ void ApiHandler::Dispatch(const Route& route, Call& call) {
     case RouteKind::kSearch:
       if (!Permit(call, route.object, auth::Action::kRead)) return;
       return SearchRecords(call, *type);
-    case RouteKind::kBatch: return BatchRecords(call, *type);
+    case RouteKind::kBatch:
+      return BatchRecords(call, *type);
     case RouteKind::kRecord:
       if (method == "GET") {
         if (!Permit(call, route.object, auth::Action::kRead)) return;

@@ -23,8 +23,17 @@ class ApiHandler final : public net::HttpHandler {
 
  private:
   enum class RouteKind {
-    kHealth, kReady, kOpenApi, kSchemaList, kSchemaObject, kSchemaFields,
-    kCollection, kSearch, kBatch, kRecord, kRestore,
+    kHealth,
+    kReady,
+    kOpenApi,
+    kSchemaList,
+    kSchemaObject,
+    kSchemaFields,
+    kCollection,
+    kSearch,
+    kBatch,
+    kRecord,
+    kRestore,
   };
   struct Route {
     RouteKind kind;

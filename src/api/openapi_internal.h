@@ -2,7 +2,8 @@
 
 // Building blocks of the OpenAPI generator, shared by openapi.cc, openapi_schemas.cc,
 // openapi_shared_schemas.cc and openapi_paths.cc only. Everything here is pure: it reads model
-// data and returns JSON.
+// data and returns JSON. The document mirrors the handlers (api/record_routes.cc,
+// api/schema_routes.cc, api/api_handler.cc), so a change to a handler's shapes belongs here too.
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -35,6 +36,15 @@ boost::json::object IdSchema(const model::ObjectType& type);
 // The tag grouping `type`'s operations: its label, or its name when the label is empty.
 std::string TagName(const model::ObjectType& type);
 
+// The most operations one batch request may hold, across its sections
+// (domain::RecordService::kMaxBatchOperations).
+inline constexpr int kMaxBatchOperations = 200;
+
+// The system fields a client may filter and sort on (domain/validator.cc SystemField), in the
+// order the document lists them.
+inline constexpr std::string_view kQueryableSystemFields[] = {"id", "created_at", "updated_at",
+                                                              "created_by", "version"};
+
 // Every filter operator's name ("eq", "ne", ...), in declaration order.
 boost::json::array FilterOpNames();
 
@@ -48,14 +58,14 @@ boost::json::object FieldSchema(const model::Field& field,
                                 const model::ObjectType* reference_target);
 
 // The components.schemas entries of one object type: <Singular>, <Singular>Create,
-// <Singular>Update, <Singular>List, <Singular>BatchRequest, <Singular>BatchResult.
-// `types` resolves reference targets.
+// <Singular>Update, <Singular>List, <Singular>BatchUpdate, <Singular>BatchRequest,
+// <Singular>BatchResult. `types` resolves reference targets.
 boost::json::object RecordSchemas(const model::ObjectType& type,
                                   const std::vector<model::ObjectTypePtr>& types);
 
 // The components.schemas entries every document has: Problem, FieldError, FilterNode,
 // FilterCondition, QueryFilterValue, SortKey, SearchRequest, ObjectTypeDefinition,
-// FieldDefinition, FieldCreate. (openapi_shared_schemas.cc)
+// FieldDefinition, FieldCreate, HealthStatus, ReadinessStatus. (openapi_shared_schemas.cc)
 boost::json::object SharedSchemas();
 
 // The path items of one object type, keyed by path.
@@ -65,10 +75,10 @@ boost::json::object ObjectPaths(const model::ObjectType& type);
 boost::json::object SystemPaths();
 
 // An operation's error responses, each a $ref to components.responses. REQUIRES: every status
-// is one of 400, 401, 403, 404, 409, 412, 413, 415, 422.
+// is one of 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 503.
 boost::json::object ErrorResponses(std::initializer_list<int> statuses);
 
-// components.responses, components.parameters and components.headers.
+// components.responses, components.parameters and components.headers. (openapi.cc)
 boost::json::object SharedResponses();
 boost::json::object SharedParameters();
 boost::json::object SharedHeaders();

@@ -1,4 +1,6 @@
-// The paths and the shared responses, parameters and headers of the OpenAPI document.
+// The paths of the OpenAPI document: per object type the record endpoints
+// (api/record_routes.cc), then health, the OpenAPI document and the schema endpoints
+// (api/api_handler.cc, api/schema_routes.cc).
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -13,26 +15,8 @@ namespace {
 
 constexpr std::string_view kApiPrefix = "/api/v1/";
 constexpr std::string_view kJson = "application/json";
-constexpr std::string_view kProblemJson = "application/problem+json";
-
-struct ErrorResponse {
-  int status;
-  std::string_view name;
-  std::string_view description;
-};
-constexpr ErrorResponse kErrorResponses[] = {
-    {400, "BadRequest",
-     "The request is malformed: bad JSON, query parameter, filter, sort or cursor."},
-    {401, "Unauthorized", "No credential, or an unknown, expired or revoked one."},
-    {403, "Forbidden", "Authenticated, but not allowed to do this."},
-    {404, "NotFound", "No such record or object type in your tenant."},
-    {409, "Conflict", "A unique value is already taken, or the record's state forbids the change."},
-    {412, "PreconditionFailed", "`If-Match` does not match the record's current ETag."},
-    {413, "PayloadTooLarge", "The request body is over the size limit."},
-    {415, "UnsupportedMediaType", "The request body is not `application/json`."},
-    {422, "ValidationFailed",
-     "The body is well-formed but invalid; `errors` lists each field's problem."},
-};
+// Sort keys a list or search takes at most (domain/validator.cc NormalizeQuery).
+constexpr int kMaxSortKeys = 5;
 
 json::object Operation(std::string_view operation_id, std::string_view summary,
                        std::string_view tag) {
@@ -71,9 +55,6 @@ json::array ParameterRefs(std::initializer_list<std::string_view> names) {
   return refs;
 }
 
-// The system fields a client may filter and sort on, before the type's own fields.
-constexpr std::string_view kQueryableSystemFields[] = {"id", "created_at", "updated_at"};
-
 json::object SortParameter(const model::ObjectType& type) {
   std::string names;
   for (std::string_view name : kQueryableSystemFields) {
@@ -83,14 +64,18 @@ json::object SortParameter(const model::ObjectType& type) {
   for (const auto& field : type.fields) {
     if (field.Sortable() && !model::IsSystemField(field.name)) names += "|" + field.name;
   }
-  const std::string key = "-?(" + names + ")";
+  const std::string key = "[-+]?(" + names + ")";
   return json::object{
       {"name", "sort"},
       {"in", "query"},
       {"description",
-       "Comma-separated fields to order by; a leading `-` sorts descending. Default: newest "
-       "first."},
-      {"schema", json::object{{"type", "string"}, {"pattern", "^" + key + "(," + key + ")*$"}}},
+       "Comma-separated fields to order by, at most " + std::to_string(kMaxSortKeys) +
+           "; a leading `-` sorts descending (`+`, percent-encoded, ascending). Default: newest "
+           "first, or by rank with `q`. An unknown or unsortable field is a 400 "
+           "`invalid_filter`."},
+      {"schema", json::object{{"type", "string"},
+                              {"pattern", "^" + key + "(," + key + "){0," +
+                                              std::to_string(kMaxSortKeys - 1) + "}$"}}},
       {"example", "-created_at"},
   };
 }
@@ -100,7 +85,6 @@ json::object FilterParameter(const model::ObjectType& type) {
   for (std::string_view name : kQueryableSystemFields) {
     properties[name] = Ref("schemas", "QueryFilterValue");
   }
-  properties["created_by"] = Ref("schemas", "QueryFilterValue");
   for (const auto& field : type.fields) {
     if (!model::IsSystemField(field.name)) {
       properties[field.name] = Ref("schemas", "QueryFilterValue");
@@ -121,7 +105,8 @@ json::object FilterParameter(const model::ObjectType& type) {
        "`filter[field][op]=value` with op one of " +
            ops +
            ". For `in` the values are comma-separated; for `is_null` the value is true or "
-           "false. Use POST .../search for or-trees and full-text search."},
+           "false. An unknown field or operator, or a value that does not fit the field, is a 400 "
+           "`invalid_filter`. Use POST .../search for or-trees."},
       {"schema", json::object{{"type", "object"},
                               {"properties", std::move(properties)},
                               {"additionalProperties", false}}},
@@ -129,83 +114,6 @@ json::object FilterParameter(const model::ObjectType& type) {
 }
 
 }  // namespace
-
-json::object ErrorResponses(std::initializer_list<int> statuses) {
-  json::object responses;
-  for (int status : statuses) {
-    for (const auto& error : kErrorResponses) {
-      if (error.status == status) responses[std::to_string(status)] = Ref("responses", error.name);
-    }
-  }
-  return responses;
-}
-
-json::object SharedResponses() {
-  json::object responses;
-  for (const auto& error : kErrorResponses) {
-    json::object response{
-        {"description", error.description},
-        {"content",
-         json::object{{kProblemJson, json::object{{"schema", Ref("schemas", "Problem")}}}}},
-    };
-    if (error.status == 401) {
-      response["headers"] = json::object{
-          {"WWW-Authenticate", json::object{{"schema", json::object{{"type", "string"}}}}}};
-    }
-    responses[error.name] = std::move(response);
-  }
-  return responses;
-}
-
-json::object SharedParameters() {
-  auto header = [](std::string_view name, std::string_view description) {
-    return json::object{{"name", name},
-                        {"in", "header"},
-                        {"description", description},
-                        {"schema", json::object{{"type", "string"}}}};
-  };
-  json::object idempotency_key =
-      header("Idempotency-Key",
-             "A client-chosen unique key; retrying the request with the same key returns the first "
-             "response instead of writing twice.");
-  idempotency_key["schema"] =
-      json::object{{"type", "string"}, {"minLength", 1}, {"maxLength", 255}};
-  return json::object{
-      {"Limit", json::object{{"name", "limit"},
-                             {"in", "query"},
-                             {"description", "Page size."},
-                             {"schema", json::object{{"type", "integer"},
-                                                     {"minimum", 1},
-                                                     {"maximum", model::kMaxPageSize},
-                                                     {"default", model::kDefaultPageSize}}}}},
-      {"Cursor", json::object{{"name", "cursor"},
-                              {"in", "query"},
-                              {"description", "`next_cursor` of the previous page."},
-                              {"schema", json::object{{"type", "string"}}}}},
-      {"IfMatch",
-       header("If-Match", "Apply only if the record's current ETag matches; otherwise 412.")},
-      {"IfNoneMatch",
-       header("If-None-Match", "Answer 304 without a body if the record's ETag matches.")},
-      {"IdempotencyKey", std::move(idempotency_key)},
-      {"ObjectName", json::object{{"name", "object"},
-                                  {"in", "path"},
-                                  {"required", true},
-                                  {"description", "An object type's name, e.g. contacts."},
-                                  {"schema", json::object{{"type", "string"},
-                                                          {"pattern", "^[a-z][a-z0-9_]{0,62}$"}}}}},
-  };
-}
-
-json::object SharedHeaders() {
-  return json::object{
-      {"ETag", json::object{{"description",
-                             "The record's current version, for If-Match and If-None-Match."},
-                            {"schema", json::object{{"type", "string"}}}}},
-      {"Location",
-       json::object{{"description", "The URL of the created record."},
-                    {"schema", json::object{{"type", "string"}, {"format", "uri-reference"}}}}},
-  };
-}
 
 json::object ObjectPaths(const model::ObjectType& type) {
   const std::string plural = PascalCase(type.name);
@@ -217,7 +125,10 @@ json::object ObjectPaths(const model::ObjectType& type) {
       {"name", "id"}, {"in", "path"}, {"required", true}, {"schema", IdSchema(type)}};
 
   json::object list = Operation("list" + plural, "List " + type.name, tag);
-  list["parameters"] = ParameterRefs({"Limit", "Cursor"});
+  list["description"] =
+      "One page of live records. Any query parameter other than those below is a 400 "
+      "`invalid_parameter`.";
+  list["parameters"] = ParameterRefs({"Limit", "Cursor", "Q"});
   list["parameters"].as_array().push_back(SortParameter(type));
   list["parameters"].as_array().push_back(FilterParameter(type));
   list["responses"] = Responses(
@@ -227,9 +138,10 @@ json::object ObjectPaths(const model::ObjectType& type) {
   json::object create = Operation("create" + singular, "Create " + WithArticle(type.singular), tag);
   create["parameters"] = ParameterRefs({"IdempotencyKey"});
   create["requestBody"] = JsonBody(Ref("schemas", singular + "Create"));
-  create["responses"] = Responses(
-      json::object{{"201", WithHeaders(JsonResponse("Created.", record), {"Location", "ETag"})}},
-      {400, 401, 403, 409, 413, 415, 422});
+  create["responses"] =
+      Responses(json::object{{"201", WithHeaders(JsonResponse("Created.", record),
+                                                 {"Location", "ETag", "Idempotent-Replayed"})}},
+                {400, 401, 403, 409, 413, 415, 422});
 
   json::object get = Operation("get" + singular, "Get " + WithArticle(type.singular), tag);
   get["parameters"] = ParameterRefs({"IfNoneMatch"});
@@ -252,25 +164,37 @@ json::object ObjectPaths(const model::ObjectType& type) {
                                   {401, 403, 404, 412});
 
   json::object restore = Operation("restore" + singular, "Restore a deleted " + type.singular, tag);
+  restore["description"] =
+      "Makes a deleted record live again; on a live record it only bumps the version. A 409 when "
+      "a unique value was taken meanwhile.";
   restore["responses"] = Responses(
       json::object{{"200", WithHeaders(JsonResponse("The restored record.", record), {"ETag"})}},
       {401, 403, 404, 409});
 
   json::object search = Operation("search" + plural, "Search " + type.name, tag);
-  search["description"] = "Filter trees, full-text search and sorting in a JSON body.";
+  search["description"] =
+      "Filter trees, full-text search and sorting in a JSON body; same page shape as the list.";
   search["requestBody"] = JsonBody(Ref("schemas", "SearchRequest"));
   search["responses"] = Responses(
       json::object{
           {"200", JsonResponse("A page of matching records.", Ref("schemas", singular + "List"))}},
-      {400, 401, 403, 413, 415, 422});
+      {400, 401, 403, 413, 415});
 
   json::object batch = Operation(
       "batch" + plural, "Create, update, upsert and delete " + type.name + " in one request", tag);
+  batch["description"] =
+      "All or nothing, applied in the order create, update, upsert, delete. A failing operation "
+      "is named in the problem's `errors` (`field` like `create[3].email`, `index` 3). 404 when "
+      "an update or delete target does not exist, 409 on a unique conflict, 422 "
+      "`validation_failed` or `batch_too_large` (over " +
+      std::to_string(kMaxBatchOperations) + " operations).";
+  batch["parameters"] = ParameterRefs({"IdempotencyKey"});
   batch["requestBody"] = JsonBody(Ref("schemas", singular + "BatchRequest"));
   batch["responses"] = Responses(
-      json::object{
-          {"200", JsonResponse("What was written.", Ref("schemas", singular + "BatchResult"))}},
-      {400, 401, 403, 404, 409, 412, 413, 415, 422});
+      json::object{{"200", WithHeaders(JsonResponse("What was written, section by section.",
+                                                    Ref("schemas", singular + "BatchResult")),
+                                       {"Idempotent-Replayed"})}},
+      {400, 401, 403, 404, 409, 413, 415, 422});
 
   return json::object{
       {base, json::object{{"get", std::move(list)}, {"post", std::move(create)}}},
@@ -292,16 +216,15 @@ json::object SystemPaths() {
 
   json::object health = Operation("getHealth", "Liveness", system);
   health["security"] = no_security;
-  health["responses"] = json::object{{"200", json::object{{"description", "The process is up."}}}};
+  health["responses"] =
+      json::object{{"200", JsonResponse("The process is up.", Ref("schemas", "HealthStatus"))}};
 
   json::object ready = Operation("getReadiness", "Readiness", system);
   ready["security"] = no_security;
-  ready["responses"] = json::object{
-      {"200", json::object{{"description", "Ready to serve requests."}}},
-      {"503", json::object{{"description",
-                            "Not ready: starting, shutting down, or the database is "
-                            "unreachable."}}},
-  };
+  ready["responses"] = Responses(
+      json::object{
+          {"200", JsonResponse("Ready to serve requests.", Ref("schemas", "ReadinessStatus"))}},
+      {503});
 
   json::object openapi = Operation("getOpenApiDocument", "This API description", system);
   openapi["description"] = "The OpenAPI document for the caller's tenant, custom fields included.";
@@ -320,19 +243,27 @@ json::object SystemPaths() {
   json::object list_types = Operation("listObjectTypes", "List object types", schema);
   list_types["responses"] = Responses(
       json::object{{"200", JsonResponse("Every object type of the tenant.", std::move(type_list))}},
-      {401, 403});
+      {401});
 
   json::object get_type = Operation("getObjectType", "Get an object type", schema);
   get_type["responses"] =
       Responses(json::object{{"200", JsonResponse("The object type with its fields.",
                                                   Ref("schemas", "ObjectTypeDefinition"))}},
-                {401, 403, 404});
+                {401, 404});
 
   json::object create_field = Operation("createField", "Add a custom field", schema);
+  create_field["description"] =
+      "Admins only. 409 when the object already has a field of that name (or has the maximum "
+      "number of custom fields), 422 when the definition is invalid.";
   create_field["requestBody"] = JsonBody(Ref("schemas", "FieldCreate"));
-  create_field["responses"] = Responses(
-      json::object{{"201", JsonResponse("The new field.", Ref("schemas", "FieldDefinition"))}},
-      {400, 401, 403, 404, 409, 413, 415, 422});
+  json::object created_field = JsonResponse("The new field.", Ref("schemas", "FieldDefinition"));
+  created_field["headers"] = json::object{
+      {"Location",
+       json::object{
+           {"description", "The URL of the object type's schema, `/api/v1/schema/<object>`."},
+           {"schema", json::object{{"type", "string"}, {"format", "uri-reference"}}}}}};
+  create_field["responses"] = Responses(json::object{{"201", std::move(created_field)}},
+                                        {400, 401, 403, 404, 409, 413, 415, 422});
 
   const std::string schema_base = std::string(kApiPrefix) + "schema";
   return json::object{

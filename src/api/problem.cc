@@ -7,20 +7,34 @@ namespace {
 
 const char* TitleFor(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    default: return status >= 500 ? "Internal Server Error" : "Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status >= 500 ? "Internal Server Error" : "Error";
   }
 }
 
@@ -55,18 +69,30 @@ std::string ProblemBody(int status, std::string_view code, std::string_view deta
 
 int HttpStatusFor(core::Code code) {
   switch (code) {
-    case core::Code::kBadRequest: return 400;
-    case core::Code::kValidation: return 422;
-    case core::Code::kUnauthenticated: return 401;
-    case core::Code::kForbidden: return 403;
-    case core::Code::kNotFound: return 404;
-    case core::Code::kMethodNotAllowed: return 405;
-    case core::Code::kConflict: return 409;
-    case core::Code::kPreconditionFailed: return 412;
-    case core::Code::kPayloadTooLarge: return 413;
-    case core::Code::kUnsupportedMediaType: return 415;
-    case core::Code::kUnavailable: return 503;
-    case core::Code::kInternal: return 500;
+    case core::Code::kBadRequest:
+      return 400;
+    case core::Code::kValidation:
+      return 422;
+    case core::Code::kUnauthenticated:
+      return 401;
+    case core::Code::kForbidden:
+      return 403;
+    case core::Code::kNotFound:
+      return 404;
+    case core::Code::kMethodNotAllowed:
+      return 405;
+    case core::Code::kConflict:
+      return 409;
+    case core::Code::kPreconditionFailed:
+      return 412;
+    case core::Code::kPayloadTooLarge:
+      return 413;
+    case core::Code::kUnsupportedMediaType:
+      return 415;
+    case core::Code::kUnavailable:
+      return 503;
+    case core::Code::kInternal:
+      return 500;
   }
   return 500;
 }
@@ -76,9 +102,12 @@ net::HttpResponse ProblemResponse(const core::Error& error) {
   net::HttpResponse response;
   response.status = status;
   response.SetHeader("Content-Type", "application/problem+json");
-  std::string_view code = error.problem_code.empty() ? "error" : error.problem_code;
-  if (status >= 500) code = status == 503 ? "unavailable" : "internal";
-  std::string_view detail = status == 500 ? "An internal error occurred." : error.public_message;
+  // Explicit string_views: a ternary of a literal and a std::string would yield a temporary.
+  std::string_view code = error.problem_code;
+  if (code.empty()) code = "error";
+  if (status >= 500) code = status == 503 ? std::string_view("unavailable") : "internal";
+  std::string_view detail = error.public_message;
+  if (status == 500) detail = "An internal error occurred.";
   response.body = ProblemBody(status, code, detail, error.field_errors);
   if (status == 401) response.SetHeader("WWW-Authenticate", "Bearer realm=\"zebros\"");
   if (status == 503) response.SetHeader("Retry-After", "1");

@@ -194,8 +194,8 @@ core::Result<model::Query> ParseSearchBody(const json::object& body) {
         const json::value* field = spec ? spec->if_contains("field") : nullptr;
         const json::value* dir = spec ? spec->if_contains("dir") : nullptr;
         if (field == nullptr || !field->is_string() ||
-            (dir != nullptr && !(dir->is_string() && (dir->get_string() == "asc" ||
-                                                      dir->get_string() == "desc")))) {
+            (dir != nullptr &&
+             !(dir->is_string() && (dir->get_string() == "asc" || dir->get_string() == "desc")))) {
           return InvalidFilter("Each sort entry is {\"field\": name, \"dir\": \"asc\"|\"desc\"}.");
         }
         query.sort.push_back(

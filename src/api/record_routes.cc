@@ -97,13 +97,13 @@ void ApiHandler::CreateRecord(Call& call, const model::ObjectTypePtr& type) {
   std::optional<storage::Idempotency> idempotency;
   if (const std::string* key = call.request.FindHeader("idempotency-key")) {
     if (key->empty() || key->size() > kMaxIdempotencyKeyLength) {
-      return call.Send(ProblemResponse(core::MakeError(
-          core::Code::kBadRequest, "invalid_parameter",
-          "Idempotency-Key must be 1 to 255 characters.")));
+      return call.Send(
+          ProblemResponse(core::MakeError(core::Code::kBadRequest, "invalid_parameter",
+                                          "Idempotency-Key must be 1 to 255 characters.")));
     }
     idempotency = storage::Idempotency{
-        *key, core::Sha256Hex(call.request.method + " " + call.request.path + "\n" +
-                              call.request.body),
+        *key,
+        core::Sha256Hex(call.request.method + " " + call.request.path + "\n" + call.request.body),
         [type](const std::vector<storage::ChangeResult>& results) {
           const auto& record = results.front().record;
           return storage::StoredResponse{201, RenderRecord(*type, record),
@@ -137,8 +137,7 @@ void ApiHandler::GetRecord(Call& call, const model::ObjectTypePtr& type, const s
   call.Send(RecordResponse(200, *type, *record));
 }
 
-void ApiHandler::UpdateRecord(Call& call, const model::ObjectTypePtr& type,
-                              const std::string& id) {
+void ApiHandler::UpdateRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id) {
   auto body = JsonObjectBody(call.request);
   if (!body.ok()) return call.Send(ProblemResponse(body.error()));
   auto expected = ExpectedVersion(call.request, id);
@@ -152,8 +151,7 @@ void ApiHandler::UpdateRecord(Call& call, const model::ObjectTypePtr& type,
                   });
 }
 
-void ApiHandler::DeleteRecord(Call& call, const model::ObjectTypePtr& type,
-                              const std::string& id) {
+void ApiHandler::DeleteRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id) {
   auto expected = ExpectedVersion(call.request, id);
   if (!expected.ok()) return call.Send(ProblemResponse(expected.error()));
   records_.Delete(call.principal, type, id, *expected, [call](storage::ApplyOutcome outcome) {
@@ -185,8 +183,8 @@ void ApiHandler::BatchRecords(Call& call, const model::ObjectTypePtr& type) {
     }
     return 0;
   };
-  const std::size_t creates = count("create"), updates = count("update"),
-                    upserts = count("upsert"), deletes = count("delete");
+  const std::size_t creates = count("create"), updates = count("update"), upserts = count("upsert"),
+                    deletes = count("delete");
   using auth::Action;
   if ((creates + upserts > 0 && !Permit(call, type->name, Action::kCreate)) ||
       (updates + upserts > 0 && !Permit(call, type->name, Action::kUpdate)) ||
@@ -194,8 +192,8 @@ void ApiHandler::BatchRecords(Call& call, const model::ObjectTypePtr& type) {
       (creates + updates + upserts + deletes == 0 && !Permit(call, type->name, Action::kRead))) {
     return;
   }
-  auto render = [type, creates, updates, upserts](
-                    const std::vector<storage::ChangeResult>& results) {
+  auto render = [type, creates, updates,
+                 upserts](const std::vector<storage::ChangeResult>& results) {
     std::string out = "{\"created\":[";
     std::size_t i = 0;
     auto section = [&](std::size_t n, bool ids_only) {
@@ -221,13 +219,13 @@ void ApiHandler::BatchRecords(Call& call, const model::ObjectTypePtr& type) {
   std::optional<storage::Idempotency> idempotency;
   if (const std::string* key = call.request.FindHeader("idempotency-key")) {
     if (key->empty() || key->size() > kMaxIdempotencyKeyLength) {
-      return call.Send(ProblemResponse(core::MakeError(
-          core::Code::kBadRequest, "invalid_parameter",
-          "Idempotency-Key must be 1 to 255 characters.")));
+      return call.Send(
+          ProblemResponse(core::MakeError(core::Code::kBadRequest, "invalid_parameter",
+                                          "Idempotency-Key must be 1 to 255 characters.")));
     }
     idempotency = storage::Idempotency{
-        *key, core::Sha256Hex(call.request.method + " " + call.request.path + "\n" +
-                              call.request.body),
+        *key,
+        core::Sha256Hex(call.request.method + " " + call.request.path + "\n" + call.request.body),
         [render](const std::vector<storage::ChangeResult>& results) {
           return storage::StoredResponse{200, render(results), "", ""};
         }};

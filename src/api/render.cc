@@ -24,7 +24,8 @@ void AppendRecord(std::string& out, const model::ObjectType& type, const model::
   out += ",\"created_by\":";
   core::AppendJsonString(out, record.created_by);
   out += ",\"version\":" + std::to_string(record.version);
-  if (record.deleted_at) out += ",\"deleted_at\":\"" + core::FormatTimestamp(*record.deleted_at) + "\"";
+  if (record.deleted_at)
+    out += ",\"deleted_at\":\"" + core::FormatTimestamp(*record.deleted_at) + "\"";
   out.push_back('}');
 }
 

@@ -35,14 +35,13 @@ void ApiHandler::GetSchema(Call& call, const model::ObjectTypePtr& type) {
 void ApiHandler::AddField(Call& call, const model::ObjectTypePtr& type) {
   auto body = JsonObjectBody(call.request);
   if (!body.ok()) return call.Send(ProblemResponse(body.error()));
-  schemas_.AddField(call.principal, type->name, *body,
-                    [call, type](core::Result<model::Field> field) {
-                      if (!field.ok()) return call.Send(ProblemResponse(field.error()));
-                      auto response =
-                          JsonResponse(201, core::WriteJson(model::FieldToJson(*field)));
-                      response.SetHeader("Location", "/api/v1/schema/" + type->name);
-                      call.Send(std::move(response));
-                    });
+  schemas_.AddField(
+      call.principal, type->name, *body, [call, type](core::Result<model::Field> field) {
+        if (!field.ok()) return call.Send(ProblemResponse(field.error()));
+        auto response = JsonResponse(201, core::WriteJson(model::FieldToJson(*field)));
+        response.SetHeader("Location", "/api/v1/schema/" + type->name);
+        call.Send(std::move(response));
+      });
 }
 
 void ApiHandler::GetOpenApi(Call& call) {

@@ -18,7 +18,7 @@ int RunMigrate(const std::string& data_dir);
 // `zebros admin create-tenant NAME`: prints the tenant id.
 int RunCreateTenant(const std::string& data_dir, const std::string& name);
 // `zebros admin create-api-key`: prints the key alone.
-int RunCreateApiKey(const std::string& data_dir, const std::string& tenant,
-                    const std::string& role, const std::string& label);
+int RunCreateApiKey(const std::string& data_dir, const std::string& tenant, const std::string& role,
+                    const std::string& label);
 
 }  // namespace zebros::app

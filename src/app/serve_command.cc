@@ -51,8 +51,8 @@ bool Bootstrap(Environment& env) {
     ::close(fd);
     if (!written) return false;
   }
-  std::cout << "Created tenant 'default' with an admin API key (shown once, also saved in "
-            << path << "):\n"
+  std::cout << "Created tenant 'default' with an admin API key (shown once, also saved in " << path
+            << "):\n"
             << secret << "\n"
             << std::flush;
   return true;
@@ -103,9 +103,9 @@ int RunServe(const ServeConfig& config) {
     std::cerr << "zebros: " << bound.error().public_message << "\n";
     return 1;
   }
-  const std::string url =
-      "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-      std::to_string(*bound);
+  const std::string url = "http://" +
+                          (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                          std::to_string(*bound);
   core::Log(core::LogLevel::kInfo, "listening",
             {{"port", *bound}, {"url", url}, {"data_dir", config.data_dir}});
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.data_dir << ")\n"

@@ -25,13 +25,20 @@ Area AreaOf(std::string_view object) {
 
 std::string_view ActionName(Action action) {
   switch (action) {
-    case Action::kRead: return "read";
-    case Action::kCreate: return "create";
-    case Action::kUpdate: return "update";
-    case Action::kDelete: return "delete";
-    case Action::kRestore: return "restore";
-    case Action::kExport: return "export";
-    case Action::kAdmin: return "admin";
+    case Action::kRead:
+      return "read";
+    case Action::kCreate:
+      return "create";
+    case Action::kUpdate:
+      return "update";
+    case Action::kDelete:
+      return "delete";
+    case Action::kRestore:
+      return "restore";
+    case Action::kExport:
+      return "export";
+    case Action::kAdmin:
+      return "admin";
   }
   return "read";
 }

@@ -69,13 +69,27 @@ void AppendJsonString(std::string& out, std::string_view text) {
     out.append(text.data() + run_start, i - run_start);
     run_start = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(kHex[c >> 4]);
@@ -89,8 +103,12 @@ void AppendJsonString(std::string& out, std::string_view text) {
 void AppendJson(std::string& out, const json::value& value) {
   char buf[32];
   switch (value.kind()) {
-    case json::kind::null: out += "null"; return;
-    case json::kind::bool_: out += value.get_bool() ? "true" : "false"; return;
+    case json::kind::null:
+      out += "null";
+      return;
+    case json::kind::bool_:
+      out += value.get_bool() ? "true" : "false";
+      return;
     case json::kind::int64: {
       auto r = std::to_chars(buf, buf + sizeof buf, value.get_int64());
       out.append(buf, r.ptr);
@@ -111,7 +129,9 @@ void AppendJson(std::string& out, const json::value& value) {
       out.append(buf, r.ptr);
       return;
     }
-    case json::kind::string: AppendJsonString(out, value.get_string()); return;
+    case json::kind::string:
+      AppendJsonString(out, value.get_string());
+      return;
     case json::kind::array: {
       out.push_back('[');
       bool first = true;

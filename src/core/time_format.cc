@@ -71,8 +71,8 @@ std::string FormatTimestamp(EpochMillis ms) {
   const int ss = static_cast<int>(rem / 1000 % 60);
   const int milli = static_cast<int>(rem % 1000);
   char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                static_cast<long long>(y), m, d, hh, mm, ss, milli);
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y),
+                m, d, hh, mm, ss, milli);
   return buf;
 }
 

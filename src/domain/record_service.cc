@@ -36,8 +36,7 @@ bool IsRecordId(const json::value& value, const model::ObjectType& type) {
 }  // namespace
 
 core::Result<model::Record> RecordService::Get(const model::Principal& principal,
-                                               const model::ObjectType& type,
-                                               std::string_view id) {
+                                               const model::ObjectType& type, std::string_view id) {
   if (!core::IsWellFormedId(id, type.id_prefix)) {
     return core::MakeError(core::Code::kNotFound, "not_found",
                            "No " + type.singular + " has this id.");
@@ -128,8 +127,8 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
   for (const auto& member : body) {
     const std::string_view key = member.key();
     if (key != "create" && key != "update" && key != "upsert" && key != "delete") {
-      errors.push_back({std::string(key), "unknown_field",
-                        "Use create, update, upsert and delete.", -1});
+      errors.push_back(
+          {std::string(key), "unknown_field", "Use create, update, upsert and delete.", -1});
     }
   }
   auto section_array = [&](std::string_view name) -> const json::array* {
@@ -152,14 +151,14 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
     const json::value* records = spec ? spec->if_contains("records") : nullptr;
     if (spec == nullptr || key == nullptr || !key->is_string() || records == nullptr ||
         !records->is_array()) {
-      errors.push_back({"upsert", "invalid_type",
-                        "Must be {\"key\": field name, \"records\": [...]}.", -1});
+      errors.push_back(
+          {"upsert", "invalid_type", "Must be {\"key\": field name, \"records\": [...]}.", -1});
     } else {
       upsert_key = std::string(key->get_string());
       const model::Field* field = type->FindField(upsert_key);
       if (field == nullptr || !(field->unique || field->indexed)) {
-        errors.push_back({"upsert.key", "invalid_upsert_key",
-                          "The key must be a unique or indexed field.", -1});
+        errors.push_back(
+            {"upsert.key", "invalid_upsert_key", "The key must be a unique or indexed field.", -1});
       }
       upsert_records = &records->get_array();
     }
@@ -176,8 +175,8 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
     return Fail(done, BatchError("The batch has no operations."));
   }
 
-  auto object_at = [&](const json::value& item, const std::string& section, int index)
-      -> const json::object* {
+  auto object_at = [&](const json::value& item, const std::string& section,
+                       int index) -> const json::object* {
     if (!item.is_object()) {
       Label(errors, section, index, {{"", "invalid_type", "Must be an object.", -1}});
       return nullptr;
@@ -194,8 +193,13 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
         Label(errors, "create", index, std::move(values).error().field_errors);
         continue;
       }
-      Change change{Change::Kind::kCreate, type, ids_.Next(type->id_prefix),
-                    std::move(values).value(), std::nullopt, {}, "create[" + std::to_string(i) + "]"};
+      Change change{Change::Kind::kCreate,
+                    type,
+                    ids_.Next(type->id_prefix),
+                    std::move(values).value(),
+                    std::nullopt,
+                    {},
+                    "create[" + std::to_string(i) + "]"};
       changes.push_back(std::move(change));
     }
   }
@@ -206,8 +210,8 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
       if (record == nullptr) continue;
       const json::value* id = record->if_contains("id");
       if (id == nullptr || !IsRecordId(*id, *type)) {
-        Label(errors, "update", index, {{"id", "not_found", "Needs the id of a " +
-                                                                 type->singular + ".", -1}});
+        Label(errors, "update", index,
+              {{"id", "not_found", "Needs the id of a " + type->singular + ".", -1}});
         continue;
       }
       json::object patch_body = *record;
@@ -217,8 +221,12 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
         Label(errors, "update", index, std::move(patch).error().field_errors);
         continue;
       }
-      changes.push_back(Change{Change::Kind::kUpdate, type, std::string(id->get_string()),
-                               std::move(patch).value(), std::nullopt, {},
+      changes.push_back(Change{Change::Kind::kUpdate,
+                               type,
+                               std::string(id->get_string()),
+                               std::move(patch).value(),
+                               std::nullopt,
+                               {},
                                "update[" + std::to_string(i) + "]"});
     }
   }
@@ -236,7 +244,8 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
       }
       const json::value* key_value = values->if_contains(upsert_key);
       if (key_value == nullptr || key_value->is_null()) {
-        Label(errors, "upsert", index, {{upsert_key, "required", "The upsert key is required.", -1}});
+        Label(errors, "upsert", index,
+              {{upsert_key, "required", "The upsert key is required.", -1}});
         continue;
       }
       changes.push_back(Change{Change::Kind::kUpsert, type, ids_.Next(type->id_prefix),
@@ -248,12 +257,16 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
     for (std::size_t i = 0; i < deletes->size(); ++i) {
       const int index = static_cast<int>(i);
       if (!IsRecordId((*deletes)[i], *type)) {
-        Label(errors, "delete", index, {{"", "not_found", "Needs the id of a " +
-                                                              type->singular + ".", -1}});
+        Label(errors, "delete", index,
+              {{"", "not_found", "Needs the id of a " + type->singular + ".", -1}});
         continue;
       }
-      changes.push_back(Change{Change::Kind::kDelete, type,
-                               std::string((*deletes)[i].get_string()), {}, std::nullopt, {},
+      changes.push_back(Change{Change::Kind::kDelete,
+                               type,
+                               std::string((*deletes)[i].get_string()),
+                               {},
+                               std::nullopt,
+                               {},
                                "delete[" + std::to_string(i) + "]"});
     }
   }

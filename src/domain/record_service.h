@@ -23,12 +23,11 @@ class RecordService {
 
   RecordService(storage::RecordStore& store, core::IdGenerator& ids) : store_(store), ids_(ids) {}
 
-  core::Result<model::Record> Get(const model::Principal& principal,
-                                  const model::ObjectType& type, std::string_view id);
+  core::Result<model::Record> Get(const model::Principal& principal, const model::ObjectType& type,
+                                  std::string_view id);
   // `text_values`: condition values came from a query string (see NormalizeQuery).
-  core::Result<storage::Page> List(const model::Principal& principal,
-                                   const model::ObjectType& type, model::Query query,
-                                   bool text_values);
+  core::Result<storage::Page> List(const model::Principal& principal, const model::ObjectType& type,
+                                   model::Query query, bool text_values);
 
   void Create(const model::Principal& principal, const model::ObjectTypePtr& type,
               const boost::json::object& body, std::optional<storage::Idempotency> idempotency,

@@ -44,7 +44,7 @@ class SchemaRegistry {
   const std::vector<model::ObjectTypePtr> builtin_;
   std::mutex mutex_;
   std::unordered_map<std::string, TypeSet> by_tenant_;  // guarded by mutex_
-  std::uint64_t generation_ = 0;  // guarded by mutex_; bumped by Invalidate
+  std::uint64_t generation_ = 0;                        // guarded by mutex_; bumped by Invalidate
 };
 
 }  // namespace zebros::domain

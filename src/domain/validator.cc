@@ -18,8 +18,8 @@ namespace {
 constexpr std::size_t kMaxTags = 100;
 
 core::Error FieldProblem(const std::string& field, std::string code, std::string message) {
-  core::Error error = core::MakeError(core::Code::kValidation, "validation_failed",
-                                      "The record is invalid.");
+  core::Error error =
+      core::MakeError(core::Code::kValidation, "validation_failed", "The record is invalid.");
   error.field_errors.push_back({field, std::move(code), std::move(message), -1});
   return error;
 }
@@ -68,7 +68,8 @@ bool IsValidPhone(std::string_view phone) {
     const char c = phone[i];
     if (c >= '0' && c <= '9') {
       ++digits;
-    } else if (!(c == ' ' || c == '(' || c == ')' || c == '-' || c == '.' || (c == '+' && i == 0))) {
+    } else if (!(c == ' ' || c == '(' || c == ')' || c == '-' || c == '.' ||
+                 (c == '+' && i == 0))) {
       return false;
     }
   }
@@ -102,9 +103,15 @@ std::string ToLower(std::string_view text) {
 
 bool IsStringType(FieldType type) {
   switch (type) {
-    case FieldType::kText: case FieldType::kLongText: case FieldType::kEmail:
-    case FieldType::kPhone: case FieldType::kUrl: case FieldType::kDate:
-    case FieldType::kDateTime: case FieldType::kEnum: case FieldType::kReference:
+    case FieldType::kText:
+    case FieldType::kLongText:
+    case FieldType::kEmail:
+    case FieldType::kPhone:
+    case FieldType::kUrl:
+    case FieldType::kDate:
+    case FieldType::kDateTime:
+    case FieldType::kEnum:
+    case FieldType::kReference:
       return true;
     default:
       return false;
@@ -113,11 +120,17 @@ bool IsStringType(FieldType type) {
 
 const char* TypeDescription(FieldType type) {
   switch (type) {
-    case FieldType::kInteger: return "an integer";
-    case FieldType::kNumber: case FieldType::kMoney: return "a number";
-    case FieldType::kBool: return "true or false";
-    case FieldType::kTags: return "an array of strings";
-    default: return "a string";
+    case FieldType::kInteger:
+      return "an integer";
+    case FieldType::kNumber:
+    case FieldType::kMoney:
+      return "a number";
+    case FieldType::kBool:
+      return "true or false";
+    case FieldType::kTags:
+      return "an array of strings";
+    default:
+      return "a string";
   }
 }
 
@@ -176,8 +189,8 @@ core::Error InvalidFilter(std::string message) {
   return core::MakeError(core::Code::kBadRequest, "invalid_filter", std::move(message));
 }
 
-core::Status NormalizeNode(const model::ObjectType& type, model::FilterNode& node,
-                           bool text_values, int depth) {
+core::Status NormalizeNode(const model::ObjectType& type, model::FilterNode& node, bool text_values,
+                           int depth) {
   if (depth > 16) return InvalidFilter("The filter is nested too deeply.");
   if (node.kind != model::FilterNode::Kind::kCondition) {
     if (node.children.size() > 100) return InvalidFilter("Too many conditions in one group.");
@@ -320,8 +333,8 @@ core::Result<json::value> NormalizeValue(const Field& field, const json::value& 
   const std::string& name = field.name;
   if (IsStringType(field.type)) {
     if (!value.is_string()) {
-      return FieldProblem(name, "invalid_type", std::string("Must be ") +
-                                                    TypeDescription(field.type) + ".");
+      return FieldProblem(name, "invalid_type",
+                          std::string("Must be ") + TypeDescription(field.type) + ".");
     }
     const std::string_view text = value.get_string();
     const std::size_t limit = field.type == FieldType::kDateTime ? 64 : field.MaxLength();

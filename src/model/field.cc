@@ -9,13 +9,20 @@ struct TypeName {
   std::string_view name;
 };
 constexpr TypeName kTypeNames[] = {
-    {FieldType::kText, "text"},         {FieldType::kLongText, "long_text"},
-    {FieldType::kEmail, "email"},       {FieldType::kPhone, "phone"},
-    {FieldType::kUrl, "url"},           {FieldType::kInteger, "integer"},
-    {FieldType::kNumber, "number"},     {FieldType::kMoney, "money"},
-    {FieldType::kBool, "bool"},         {FieldType::kDate, "date"},
-    {FieldType::kDateTime, "datetime"}, {FieldType::kEnum, "enum"},
-    {FieldType::kReference, "reference"}, {FieldType::kTags, "tags"},
+    {FieldType::kText, "text"},
+    {FieldType::kLongText, "long_text"},
+    {FieldType::kEmail, "email"},
+    {FieldType::kPhone, "phone"},
+    {FieldType::kUrl, "url"},
+    {FieldType::kInteger, "integer"},
+    {FieldType::kNumber, "number"},
+    {FieldType::kMoney, "money"},
+    {FieldType::kBool, "bool"},
+    {FieldType::kDate, "date"},
+    {FieldType::kDateTime, "datetime"},
+    {FieldType::kEnum, "enum"},
+    {FieldType::kReference, "reference"},
+    {FieldType::kTags, "tags"},
 };
 }  // namespace
 
@@ -36,18 +43,22 @@ std::optional<FieldType> ParseFieldType(std::string_view name) {
 std::size_t Field::MaxLength() const {
   if (max_length > 0) return max_length;
   switch (type) {
-    case FieldType::kLongText: return 32768;
-    case FieldType::kEmail: return 254;
-    case FieldType::kPhone: return 32;
-    case FieldType::kUrl: return 2048;
-    case FieldType::kTags: return 64;  // per tag
-    default: return 255;
+    case FieldType::kLongText:
+      return 32768;
+    case FieldType::kEmail:
+      return 254;
+    case FieldType::kPhone:
+      return 32;
+    case FieldType::kUrl:
+      return 2048;
+    case FieldType::kTags:
+      return 64;  // per tag
+    default:
+      return 255;
   }
 }
 
-bool Field::Sortable() const {
-  return type != FieldType::kLongText && type != FieldType::kTags;
-}
+bool Field::Sortable() const { return type != FieldType::kLongText && type != FieldType::kTags; }
 
 bool IsSystemField(std::string_view name) {
   return std::find(std::begin(kSystemFields), std::end(kSystemFields), name) !=

@@ -7,8 +7,8 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kKnownKeys[] = {
-    "name",       "type", "label",  "required",    "unique",           "indexed",    "searchable",
-    "pii",        "custom", "max_length", "enum_values", "reference_target", "description"};
+    "name", "type",   "label",      "required",    "unique",           "indexed",    "searchable",
+    "pii",  "custom", "max_length", "enum_values", "reference_target", "description"};
 
 core::FieldError Problem(std::string field, std::string code, std::string message) {
   return {std::move(field), std::move(code), std::move(message), -1};
@@ -71,7 +71,7 @@ core::Result<Field> FieldFromJson(const json::object& json) {
   };
 
   read_string("name", field.name, true);
-  if (!field.name.empty() && !IsValidIdentifier(field.name)) {
+  if (json.contains("name") && !IsValidIdentifier(field.name)) {
     errors.push_back(Problem("name", "invalid_name",
                              "Use a lower-case letter followed by letters, digits or '_' "
                              "(at most 63)."));
@@ -95,9 +95,10 @@ core::Result<Field> FieldFromJson(const json::object& json) {
   read_bool("pii", field.pii);
   read_bool("custom", field.custom);
   if (const auto* value = json.if_contains("max_length"); value && !value->is_null()) {
-    const auto number = value->is_int64()    ? value->get_int64()
-                        : value->is_uint64() ? static_cast<std::int64_t>(value->get_uint64() & 0x7fffffff)
-                                             : -1;
+    const auto number = value->is_int64() ? value->get_int64()
+                        : value->is_uint64()
+                            ? static_cast<std::int64_t>(value->get_uint64() & 0x7fffffff)
+                            : -1;
     if (number < 1 || number > 32768) {
       errors.push_back(Problem("max_length", "invalid_value", "Must be an integer 1..32768."));
     } else {
@@ -123,8 +124,7 @@ core::Result<Field> FieldFromJson(const json::object& json) {
   if (field.type == FieldType::kEnum && field.enum_values.empty() && !type_name.empty()) {
     errors.push_back(Problem("enum_values", "required", "An enum field needs its values."));
   }
-  if (field.type == FieldType::kReference && field.reference_target.empty() &&
-      !type_name.empty()) {
+  if (field.type == FieldType::kReference && field.reference_target.empty() && !type_name.empty()) {
     errors.push_back(Problem("reference_target", "required", "A reference needs a target."));
   }
   if (field.label.empty()) field.label = field.name;

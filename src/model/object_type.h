@@ -13,9 +13,9 @@ namespace zebros::model {
 // followed by that tenant's custom fields. Immutable once built; share it as
 // shared_ptr<const ObjectType> so a schema change never alters a type a request is using.
 struct ObjectType {
-  std::string name;          // plural, as in the URL: "contacts"
-  std::string singular;      // "contact"
-  std::string id_prefix;     // "con"
+  std::string name;       // plural, as in the URL: "contacts"
+  std::string singular;   // "contact"
+  std::string id_prefix;  // "con"
   std::string label;
   std::vector<Field> fields;
   // Groups of fields of which at least one must be set (contacts: first_name or last_name).

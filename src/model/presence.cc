@@ -24,7 +24,8 @@ std::vector<core::FieldError> CheckPresence(const ObjectType& type,
     if (!any) {
       std::string names;
       for (const auto& name : group) names += (names.empty() ? "" : " or ") + name;
-      errors.push_back({group.front(), "required", "At least one of " + names + " is required.", -1});
+      errors.push_back(
+          {group.front(), "required", "At least one of " + names + " is required.", -1});
     }
   }
   return errors;

@@ -4,10 +4,14 @@ namespace zebros::model {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kAdmin: return "admin";
-    case Role::kSales: return "sales";
-    case Role::kSupport: return "support";
-    case Role::kReadOnly: return "read_only";
+    case Role::kAdmin:
+      return "admin";
+    case Role::kSales:
+      return "sales";
+    case Role::kSupport:
+      return "support";
+    case Role::kReadOnly:
+      return "read_only";
   }
   return "read_only";
 }

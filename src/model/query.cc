@@ -7,10 +7,16 @@ struct OpName {
   std::string_view name;
 };
 constexpr OpName kOpNames[] = {
-    {FilterOp::kEq, "eq"},           {FilterOp::kNe, "ne"},       {FilterOp::kLt, "lt"},
-    {FilterOp::kLte, "lte"},         {FilterOp::kGt, "gt"},       {FilterOp::kGte, "gte"},
-    {FilterOp::kIn, "in"},           {FilterOp::kContains, "contains"},
-    {FilterOp::kStartsWith, "starts_with"}, {FilterOp::kIsNull, "is_null"},
+    {FilterOp::kEq, "eq"},
+    {FilterOp::kNe, "ne"},
+    {FilterOp::kLt, "lt"},
+    {FilterOp::kLte, "lte"},
+    {FilterOp::kGt, "gt"},
+    {FilterOp::kGte, "gte"},
+    {FilterOp::kIn, "in"},
+    {FilterOp::kContains, "contains"},
+    {FilterOp::kStartsWith, "starts_with"},
+    {FilterOp::kIsNull, "is_null"},
 };
 }  // namespace
 

@@ -37,10 +37,10 @@ struct SortKey {
 // A list or search request over one object type, in one tenant.
 struct Query {
   std::optional<FilterNode> filter;
-  std::string text;            // full-text search terms; empty = none
-  std::vector<SortKey> sort;   // empty = default order (newest first); with `text`, by rank
+  std::string text;           // full-text search terms; empty = none
+  std::vector<SortKey> sort;  // empty = default order (newest first); with `text`, by rank
   int limit = 50;
-  std::string cursor;          // opaque, from a previous page; empty = first page
+  std::string cursor;  // opaque, from a previous page; empty = first page
 };
 
 inline constexpr int kDefaultPageSize = 50;

@@ -25,8 +25,8 @@
 #include <charconv>
 #include <condition_variable>
 #include <csignal>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <exception>
 #include <limits>
@@ -77,8 +77,8 @@ bool IEquals(std::string_view a, std::string_view b) {
 bool IsSaneRequestId(std::string_view id) {
   if (id.empty() || id.size() > kMaxRequestIdLength) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == ':' || c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == ':' || c == '-';
   });
 }
 
@@ -133,9 +133,8 @@ bool IsSafeHeader(const Header& header) {
 
 // The server owns framing; a handler's own copy of these would contradict it.
 bool IsServerHeader(std::string_view name) {
-  return IEquals(name, "content-length") || IEquals(name, "connection") ||
-         IEquals(name, "date") || IEquals(name, "x-request-id") ||
-         IEquals(name, "transfer-encoding");
+  return IEquals(name, "content-length") || IEquals(name, "connection") || IEquals(name, "date") ||
+         IEquals(name, "x-request-id") || IEquals(name, "transfer-encoding");
 }
 
 void AppendNumber(std::string& out, std::uint64_t value) {
@@ -439,9 +438,8 @@ void Session::ContinueReading() {
   }
   if (!continue_sent_ && ExpectsContinue()) {
     continue_sent_ = true;
-    asio::async_write(
-        *stream_, asio::buffer(kContinue.data(), kContinue.size()),
-        beast::bind_front_handler(&Session::OnContinueWritten, shared_from_this()));
+    asio::async_write(*stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                      beast::bind_front_handler(&Session::OnContinueWritten, shared_from_this()));
     return;
   }
   ReadMore();
@@ -535,9 +533,8 @@ void Session::HandleRequest() {
   }
   auto pending = std::make_shared<PendingReply>(shared_from_this());
   try {
-    server_.handler().Handle(request_, [pending](HttpResponse response) {
-      Deliver(*pending, std::move(response));
-    });
+    server_.handler().Handle(
+        request_, [pending](HttpResponse response) { Deliver(*pending, std::move(response)); });
   } catch (const std::exception& e) {
     core::Log(core::LogLevel::kError, "http handler threw",
               {{"request_id", request_.request_id}, {"error", e.what()}});
@@ -725,6 +722,12 @@ core::Result<int> Server::Listen() {
   if (ec) return fail("listen on", ec);
   const tcp::endpoint local = acceptor_.local_endpoint(ec);
   if (ec) return fail("query the address of", ec);
+  // Catch SIGINT/SIGTERM from here on, not only once Run() starts: a supervisor may signal as
+  // soon as it sees the port open, and the signal waits in Asio's queue until Run().
+  signals_.emplace(control_, SIGINT, SIGTERM);
+  signals_->async_wait([this](beast::error_code wait_ec, int) {
+    if (!wait_ec) Shutdown();
+  });
   return static_cast<int>(local.port());
 }
 
@@ -733,10 +736,6 @@ void Server::Run() {
   // Handlers may hold a request with no socket operation pending (waiting for a database); the
   // guard keeps run() from returning until the drain says all sessions are gone.
   work_.emplace(ioc_.get_executor());
-  signals_.emplace(control_, SIGINT, SIGTERM);
-  signals_->async_wait([this](beast::error_code ec, int) {
-    if (!ec) Shutdown();
-  });
   DoAccept();
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(thread_count_ - 1));
@@ -754,10 +753,9 @@ void Server::Shutdown() {
 }
 
 void Server::DoAccept() {
-  acceptor_.async_accept(asio::make_strand(ioc_),
-                         [this](beast::error_code ec, tcp::socket socket) {
-                           OnAccept(ec, std::move(socket));
-                         });
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
 }
 
 void Server::OnAccept(beast::error_code ec, tcp::socket socket) {

@@ -17,7 +17,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0 = ephemeral
   // Threads running the I/O loop; handlers called synchronously run on them too.
-  int io_threads = 0;  // 0 = std::thread::hardware_concurrency()
+  int io_threads = 0;                    // 0 = std::thread::hardware_concurrency()
   std::size_t body_limit = 1 << 20;      // larger body -> 413, then the connection closes
   std::size_t header_limit = 16 * 1024;  // larger request line + header block -> 431, then close
   // From a request's first byte, the whole request (headers and body) must arrive within this;
@@ -30,13 +30,14 @@ struct ServerOptions {
   std::chrono::seconds shutdown_grace{20};
   // Builds an error response (problem+json) for errors the server itself detects:
   // (413, "payload_too_large"), (431, "headers_too_large"), (400, "bad_request"),
-  // (500, "internal") when the handler throws. Called on an I/O thread; must not block.
+  // (500, "internal") when the handler throws, (503, "shutting_down") for the first request of
+  // a connection accepted just as Shutdown() began. Called on an I/O thread; must not block.
   // When empty, a minimal application/problem+json body is produced.
   std::function<HttpResponse(int status, std::string_view code, std::string_view detail)>
       make_error;
-  // Called on an I/O thread after each response is written (server-generated errors included),
-  // for the access log. `duration` runs from the request being fully parsed to the response
-  // being written. Must not block. May be empty.
+  // Called on an I/O thread once per response when its write finished, successfully or not
+  // (server-generated errors included), for the access log. `duration` runs from the request
+  // being fully parsed to the write finishing. Must not block. May be empty.
   std::function<void(const HttpRequest&, const HttpResponse&, std::chrono::microseconds duration)>
       on_complete;
 };

@@ -14,11 +14,11 @@ struct Header {
 
 // A complete HTTP request, detached from Beast so handlers compile without its headers.
 struct HttpRequest {
-  std::string method;          // "GET", "POST", …
-  std::string target;          // the raw request-target
-  std::string path;            // target up to '?', not percent-decoded
-  std::string query;           // target after '?', raw; empty when absent
-  std::vector<Header> headers; // names lower-cased, in arrival order
+  std::string method;           // "GET", "POST", …
+  std::string target;           // the raw request-target
+  std::string path;             // target up to '?', not percent-decoded
+  std::string query;            // target after '?', raw; empty when absent
+  std::vector<Header> headers;  // names lower-cased, in arrival order
   std::string body;
   std::string remote_address;  // peer IP
   std::string request_id;      // set by the server: the client's sane X-Request-Id or a new one
@@ -34,7 +34,8 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::vector<Header> headers;  // Content-Length, Connection, Date, X-Request-Id are added by the server
+  std::vector<Header>
+      headers;  // Content-Length, Connection, Date, X-Request-Id are added by the server
   std::string body;
   // Not sent: the tenant to name in the access log line (empty when unauthenticated).
   std::string log_tenant;

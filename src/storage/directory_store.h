@@ -58,7 +58,8 @@ class DirectoryStore {
   // Stores a new custom field and prepares storage for it (indexes). `done` runs on a storage
   // thread once durable. kConflict when the tenant's object already has the name.
   virtual void AddCustomField(const model::Principal& principal, const std::string& object,
-                              const model::Field& field, std::function<void(core::Status)> done) = 0;
+                              const model::Field& field,
+                              std::function<void(core::Status)> done) = 0;
 };
 
 }  // namespace zebros::storage

@@ -70,15 +70,19 @@ ApplyOutcome ChangeApplier::TakeOutcome(core::Status commit_status) {
 
 core::Status ChangeApplier::ApplyOne(Connection& connection, const Change& change) {
   switch (change.kind) {
-    case Change::Kind::kCreate: return Create(connection, change, change.id, false);
+    case Change::Kind::kCreate:
+      return Create(connection, change, change.id, false);
     case Change::Kind::kUpdate: {
       auto row = Load(connection, *change.type, change.id, false, change);
       if (!row.ok()) return std::move(row).error();
       return Update(connection, change, std::move(row).value(), change.values, false);
     }
-    case Change::Kind::kDelete: return SetDeleted(connection, change, true);
-    case Change::Kind::kRestore: return SetDeleted(connection, change, false);
-    case Change::Kind::kUpsert: return Upsert(connection, change);
+    case Change::Kind::kDelete:
+      return SetDeleted(connection, change, true);
+    case Change::Kind::kRestore:
+      return SetDeleted(connection, change, false);
+    case Change::Kind::kUpsert:
+      return Upsert(connection, change);
   }
   return core::OkStatus();
 }
@@ -136,8 +140,7 @@ core::Status ChangeApplier::Update(Connection& connection, const Change& change,
   return core::OkStatus();
 }
 
-core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& change,
-                                       bool deleted) {
+core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& change, bool deleted) {
   const auto& type = *change.type;
   // Restore accepts a live record too (it is then a no-op apart from the version).
   auto row = Load(connection, type, change.id, !deleted, change);
@@ -177,8 +180,10 @@ core::Status ChangeApplier::Upsert(Connection& connection, const Change& change)
     return LabelledError(change, Validation({{change.upsert_key, "required",
                                               "An upsert record needs a value for its key.", -1}}));
   }
-  auto stmt = connection.Prepare("SELECT o.id FROM " + TableName(type) + " o WHERE o.tenant_id = ?"
-                                 " AND o.deleted_at IS NULL AND " + ref->expr + " = ? LIMIT 2");
+  auto stmt = connection.Prepare("SELECT o.id FROM " + TableName(type) +
+                                 " o WHERE o.tenant_id = ?"
+                                 " AND o.deleted_at IS NULL AND " +
+                                 ref->expr + " = ? LIMIT 2");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, principal_.tenant_id);
   BindSqlValue(*stmt, 2, ToSqlValue(*ref, *key_value));
@@ -279,8 +284,8 @@ core::Status ChangeApplier::CheckIntegrity(Connection& connection, const Change&
     }
   }
   if (!conflicts.empty()) {
-    core::Error error = core::MakeError(core::Code::kConflict, "conflict",
-                                        "A unique value is already taken.");
+    core::Error error =
+        core::MakeError(core::Code::kConflict, "conflict", "A unique value is already taken.");
     error.field_errors = std::move(conflicts);
     return LabelledError(change, std::move(error));
   }
@@ -343,9 +348,9 @@ core::Status ChangeApplier::WriteRow(Connection& connection, const model::Object
 
   const std::int64_t target_rowid = insert ? connection.LastInsertRowId() : rowid;
   const std::string fts = SearchTableName(type);
-  auto fts_stmt = connection.Prepare(insert ? "INSERT INTO " + fts +
-                                                  " (rowid, tenant, body) VALUES (?, ?, ?)"
-                                            : "UPDATE " + fts + " SET body = ? WHERE rowid = ?");
+  auto fts_stmt =
+      connection.Prepare(insert ? "INSERT INTO " + fts + " (rowid, tenant, body) VALUES (?, ?, ?)"
+                                : "UPDATE " + fts + " SET body = ? WHERE rowid = ?");
   if (!fts_stmt.ok()) return std::move(fts_stmt).error();
   const std::string text = SearchText(type, values);
   if (insert) {

@@ -125,4 +125,3 @@ core::Status Transaction::Commit() {
 }
 
 }  // namespace zebros::storage::sqlite
-

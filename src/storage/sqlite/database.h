@@ -20,9 +20,9 @@ class Database {
  public:
   // Opens or creates the file at `path`, applies pending migrations and creates or extends the
   // tables of `types` (built-in object types: new fields become new columns and indexes).
-  static core::Result<std::unique_ptr<Database>> Open(const std::string& path,
-                                                      const std::vector<model::ObjectTypePtr>& types,
-                                                      const core::Clock& clock);
+  static core::Result<std::unique_ptr<Database>> Open(
+      const std::string& path, const std::vector<model::ObjectTypePtr>& types,
+      const core::Clock& clock);
   ~Database();
 
   Writer& writer() { return *writer_; }

@@ -72,10 +72,22 @@ class FilterCompiler {
         sql += expr + " IS NOT ?";
         Bind(*ref, value);
         return core::OkStatus();
-      case FilterOp::kLt: sql += expr + " < ?"; Bind(*ref, value); return core::OkStatus();
-      case FilterOp::kLte: sql += expr + " <= ?"; Bind(*ref, value); return core::OkStatus();
-      case FilterOp::kGt: sql += expr + " > ?"; Bind(*ref, value); return core::OkStatus();
-      case FilterOp::kGte: sql += expr + " >= ?"; Bind(*ref, value); return core::OkStatus();
+      case FilterOp::kLt:
+        sql += expr + " < ?";
+        Bind(*ref, value);
+        return core::OkStatus();
+      case FilterOp::kLte:
+        sql += expr + " <= ?";
+        Bind(*ref, value);
+        return core::OkStatus();
+      case FilterOp::kGt:
+        sql += expr + " > ?";
+        Bind(*ref, value);
+        return core::OkStatus();
+      case FilterOp::kGte:
+        sql += expr + " >= ?";
+        Bind(*ref, value);
+        return core::OkStatus();
       case FilterOp::kIn: {
         if (!value.is_array() || value.get_array().empty()) {
           return InvalidFilter("'in' needs a non-empty list of values.");
@@ -204,7 +216,7 @@ std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset
   return core::Base64UrlEncode(core::WriteJson(cursor));
 }
 
-std::string BuildMatchExpression(const std::string& tenant_token, std::string_view text) {
+std::string BuildMatchExpression(std::string_view text) {
   std::vector<std::string> terms;
   std::string current;
   for (char c : text) {
@@ -221,7 +233,7 @@ std::string BuildMatchExpression(const std::string& tenant_token, std::string_vi
   if (!current.empty()) terms.push_back(std::move(current));
   if (terms.empty()) return {};
   if (terms.size() > 16) terms.resize(16);
-  std::string expr = "tenant : \"" + tenant_token + "\" AND body : (";
+  std::string expr = "body : (";
   for (std::size_t i = 0; i < terms.size(); ++i) {
     if (i > 0) expr += " ";
     expr += "\"" + terms[i] + "\"";  // terms hold no quotes: only letters and digits
@@ -253,14 +265,14 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   }
   if (!compiled.rank_order) {
     // The rowid makes the order total, so a cursor never skips or repeats a row.
-    sort.push_back({ColumnRef{"o.rowid", model::FieldType::kInteger, false},
-                    sort.front().descending});
+    sort.push_back(
+        {ColumnRef{"o.rowid", model::FieldType::kInteger, false}, sort.front().descending});
   }
   compiled.signature = Signature(sort, query.text);
 
   std::string match;
   if (has_text) {
-    match = BuildMatchExpression(SearchTenantToken(tenant_id), query.text);
+    match = BuildMatchExpression(query.text);
     if (match.empty()) {
       compiled.empty_result = true;
       return compiled;

@@ -22,7 +22,7 @@ struct CompiledQuery {
   int sort_key_count = 0;
   bool rank_order = false;
   std::int64_t offset = 0;
-  std::string signature;  // ties a cursor to the sort and text it was issued for
+  std::string signature;      // ties a cursor to the sort and text it was issued for
   bool empty_result = false;  // the text has no searchable terms: nothing can match
 };
 
@@ -38,6 +38,6 @@ std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset
 
 // The FTS5 query for free text `text`: every term must match, the last one as a prefix.
 // Empty when `text` has no terms.
-std::string BuildMatchExpression(const std::string& tenant_token, std::string_view text);
+std::string BuildMatchExpression(std::string_view text);
 
 }  // namespace zebros::storage::sqlite

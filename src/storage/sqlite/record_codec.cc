@@ -17,8 +17,10 @@ struct SystemColumn {
   FieldType type;
 };
 constexpr SystemColumn kSystemColumns[] = {
-    {"id", FieldType::kText},           {"created_at", FieldType::kDateTime},
-    {"updated_at", FieldType::kDateTime}, {"created_by", FieldType::kText},
+    {"id", FieldType::kText},
+    {"created_at", FieldType::kDateTime},
+    {"updated_at", FieldType::kDateTime},
+    {"created_by", FieldType::kText},
     {"version", FieldType::kInteger},
 };
 
@@ -87,15 +89,27 @@ json::value ToSqlValue(const ColumnRef& ref, const json::value& api_value) {
 
 void BindSqlValue(Statement& stmt, int index, const json::value& sql_value) {
   switch (sql_value.kind()) {
-    case json::kind::null: stmt.BindNull(index); return;
-    case json::kind::bool_: stmt.BindInt(index, sql_value.get_bool() ? 1 : 0); return;
-    case json::kind::int64: stmt.BindInt(index, sql_value.get_int64()); return;
+    case json::kind::null:
+      stmt.BindNull(index);
+      return;
+    case json::kind::bool_:
+      stmt.BindInt(index, sql_value.get_bool() ? 1 : 0);
+      return;
+    case json::kind::int64:
+      stmt.BindInt(index, sql_value.get_int64());
+      return;
     case json::kind::uint64:
       stmt.BindDouble(index, static_cast<double>(sql_value.get_uint64()));
       return;
-    case json::kind::double_: stmt.BindDouble(index, sql_value.get_double()); return;
-    case json::kind::string: stmt.BindText(index, sql_value.get_string()); return;
-    default: stmt.BindText(index, core::WriteJson(sql_value)); return;
+    case json::kind::double_:
+      stmt.BindDouble(index, sql_value.get_double());
+      return;
+    case json::kind::string:
+      stmt.BindText(index, sql_value.get_string());
+      return;
+    default:
+      stmt.BindText(index, core::WriteJson(sql_value));
+      return;
   }
 }
 
@@ -150,9 +164,15 @@ model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
       value = json::string(stmt.Text(col));
     } else {
       switch (field.type) {
-        case FieldType::kInteger: value = stmt.Int(col); break;
-        case FieldType::kNumber: value = stmt.Double(col); break;
-        case FieldType::kBool: value = stmt.Int(col) != 0; break;
+        case FieldType::kInteger:
+          value = stmt.Int(col);
+          break;
+        case FieldType::kNumber:
+          value = stmt.Double(col);
+          break;
+        case FieldType::kBool:
+          value = stmt.Int(col) != 0;
+          break;
         case FieldType::kMoney: {
           const std::int64_t cents = stmt.Int(col);
           if (cents % 100 == 0) {
@@ -162,14 +182,18 @@ model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
           }
           break;
         }
-        case FieldType::kDateTime: value = core::FormatTimestamp(stmt.Int(col)); break;
+        case FieldType::kDateTime:
+          value = core::FormatTimestamp(stmt.Int(col));
+          break;
         case FieldType::kTags: {
           boost::system::error_code ec;
           value = json::parse(stmt.Text(col), ec);
           if (ec) value = json::array();
           break;
         }
-        default: value = json::string(stmt.Text(col)); break;
+        default:
+          value = json::string(stmt.Text(col));
+          break;
       }
     }
     record.values.emplace(field.name, std::move(value));

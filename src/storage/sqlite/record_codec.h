@@ -14,7 +14,8 @@ namespace zebros::storage::sqlite {
 // How one field (built-in, custom or system) is reached in SQL. Built-in fields are real columns
 // of obj_<type>; custom fields live in the row's `custom` JSON; system fields are fixed columns.
 struct ColumnRef {
-  std::string expr;  // SQL expression over alias `o`, e.g. o."email" or json_extract(o.custom,'$.x')
+  std::string
+      expr;  // SQL expression over alias `o`, e.g. o."email" or json_extract(o.custom,'$.x')
   model::FieldType type = model::FieldType::kText;
   bool custom = false;
 };

@@ -63,10 +63,18 @@ core::Result<Page> SqliteRecordStore::List(const model::Principal& principal,
       const int first = stmt->ColumnCount() - compiled->sort_key_count;
       for (int column = first; column < stmt->ColumnCount(); ++column) {
         switch (stmt->ColumnType(column)) {
-          case SQLITE_INTEGER: last_keys.emplace_back(stmt->Int(column)); break;
-          case SQLITE_FLOAT: last_keys.emplace_back(stmt->Double(column)); break;
-          case SQLITE_NULL: last_keys.emplace_back(nullptr); break;
-          default: last_keys.emplace_back(json::string(stmt->Text(column))); break;
+          case SQLITE_INTEGER:
+            last_keys.emplace_back(stmt->Int(column));
+            break;
+          case SQLITE_FLOAT:
+            last_keys.emplace_back(stmt->Double(column));
+            break;
+          case SQLITE_NULL:
+            last_keys.emplace_back(nullptr);
+            break;
+          default:
+            last_keys.emplace_back(json::string(stmt->Text(column)));
+            break;
         }
       }
     }
@@ -79,11 +87,10 @@ void SqliteRecordStore::Apply(const model::Principal& principal, std::vector<Cha
                               std::function<void(ApplyOutcome)> done) {
   auto applier = std::make_shared<ChangeApplier>(principal, std::move(changes),
                                                  std::move(idempotency), database_.clock());
-  database_.writer().Submit(
-      [applier](Connection& connection) { return applier->Run(connection); },
-      [applier, done = std::move(done)](core::Status status) {
-        done(applier->TakeOutcome(std::move(status)));
-      });
+  database_.writer().Submit([applier](Connection& connection) { return applier->Run(connection); },
+                            [applier, done = std::move(done)](core::Status status) {
+                              done(applier->TakeOutcome(std::move(status)));
+                            });
 }
 
 }  // namespace zebros::storage::sqlite

@@ -27,7 +27,8 @@ void Writer::Submit(Work work, Done done) {
 core::Status Writer::Run(Work work) {
   std::promise<core::Status> promise;
   auto future = promise.get_future();
-  Submit(std::move(work), [&promise](core::Status status) { promise.set_value(std::move(status)); });
+  Submit(std::move(work),
+         [&promise](core::Status status) { promise.set_value(std::move(status)); });
   return future.get();
 }
 
