@@ -107,7 +107,8 @@ constexpr ErrorResponse kErrorResponses[] = {
      "Allow"},
     {409, "Conflict",
      "A unique value is already taken (`conflict`, with an `errors` entry of code `unique` per "
-     "field), or a schema change conflicts with the current schema.",
+     "field), the object already has a field of that name (`conflict`), or it has the most "
+     "custom fields it may have (`too_many_fields`).",
      ""},
     {412, "PreconditionFailed",
      "`If-Match` is neither `*` nor the record's current ETag (`precondition_failed`).", ""},

@@ -191,8 +191,8 @@ json::object UpsertSection(const model::ObjectType& type, const std::string& sin
       {"type", "object"},
       {"description",
        "Records matched on `key`: a live record with the same value is updated, otherwise one is "
-       "created. Each record is validated like an update and must set the key; more than one "
-       "match is a 422 `ambiguous_key`."},
+       "created (and then needs the fields a create needs). Each record is validated like an "
+       "update and must set the key; more than one match is a 422 `ambiguous_key`."},
       {"required", json::array{"key", "records"}},
       {"additionalProperties", false},
       {"properties",

@@ -130,7 +130,7 @@ json::object SharedSchemas() {
       {"description",
        "`field op value` on a field of the object or a system field (id, created_at, "
        "updated_at, created_by, version). `value` is an array of 1 to 100 values for `in`, a "
-       "boolean for `is_null` (true: the field is empty; the default), otherwise a value of the "
+       "boolean for `is_null` (true, the default: the field is empty), otherwise a value of the "
        "field's type (null for `eq`/`ne`: is empty / is set)."},
       {"required", json::array{"field"}},
       {"additionalProperties", false},

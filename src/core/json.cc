@@ -9,29 +9,55 @@ namespace zebros::core {
 namespace json = boost::json;
 namespace {
 
-// Boost.JSON checks depth while parsing; string lengths, key counts and duplicate keys are
-// checked afterwards on the parsed tree.
-const char* CheckTree(const json::value& value, const JsonLimits& limits) {
+// Boost.JSON checks depth while parsing; string lengths and key counts are checked afterwards
+// on the parsed tree, which also counts its object keys into `keys`.
+const char* CheckTree(const json::value& value, const JsonLimits& limits, std::size_t& keys) {
   switch (value.kind()) {
     case json::kind::string:
       return value.get_string().size() > limits.max_string_bytes ? "string too long" : nullptr;
     case json::kind::array:
       for (const auto& item : value.get_array()) {
-        if (const char* problem = CheckTree(item, limits)) return problem;
+        if (const char* problem = CheckTree(item, limits, keys)) return problem;
       }
       return nullptr;
     case json::kind::object: {
       const auto& object = value.get_object();
       if (object.size() > limits.max_keys_per_object) return "too many keys in an object";
+      keys += object.size();
       for (const auto& member : object) {
         if (member.key().size() > limits.max_string_bytes) return "key too long";
-        if (const char* problem = CheckTree(member.value(), limits)) return problem;
+        if (const char* problem = CheckTree(member.value(), limits, keys)) return problem;
       }
       return nullptr;
     }
     default:
       return nullptr;
   }
+}
+
+// Counts the object keys written in `text`, which is known to be valid JSON: a string followed
+// by ':' is a key. Boost.JSON keeps the last of duplicate keys silently; comparing this count
+// with the parsed tree's reveals them, so two parsers can never read one request differently.
+std::size_t CountKeysInText(std::string_view text) {
+  std::size_t keys = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '"') {
+      ++i;
+      continue;
+    }
+    for (++i; i < text.size() && text[i] != '"'; ++i) {
+      if (text[i] == '\\') ++i;
+    }
+    ++i;
+    std::size_t j = i;
+    while (j < text.size() &&
+           (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r')) {
+      ++j;
+    }
+    if (j < text.size() && text[j] == ':') ++keys;
+  }
+  return keys;
 }
 
 }  // namespace
@@ -52,9 +78,14 @@ Result<json::value> ParseJson(std::string_view text, const JsonLimits& limits) {
                          "): " + ec.message() + ".");
   }
   json::value value = parser.release();
-  if (const char* problem = CheckTree(value, limits)) {
+  std::size_t keys = 0;
+  if (const char* problem = CheckTree(value, limits, keys)) {
     return MakeError(Code::kBadRequest, "json_limit_exceeded",
                      std::string("The request body exceeds a JSON limit: ") + problem + ".");
+  }
+  if (keys != CountKeysInText(text)) {
+    return MakeError(Code::kBadRequest, "duplicate_json_key",
+                     "The request body names the same key twice in one object.");
   }
   return value;
 }

@@ -15,7 +15,8 @@ struct JsonLimits {
   std::size_t max_keys_per_object = 1000;
 };
 
-// Parses strict RFC 8259 JSON (no comments, no trailing commas, valid UTF-8).
+// Parses strict RFC 8259 JSON (no comments, no trailing commas, valid UTF-8, no
+// duplicate keys in an object).
 // On failure returns kBadRequest with problem code `malformed_json` and the byte offset in the
 // public message.
 Result<boost::json::value> ParseJson(std::string_view text, const JsonLimits& limits = {});

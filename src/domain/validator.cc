@@ -224,6 +224,9 @@ core::Status NormalizeNode(const model::ObjectType& type, model::FilterNode& nod
     case FilterOp::kContains:
     case FilterOp::kStartsWith:
       if (!condition.value.is_string()) return reject("expects a string.");
+      // Date-times are strings in JSON but epoch milliseconds in storage: text matching on them
+      // would silently match nothing.
+      if (field->type == FieldType::kDateTime) return reject("does not apply to date-times.");
       if (!(IsStringType(field->type) ||
             (field->type == FieldType::kTags && condition.op == FilterOp::kContains))) {
         return reject("only applies to text fields.");

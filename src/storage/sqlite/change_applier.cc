@@ -1,5 +1,7 @@
 #include "storage/sqlite/change_applier.h"
 
+#include <boost/json/parse.hpp>
+
 #include "core/json.h"
 #include "model/presence.h"
 #include "storage/sqlite/record_codec.h"
@@ -296,17 +298,35 @@ core::Status ChangeApplier::CheckIntegrity(Connection& connection, const Change&
 core::Status ChangeApplier::WriteRow(Connection& connection, const model::ObjectType& type,
                                      const json::object& values, std::int64_t rowid,
                                      const std::string& id) {
+  const bool insert = rowid < 0;
+  // On update, start from the stored custom values: the type used for this write may predate a
+  // custom field added meanwhile, and its values must survive.
   json::object custom;
+  if (!insert) {
+    auto stored = connection.Prepare("SELECT custom FROM " + TableName(type) + " WHERE rowid = ?");
+    if (!stored.ok()) return std::move(stored).error();
+    stored->BindInt(1, rowid);
+    auto row = stored->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (*row && !stored->IsNull(0)) {
+      boost::system::error_code ec;
+      json::value parsed = json::parse(stored->Text(0), ec);
+      if (!ec && parsed.is_object()) custom = std::move(parsed.get_object());
+    }
+  }
   std::vector<const model::Field*> columns;
   for (const auto& field : type.fields) {
     if (field.custom) {
       const json::value* value = values.if_contains(field.name);
-      if (value != nullptr && !value->is_null()) custom[field.name] = *value;
+      if (value != nullptr && !value->is_null()) {
+        custom[field.name] = *value;
+      } else {
+        custom.erase(field.name);
+      }
     } else {
       columns.push_back(&field);
     }
   }
-  const bool insert = rowid < 0;
   std::string sql;
   if (insert) {
     sql = "INSERT INTO " + TableName(type) +

@@ -69,6 +69,10 @@ class FilterCompiler {
         if (!value.is_null()) Bind(*ref, value);
         return core::OkStatus();
       case FilterOp::kNe:
+        if (ref->type == model::FieldType::kTags) {
+          sql += "NOT ";
+          return TagContains(*ref, value, sql);
+        }
         sql += expr + " IS NOT ?";
         Bind(*ref, value);
         return core::OkStatus();

@@ -1,0 +1,834 @@
+#include "storage/sqlite/sqlite_record_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <thread>
+
+#include "core/crypto.h"
+#include "core/json.h"
+#include "core/time_format.h"
+#include "domain/builtin_schemas.h"
+#include "domain/validator.h"
+#include "storage/sqlite/sqlite_directory_store.h"
+
+namespace zebros::storage::sqlite {
+namespace {
+namespace json = boost::json;
+using core::Code;
+using model::FilterNode;
+using model::FilterOp;
+
+constexpr core::EpochMillis kStart = 1767225600000;  // 2026-01-01T00:00:00Z
+constexpr core::EpochMillis kHour = 3600000;
+
+class FakeClock final : public core::Clock {
+ public:
+  core::EpochMillis NowMillis() const override { return now_.load(); }
+  void Advance(core::EpochMillis ms) { now_ += ms; }
+
+ private:
+  std::atomic<core::EpochMillis> now_{kStart};
+};
+
+json::object Obj(std::string_view text) { return core::ParseJson(text).value().as_object(); }
+
+std::string Describe(const core::Error& error) {
+  std::string text = error.problem_code + ": " + error.public_message + " [" + error.detail + "]";
+  for (const auto& field : error.field_errors) text += " " + field.field + "/" + field.code;
+  return text;
+}
+
+// Waits for an asynchronous storage callback, failing loudly instead of hanging forever.
+template <typename T>
+T Await(std::future<T>& future) {
+  if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    ADD_FAILURE() << "storage callback never ran";
+    std::abort();  // the callback still references the promise
+  }
+  return future.get();
+}
+
+FilterNode Cond(std::string field, FilterOp op, json::value value) {
+  FilterNode node;
+  node.kind = FilterNode::Kind::kCondition;
+  node.condition = {std::move(field), op, std::move(value)};
+  return node;
+}
+FilterNode Group(FilterNode::Kind kind, std::vector<FilterNode> children) {
+  FilterNode node;
+  node.kind = kind;
+  node.children = std::move(children);
+  return node;
+}
+
+class SqliteRecordStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char path[] = "/tmp/zebros-store-test-XXXXXX";
+    ASSERT_NE(mkdtemp(path), nullptr);
+    dir_ = path;
+    Open();
+    a_ = MakePrincipal("acme");
+    b_ = MakePrincipal("globex");
+  }
+  void TearDown() override {
+    if (db_) {
+      EXPECT_EQ(IntegrityCheck(), "ok");
+      Close();
+    }
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    auto db = Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
+    ASSERT_TRUE(db.ok()) << Describe(db.error());
+    db_ = std::move(db).value();
+    store_ = std::make_unique<SqliteRecordStore>(*db_);
+    directory_ = std::make_unique<SqliteDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
+  }
+  void Close() {
+    directory_.reset();
+    store_.reset();
+    db_.reset();
+  }
+  model::Principal MakePrincipal(const std::string& name) {
+    auto tenant = directory_->CreateTenant(name);
+    EXPECT_TRUE(tenant.ok());
+    return {tenant.ok() ? tenant->id : "", name, "key:test-" + name, model::Role::kAdmin};
+  }
+  // Runs PRAGMA integrity_check and the search indexes' own check on a fresh connection.
+  std::string IntegrityCheck() {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_ + "/zebros.db").c_str(), &db, SQLITE_OPEN_READWRITE, nullptr),
+              SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    std::string result;
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      result += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    for (const char* fts : {"fts_accounts", "fts_contacts", "fts_leads"}) {
+      const std::string sql =
+          std::string("INSERT INTO ") + fts + "(" + fts + ") VALUES('integrity-check')";
+      if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+        result += std::string(" ") + fts + ": " + sqlite3_errmsg(db);
+      }
+    }
+    sqlite3_close(db);
+    return result;
+  }
+
+  ApplyOutcome Apply(const model::Principal& principal, std::vector<Change> changes,
+                     std::optional<Idempotency> idempotency = std::nullopt) {
+    std::promise<ApplyOutcome> promise;
+    auto future = promise.get_future();
+    store_->Apply(principal, std::move(changes), std::move(idempotency),
+                  [&promise](ApplyOutcome outcome) { promise.set_value(std::move(outcome)); });
+    return Await(future);
+  }
+  Change Make(Change::Kind kind, const model::ObjectTypePtr& type, std::string id,
+              json::object values = {}, std::optional<std::int64_t> version = std::nullopt) {
+    Change change;
+    change.kind = kind;
+    change.type = type;
+    change.id = id.empty() ? ids_.Next(type->id_prefix) : std::move(id);
+    change.values = std::move(values);
+    change.expected_version = version;
+    return change;
+  }
+  Change Create(const model::ObjectTypePtr& type, std::string_view values) {
+    return Make(Change::Kind::kCreate, type, "", Obj(values));
+  }
+  model::Record Put(const model::Principal& principal, const model::ObjectTypePtr& type,
+                    std::string_view values) {
+    auto outcome = Apply(principal, {Create(type, values)});
+    EXPECT_TRUE(outcome.results.ok()) << Describe(outcome.results.error()) << " for " << values;
+    return outcome.results.ok() ? outcome.results->front().record : model::Record{};
+  }
+  // The single change's result, or a failure naming the error.
+  model::Record One(const model::Principal& principal, Change change) {
+    auto outcome = Apply(principal, {std::move(change)});
+    EXPECT_TRUE(outcome.results.ok()) << Describe(outcome.results.error());
+    return outcome.results.ok() ? outcome.results->front().record : model::Record{};
+  }
+  core::Error Fails(const model::Principal& principal, std::vector<Change> changes) {
+    auto outcome = Apply(principal, std::move(changes));
+    EXPECT_FALSE(outcome.results.ok());
+    return outcome.results.ok() ? core::Error{} : outcome.results.error();
+  }
+  // The values of `field` (or ids) of the records a query returns; "-" for null.
+  std::vector<std::string> Column(const model::Principal& principal,
+                                  const model::ObjectTypePtr& type, model::Query query,
+                                  const std::string& field = "last_name") {
+    auto page = store_->List(principal, *type, query);
+    EXPECT_TRUE(page.ok()) << Describe(page.error());
+    std::vector<std::string> out;
+    if (!page.ok()) return out;
+    for (const auto& record : page->records) {
+      const json::value& value = field == "id" ? json::value(record.id) : record.values.at(field);
+      out.push_back(value.is_null()     ? "-"
+                    : value.is_string() ? std::string(value.get_string())
+                                        : core::WriteJson(value));
+    }
+    return out;
+  }
+  std::vector<std::string> Where(const model::ObjectTypePtr& type, FilterNode filter) {
+    model::Query query;
+    query.filter = std::move(filter);
+    query.sort = {{"last_name", false}};
+    return Column(a_, type, query);
+  }
+  std::vector<std::string> Search(const model::Principal& principal, std::string text) {
+    model::Query query;
+    query.text = std::move(text);
+    query.sort = {{"last_name", false}};
+    return Column(principal, contacts_, query);
+  }
+
+  FakeClock clock_;
+  core::IdGenerator ids_{clock_};
+  std::string dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<SqliteRecordStore> store_;
+  std::unique_ptr<SqliteDirectoryStore> directory_;
+  model::Principal a_, b_;
+  const model::ObjectTypePtr accounts_ = domain::BuiltinObjectTypes()[0];
+  const model::ObjectTypePtr contacts_ = domain::BuiltinObjectTypes()[1];
+  const model::ObjectTypePtr leads_ = domain::BuiltinObjectTypes()[2];
+};
+
+using Strings = std::vector<std::string>;
+
+TEST_F(SqliteRecordStoreTest, CreateAndGetRoundTripEveryFieldType) {
+  ASSERT_EQ(contacts_->name, "contacts");
+  const auto account = Put(a_, accounts_, R"({"name":"Acme","employees":250,
+      "annual_revenue":1234567.89,"website":"https://acme.example/","industry":"technology",
+      "tags":["b2b","eu"],"description":"line one\nline two"})");
+  json::object values = Obj(R"({"first_name":"Ada","last_name":"Lovelace",
+      "email":"ada@example.com","phone":"+44 20 7946 0958","lifecycle_stage":"customer",
+      "do_not_email":true,"date_of_birth":"1815-12-10","last_contacted_at":"2026-01-31T09:30:00.123Z",
+      "tags":["vip","beta"],"notes":"\u00dcn\u00efc\u00f6d\u00e9 \ud83d\ude00 '; DROP TABLE x;--"})");
+  values["account_id"] = account.id;
+  const auto created = One(a_, Make(Change::Kind::kCreate, contacts_, "", values));
+  auto got = store_->Get(a_, *contacts_, created.id);
+  ASSERT_TRUE(got.ok()) << Describe(got.error());
+  EXPECT_TRUE(core::IsWellFormedId(got->id, "con"));
+  EXPECT_EQ(got->version, 1);
+  EXPECT_EQ(got->created_at, kStart);
+  EXPECT_EQ(got->updated_at, kStart);
+  EXPECT_EQ(got->created_by, "key:test-acme");
+  EXPECT_FALSE(got->deleted_at.has_value());
+  for (const auto& member : values) {
+    EXPECT_EQ(got->values.at(member.key()), member.value()) << member.key();
+    EXPECT_EQ(created.values.at(member.key()), member.value()) << member.key();
+  }
+  EXPECT_TRUE(got->values.at("mobile").is_null());
+  auto acc = store_->Get(a_, *accounts_, account.id);
+  ASSERT_TRUE(acc.ok());
+  EXPECT_EQ(acc->values.at("annual_revenue"), 1234567.89);
+  EXPECT_EQ(acc->values.at("employees"), 250);
+  EXPECT_EQ(acc->values.at("tags"), (json::value(json::array{"b2b", "eu"})));
+  EXPECT_EQ(acc->values.at("description"), "line one\nline two");
+  // Zero, false, negative money and whole money keep their JSON shape.
+  const auto lead = Put(a_, leads_, R"({"last_name":"Zero","score":0,"employees":-1,
+      "annual_revenue":-5.25})");
+  EXPECT_EQ(lead.values.at("score"), 0);
+  EXPECT_EQ(lead.values.at("annual_revenue"), -5.25);
+  const auto whole = Put(a_, leads_, R"({"last_name":"Whole","annual_revenue":1000000})");
+  EXPECT_TRUE(whole.values.at("annual_revenue").is_int64());
+  EXPECT_EQ(whole.values.at("annual_revenue"), 1000000);
+  const auto opted_in = Put(a_, contacts_, R"({"last_name":"In","do_not_email":false})");
+  EXPECT_EQ(store_->Get(a_, *contacts_, opted_in.id)->values.at("do_not_email"), false);
+}
+
+TEST_F(SqliteRecordStoreTest, TenantsNeverSeeEachOthersRecords) {
+  const auto mine = Put(a_, contacts_, R"({"first_name":"Ada","email":"ada@example.com"})");
+  auto other = store_->Get(b_, *contacts_, mine.id);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, Code::kNotFound);
+  EXPECT_TRUE(Column(b_, contacts_, {}).empty());
+  EXPECT_TRUE(Search(b_, "ada").empty());
+  EXPECT_EQ(
+      Fails(b_, {Make(Change::Kind::kUpdate, contacts_, mine.id, Obj(R"({"title":"x"})"))}).code,
+      Code::kNotFound);
+  EXPECT_EQ(Fails(b_, {Make(Change::Kind::kDelete, contacts_, mine.id)}).code, Code::kNotFound);
+  EXPECT_EQ(Fails(b_, {Make(Change::Kind::kRestore, contacts_, mine.id)}).code, Code::kNotFound);
+  auto unchanged = store_->Get(a_, *contacts_, mine.id);
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ(unchanged->version, 1);
+  EXPECT_TRUE(unchanged->values.at("title").is_null());
+  // Uniqueness is per tenant: B may hold the same e-mail.
+  Put(b_, contacts_, R"({"first_name":"Ada","email":"ada@example.com"})");
+  EXPECT_EQ(Column(a_, contacts_, {}, "id"), Strings{mine.id});
+}
+
+TEST_F(SqliteRecordStoreTest, UpdateMergesBumpsVersionAndNullClears) {
+  const auto created =
+      Put(a_, contacts_, R"({"first_name":"Ada","title":"CTO","phone":"555 0100"})");
+  clock_.Advance(kHour);
+  const auto updated = One(a_, Make(Change::Kind::kUpdate, contacts_, created.id,
+                                    Obj(R"({"title":null,"department":"R&D"})"), 1));
+  EXPECT_EQ(updated.version, 2);
+  EXPECT_EQ(updated.created_at, kStart);
+  EXPECT_EQ(updated.updated_at, kStart + kHour);
+  EXPECT_EQ(updated.values.at("first_name"), "Ada");
+  EXPECT_EQ(updated.values.at("phone"), "555 0100");
+  EXPECT_TRUE(updated.values.at("title").is_null());
+  EXPECT_EQ(updated.values.at("department"), "R&D");
+  EXPECT_EQ(store_->Get(a_, *contacts_, created.id)->values, updated.values);
+  // Presence is checked after the merge: clearing the only name fails.
+  auto error = Fails(
+      a_, {Make(Change::Kind::kUpdate, contacts_, created.id, Obj(R"({"first_name":null})"))});
+  EXPECT_EQ(error.code, Code::kValidation);
+  EXPECT_EQ(store_->Get(a_, *contacts_, created.id)->version, 2);
+}
+
+TEST_F(SqliteRecordStoreTest, ExpectedVersionMismatchIsAPreconditionFailure) {
+  const auto created = Put(a_, contacts_, R"({"first_name":"Ada"})");
+  EXPECT_EQ(
+      Fails(a_, {Make(Change::Kind::kUpdate, contacts_, created.id, Obj(R"({"title":"x"})"), 2)})
+          .code,
+      Code::kPreconditionFailed);
+  EXPECT_EQ(Fails(a_, {Make(Change::Kind::kDelete, contacts_, created.id, {}, 0)}).code,
+            Code::kPreconditionFailed);
+  EXPECT_EQ(store_->Get(a_, *contacts_, created.id)->version, 1);
+  EXPECT_EQ(One(a_, Make(Change::Kind::kDelete, contacts_, created.id, {}, 1)).version, 2);
+}
+
+TEST_F(SqliteRecordStoreTest, DeleteHidesAndRestoreBringsBack) {
+  const auto created = Put(a_, contacts_, R"({"first_name":"Ada","last_name":"Lovelace"})");
+  clock_.Advance(kHour);
+  const auto deleted = One(a_, Make(Change::Kind::kDelete, contacts_, created.id));
+  EXPECT_EQ(deleted.deleted_at, kStart + kHour);
+  EXPECT_EQ(store_->Get(a_, *contacts_, created.id).error().code, Code::kNotFound);
+  EXPECT_TRUE(Column(a_, contacts_, {}).empty());
+  EXPECT_TRUE(Search(a_, "lovelace").empty());
+  EXPECT_EQ(Fails(a_, {Make(Change::Kind::kDelete, contacts_, created.id)}).code, Code::kNotFound);
+  EXPECT_EQ(
+      Fails(a_, {Make(Change::Kind::kUpdate, contacts_, created.id, Obj(R"({"title":"x"})"))}).code,
+      Code::kNotFound);
+  const auto restored = One(a_, Make(Change::Kind::kRestore, contacts_, created.id));
+  EXPECT_FALSE(restored.deleted_at.has_value());
+  EXPECT_EQ(restored.version, 3);
+  EXPECT_EQ(store_->Get(a_, *contacts_, created.id)->values.at("last_name"), "Lovelace");
+  EXPECT_EQ(Search(a_, "lovelace"), Strings{"Lovelace"});
+}
+
+TEST_F(SqliteRecordStoreTest, UniqueEmailConflicts) {
+  const auto first = Put(a_, contacts_, R"({"first_name":"Ada","email":"ada@example.com"})");
+  auto error = Fails(a_, {Create(contacts_, R"({"first_name":"Eve","email":"ada@example.com"})")});
+  EXPECT_EQ(error.code, Code::kConflict);
+  ASSERT_EQ(error.field_errors.size(), 1u) << Describe(error);
+  EXPECT_EQ(error.field_errors[0].field, "email");
+  EXPECT_EQ(error.field_errors[0].code, "unique");
+  const auto eve = Put(a_, contacts_, R"({"first_name":"Eve","email":"eve@example.com"})");
+  error = Fails(
+      a_, {Make(Change::Kind::kUpdate, contacts_, eve.id, Obj(R"({"email":"ada@example.com"})"))});
+  EXPECT_EQ(error.code, Code::kConflict);
+  // Keeping one's own value is no conflict.
+  One(a_, Make(Change::Kind::kUpdate, contacts_, first.id,
+               Obj(R"({"email":"ada@example.com","title":"x"})")));
+  // Deleted records free their value; restoring one whose value was taken conflicts.
+  One(a_, Make(Change::Kind::kDelete, contacts_, first.id));
+  Put(a_, contacts_, R"({"first_name":"Ann","email":"ada@example.com"})");
+  error = Fails(a_, {Make(Change::Kind::kRestore, contacts_, first.id)});
+  EXPECT_EQ(error.code, Code::kConflict);
+  ASSERT_EQ(error.field_errors.size(), 1u);
+  EXPECT_EQ(error.field_errors[0].field, "email");
+  EXPECT_EQ(store_->Get(a_, *contacts_, first.id).error().code, Code::kNotFound);
+}
+
+TEST_F(SqliteRecordStoreTest, ReferencesMustPointAtLiveRecordsOfTheTenant) {
+  const auto others = Put(b_, accounts_, R"({"name":"Globex"})");
+  const auto gone = Put(a_, accounts_, R"({"name":"Gone"})");
+  One(a_, Make(Change::Kind::kDelete, accounts_, gone.id));
+  for (const std::string& target : {ids_.Next("acc"), others.id, gone.id}) {
+    json::object values{{"first_name", "Ada"}, {"account_id", target}};
+    auto error = Fails(a_, {Make(Change::Kind::kCreate, contacts_, "", values)});
+    EXPECT_EQ(error.code, Code::kValidation) << target;
+    ASSERT_EQ(error.field_errors.size(), 1u);
+    EXPECT_EQ(error.field_errors[0].field, "account_id");
+    EXPECT_EQ(error.field_errors[0].code, "reference_not_found");
+  }
+}
+
+TEST_F(SqliteRecordStoreTest, ChangeSetsAreAllOrNothing) {
+  const auto kept = Put(a_, contacts_, R"({"first_name":"Kept","title":"old"})");
+  std::vector<Change> changes = {
+      Create(accounts_, R"({"name":"Acme"})"),
+      Create(contacts_, R"({"first_name":"Ada","email":"ada@example.com"})"),
+      Create(contacts_, R"({"first_name":"Eve","email":"ada@example.com"})"),
+  };
+  for (std::size_t i = 0; i < changes.size(); ++i)
+    changes[i].label = "create[" + std::to_string(i) + "]";
+  auto error = Fails(a_, changes);
+  EXPECT_EQ(error.code, Code::kConflict);
+  ASSERT_EQ(error.field_errors.size(), 1u);
+  EXPECT_EQ(error.field_errors[0].field, "create[2].email");
+  EXPECT_EQ(error.field_errors[0].index, 2);
+  EXPECT_TRUE(Column(a_, accounts_, {}, "name").empty());
+  EXPECT_EQ(Column(a_, contacts_, {}, "first_name"), Strings{"Kept"});
+  EXPECT_TRUE(Search(a_, "ada").empty());
+  // A missing target in third place undoes an update and a delete before it.
+  error = Fails(a_, {Make(Change::Kind::kUpdate, contacts_, kept.id, Obj(R"({"title":"new"})")),
+                     Make(Change::Kind::kDelete, contacts_, kept.id),
+                     Make(Change::Kind::kUpdate, contacts_, ids_.Next("con"), Obj("{}"))});
+  EXPECT_EQ(error.code, Code::kNotFound);
+  auto still = store_->Get(a_, *contacts_, kept.id);
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->values.at("title"), "old");
+  EXPECT_EQ(still->version, 1);
+}
+
+TEST_F(SqliteRecordStoreTest, UpsertCreatesThenUpdatesByEmail) {
+  auto upsert = [&](std::string_view values) {
+    Change change = Make(Change::Kind::kUpsert, contacts_, "", Obj(values));
+    change.upsert_key = "email";
+    return Apply(a_, {change});
+  };
+  auto first = upsert(R"({"email":"ada@example.com","first_name":"Ada"})");
+  ASSERT_TRUE(first.results.ok()) << Describe(first.results.error());
+  EXPECT_TRUE(first.results->front().created);
+  auto second = upsert(R"({"email":"ada@example.com","last_name":"Lovelace"})");
+  ASSERT_TRUE(second.results.ok()) << Describe(second.results.error());
+  const auto& record = second.results->front();
+  EXPECT_FALSE(record.created);
+  EXPECT_EQ(record.record.id, first.results->front().record.id);
+  EXPECT_EQ(record.record.version, 2);
+  EXPECT_EQ(record.record.values.at("first_name"), "Ada");
+  EXPECT_EQ(record.record.values.at("last_name"), "Lovelace");
+  EXPECT_EQ(Column(a_, contacts_, {}).size(), 1u);
+  auto keyless = upsert(R"({"first_name":"Nobody"})");
+  ASSERT_FALSE(keyless.results.ok());
+  EXPECT_EQ(keyless.results.error().code, Code::kValidation);
+}
+
+TEST_F(SqliteRecordStoreTest, IdempotencyKeyReplaysTheStoredResponse) {
+  int renders = 0;
+  auto with_key = [&](std::string key, std::string hash) {
+    return Idempotency{std::move(key), std::move(hash),
+                       [&renders](const std::vector<ChangeResult>& results) {
+                         ++renders;
+                         return StoredResponse{201, R"({"id":")" + results[0].record.id + "\"}",
+                                               "/api/v1/contacts/" + results[0].record.id, "\"1\""};
+                       }};
+  };
+  auto first = Apply(a_, {Create(contacts_, R"({"first_name":"Ada"})")}, with_key("k1", "h1"));
+  ASSERT_TRUE(first.results.ok());
+  EXPECT_FALSE(first.replay.has_value());
+  const std::string id = first.results->front().record.id;
+  auto again = Apply(a_, {Create(contacts_, R"({"first_name":"Ada"})")}, with_key("k1", "h1"));
+  ASSERT_TRUE(again.results.ok());
+  ASSERT_TRUE(again.replay.has_value());
+  EXPECT_EQ(again.replay->status, 201);
+  EXPECT_EQ(again.replay->body, R"({"id":")" + id + "\"}");
+  EXPECT_EQ(again.replay->location, "/api/v1/contacts/" + id);
+  EXPECT_EQ(again.replay->etag, "\"1\"");
+  EXPECT_EQ(renders, 1);
+  EXPECT_EQ(Column(a_, contacts_, {}, "id"), Strings{id});
+  auto reused = Apply(a_, {Create(contacts_, R"({"first_name":"Eve"})")}, with_key("k1", "h2"));
+  ASSERT_FALSE(reused.results.ok());
+  EXPECT_EQ(reused.results.error().code, Code::kValidation);
+  EXPECT_EQ(reused.results.error().problem_code, "idempotency_key_reused");
+  // Keys are per tenant, a failed attempt stores nothing, and keys expire after a day.
+  EXPECT_FALSE(
+      Apply(b_, {Create(contacts_, R"({"first_name":"B"})")}, with_key("k1", "h1")).replay);
+  Put(a_, contacts_, R"({"first_name":"Eve","email":"eve@example.com"})");
+  EXPECT_FALSE(Apply(a_, {Create(contacts_, R"({"first_name":"E","email":"eve@example.com"})")},
+                     with_key("k2", "h"))
+                   .results.ok());
+  EXPECT_FALSE(Apply(a_, {Create(contacts_, R"({"first_name":"F"})")}, with_key("k2", "h")).replay);
+  clock_.Advance(24 * kHour + 1);
+  auto late = Apply(a_, {Create(contacts_, R"({"first_name":"Ada"})")}, with_key("k1", "h1"));
+  EXPECT_FALSE(late.replay.has_value());
+  EXPECT_EQ(Column(a_, contacts_, {}).size(), 4u);
+}
+
+TEST_F(SqliteRecordStoreTest, FiltersEveryOperator) {
+  Put(a_, leads_, R"({"last_name":"Alpha","score":10,"status":"new","company":"Acme Corp",
+      "email":"a@x.com","tags":["vip","eu"],"annual_revenue":1000.5})");
+  Put(a_, leads_, R"({"last_name":"Beta","score":20,"status":"working","company":"Beta_Co 100%",
+      "tags":["us"],"annual_revenue":2000})");
+  clock_.Advance(kHour);
+  Put(a_, leads_, R"({"last_name":"Gamma","score":30,"status":"qualified"})");
+  Put(a_, leads_, R"({"last_name":"delta","status":"new","company":"acme inc"})");
+  auto where = [&](std::string field, FilterOp op, json::value value) {
+    return Where(leads_, Cond(std::move(field), op, std::move(value)));
+  };
+  EXPECT_EQ(where("score", FilterOp::kEq, 20), (Strings{"Beta"}));
+  EXPECT_EQ(where("score", FilterOp::kNe, 20), (Strings{"Alpha", "Gamma", "delta"}));  // null ≠ 20
+  EXPECT_EQ(where("score", FilterOp::kLt, 20), (Strings{"Alpha"}));
+  EXPECT_EQ(where("score", FilterOp::kLte, 20), (Strings{"Alpha", "Beta"}));
+  EXPECT_EQ(where("score", FilterOp::kGt, 20), (Strings{"Gamma"}));
+  EXPECT_EQ(where("score", FilterOp::kGte, 20), (Strings{"Beta", "Gamma"}));
+  EXPECT_EQ(where("status", FilterOp::kIn, json::array{"new", "qualified"}),
+            (Strings{"Alpha", "Gamma", "delta"}));
+  EXPECT_EQ(where("company", FilterOp::kContains, "acme"), (Strings{"Alpha", "delta"}));
+  EXPECT_EQ(where("company", FilterOp::kContains, "%"), (Strings{"Beta"}));  // no wildcards
+  EXPECT_EQ(where("company", FilterOp::kContains, "_"), (Strings{"Beta"}));
+  EXPECT_TRUE(where("company", FilterOp::kContains, "e_c").empty());  // '_' is no wildcard
+  EXPECT_EQ(where("last_name", FilterOp::kStartsWith, "al"), (Strings{"Alpha"}));
+  EXPECT_EQ(where("company", FilterOp::kIsNull, true), (Strings{"Gamma"}));
+  EXPECT_EQ(where("company", FilterOp::kIsNull, false), (Strings{"Alpha", "Beta", "delta"}));
+  EXPECT_EQ(where("email", FilterOp::kEq, nullptr), (Strings{"Beta", "Gamma", "delta"}));
+  EXPECT_EQ(where("tags", FilterOp::kEq, "vip"), (Strings{"Alpha"}));
+  EXPECT_EQ(where("tags", FilterOp::kContains, "us"), (Strings{"Beta"}));
+  EXPECT_TRUE(where("tags", FilterOp::kContains, "v").empty());  // whole tags only
+  EXPECT_EQ(where("annual_revenue", FilterOp::kGt, 1000.5), (Strings{"Beta"}));
+  EXPECT_EQ(where("annual_revenue", FilterOp::kGte, 1000.5), (Strings{"Alpha", "Beta"}));
+  EXPECT_EQ(
+      where("created_at", FilterOp::kGte, json::string(core::FormatTimestamp(kStart + kHour))),
+      (Strings{"Gamma", "delta"}));
+  EXPECT_TRUE(where("last_name", FilterOp::kEq, "x' OR '1'='1").empty());
+  EXPECT_EQ(Where(leads_, Group(FilterNode::Kind::kOr, {Cond("score", FilterOp::kEq, 10),
+                                                        Cond("status", FilterOp::kEq, "working")})),
+            (Strings{"Alpha", "Beta"}));
+  EXPECT_EQ(Where(leads_,
+                  Group(FilterNode::Kind::kAnd,
+                        {Cond("status", FilterOp::kEq, "new"),
+                         Group(FilterNode::Kind::kOr, {Cond("score", FilterOp::kGt, 5),
+                                                       Cond("score", FilterOp::kIsNull, true)})})),
+            (Strings{"Alpha", "delta"}));
+  EXPECT_EQ(Where(leads_, Group(FilterNode::Kind::kAnd, {})).size(), 4u);
+  EXPECT_TRUE(Where(leads_, Group(FilterNode::Kind::kOr, {})).empty());
+  model::Query unknown;
+  unknown.filter = Cond("nickname", FilterOp::kEq, "x");
+  auto page = store_->List(a_, *leads_, unknown);
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.error().problem_code, "invalid_filter");
+}
+
+TEST_F(SqliteRecordStoreTest, NotEqualOnTagsMeansWithoutTheTag) {
+  // The domain accepts `ne` on a tags field, as it does `eq` ("has the tag").
+  Put(a_, leads_, R"({"last_name":"Tagged","tags":["vip","eu"]})");
+  Put(a_, leads_, R"({"last_name":"Other","tags":["eu"]})");
+  Put(a_, leads_, R"({"last_name":"Untagged"})");
+  model::Query query;
+  query.filter = Cond("tags", FilterOp::kNe, "vip");
+  ASSERT_TRUE(domain::NormalizeQuery(*leads_, query, true).ok());
+  EXPECT_EQ(Where(leads_, *query.filter), (Strings{"Other", "Untagged"}));
+}
+
+TEST_F(SqliteRecordStoreTest, SortsTextWithNulls) {
+  for (const char* name : {R"("b")", R"("a")", "null", R"("c")"}) {
+    Put(a_, contacts_, std::string(R"({"first_name":"F","last_name":)") + name + "}");
+  }
+  model::Query query;
+  query.sort = {{"last_name", false}};
+  EXPECT_EQ(Column(a_, contacts_, query), (Strings{"-", "a", "b", "c"}));
+  query.sort = {{"last_name", true}};
+  EXPECT_EQ(Column(a_, contacts_, query), (Strings{"c", "b", "a", "-"}));
+}
+
+// One row of the reference order: the sort keys as the test knows them.
+struct Row {
+  std::string id;
+  std::optional<std::string> name;
+  std::optional<std::int64_t> score;
+  core::EpochMillis created_at;
+  int index;  // insertion order = rowid order
+};
+
+TEST_F(SqliteRecordStoreTest, KeysetPaginationVisitsEveryRecordOnceInOrder) {
+  static const char* kNames[] = {"Ng", "Smith", "Ødegaard", "abe", "Zhou", "Smith", "Lee"};
+  std::vector<Row> contacts, leads;
+  for (int batch = 0; batch * 10 < 137; ++batch) {
+    std::vector<Change> contact_changes, lead_changes;
+    for (int i = batch * 10; i < std::min(137, batch * 10 + 10); ++i) {
+      std::optional<std::string> name;
+      if (i % 7 != 3) name = kNames[(i * 5) % 7];
+      json::object values{{"first_name", "F" + std::to_string(i)}};
+      if (name) values["last_name"] = *name;
+      contact_changes.push_back(Make(Change::Kind::kCreate, contacts_, "", values));
+      contacts.push_back({contact_changes.back().id, name, {}, clock_.NowMillis(), i});
+      std::optional<std::int64_t> score;
+      if (i % 9 != 4) score = (i * 37) % 50;
+      json::object lead{{"last_name", "L" + std::to_string(i)}};
+      if (score) lead["score"] = *score;
+      lead_changes.push_back(Make(Change::Kind::kCreate, leads_, "", lead));
+      leads.push_back({lead_changes.back().id, {}, score, clock_.NowMillis(), i});
+    }
+    ASSERT_TRUE(Apply(a_, contact_changes).results.ok());
+    ASSERT_TRUE(Apply(a_, lead_changes).results.ok());
+    if (batch % 3 != 1) clock_.Advance(1000);  // some batches share a millisecond
+  }
+  ASSERT_EQ(contacts.size(), 137u);
+  ASSERT_EQ(leads.size(), 137u);
+  auto page_through = [&](const model::ObjectTypePtr& type, std::vector<model::SortKey> sort,
+                          int limit) {
+    model::Query query;
+    query.sort = std::move(sort);
+    query.limit = limit;
+    Strings seen;
+    for (int pages = 0; pages < 200; ++pages) {
+      auto page = store_->List(a_, *type, query);
+      EXPECT_TRUE(page.ok()) << Describe(page.error());
+      if (!page.ok()) break;
+      EXPECT_LE(page->records.size(), static_cast<std::size_t>(limit));
+      for (const auto& record : page->records) seen.push_back(record.id);
+      if (page->next_cursor.empty()) break;
+      query.cursor = page->next_cursor;
+    }
+    return seen;
+  };
+  auto expected = [](std::vector<Row> rows, auto less) {
+    std::sort(rows.begin(), rows.end(), less);
+    Strings ids;
+    for (const auto& row : rows) ids.push_back(row.id);
+    return ids;
+  };
+  // NULLs sort first ascending, last descending; ties fall back to insertion order.
+  auto newest_first = expected(contacts, [](const Row& x, const Row& y) {
+    return std::tie(y.created_at, y.index) < std::tie(x.created_at, x.index);
+  });
+  auto by_name = expected(contacts, [](const Row& x, const Row& y) {
+    return std::tie(x.name, x.index) < std::tie(y.name, y.index);
+  });
+  auto by_name_then_newest = expected(contacts, [](const Row& x, const Row& y) {
+    return std::tie(x.name, y.created_at, x.index) < std::tie(y.name, x.created_at, y.index);
+  });
+  auto by_score_desc = expected(leads, [](const Row& x, const Row& y) {
+    return std::tie(y.score, y.index) < std::tie(x.score, x.index);
+  });
+  EXPECT_EQ(page_through(contacts_, {}, 10), newest_first);
+  EXPECT_EQ(page_through(contacts_, {{"last_name", false}}, 10), by_name);
+  EXPECT_EQ(page_through(contacts_, {{"last_name", false}}, 7), by_name);
+  EXPECT_EQ(page_through(contacts_, {{"last_name", false}, {"created_at", true}}, 10),
+            by_name_then_newest);
+  EXPECT_EQ(page_through(leads_, {{"score", true}}, 10), by_score_desc);
+  EXPECT_EQ(page_through(leads_, {{"score", true}}, 137).size(), 137u);
+}
+
+TEST_F(SqliteRecordStoreTest, CursorsOnlyWorkForTheQueryThatIssuedThem) {
+  for (int i = 0; i < 3; ++i) Put(a_, leads_, R"({"last_name":"Smith","score":5})");
+  model::Query query;
+  query.sort = {{"last_name", false}};
+  query.limit = 1;
+  auto page = store_->List(a_, *leads_, query);
+  ASSERT_TRUE(page.ok());
+  ASSERT_FALSE(page->next_cursor.empty());
+  const std::string cursor = page->next_cursor;
+  auto expect_invalid = [&](model::Query q, const std::string& why) {
+    auto result = store_->List(a_, *leads_, q);
+    ASSERT_FALSE(result.ok()) << why;
+    EXPECT_EQ(result.error().code, Code::kBadRequest) << why;
+    EXPECT_EQ(result.error().problem_code, "invalid_cursor") << why;
+  };
+  model::Query other = query;
+  other.sort = {{"score", true}};
+  other.cursor = cursor;
+  expect_invalid(other, "another sort");
+  other.sort = query.sort;
+  other.text = "smith";
+  expect_invalid(other, "another text");
+  json::object decoded = core::ParseJson(*core::Base64UrlDecode(cursor)).value().as_object();
+  auto tampered = [&](json::object object) {
+    model::Query q = query;
+    q.cursor = core::Base64UrlEncode(core::WriteJson(object));
+    return q;
+  };
+  for (const char* garbage : {"!!!", "abc", "e30", "bnVsbA", "W10"}) {  // e30 = {}, W10 = []
+    model::Query q = query;
+    q.cursor = garbage;
+    expect_invalid(q, garbage);
+  }
+  json::object short_keys = decoded;
+  short_keys["k"] = json::array{"Smith"};
+  expect_invalid(tampered(short_keys), "missing rowid");
+  json::object bool_keys = decoded;
+  bool_keys["k"] = json::array{true, 1};
+  expect_invalid(tampered(bool_keys), "bool key");
+  json::object text_rowid = decoded;
+  text_rowid["k"] = json::array{"Smith", "1 OR 1=1"};
+  expect_invalid(tampered(text_rowid), "text rowid");
+  // The untouched cursor still works.
+  query.cursor = cursor;
+  EXPECT_EQ(store_->List(a_, *leads_, query)->records.size(), 1u);
+}
+
+TEST_F(SqliteRecordStoreTest, FullTextSearch) {
+  const auto john = Put(a_, contacts_, R"({"first_name":"John","last_name":"Smith"})");
+  const auto jane = Put(a_, contacts_, R"({"first_name":"Jane","last_name":"Smithers"})");
+  Put(a_, contacts_, R"({"first_name":"Bob","last_name":"Jones","email":"bob@example.com"})");
+  Put(a_, contacts_, R"({"first_name":"José","last_name":"Álvarez"})");
+  Put(b_, contacts_, R"({"first_name":"John","last_name":"Smith-B"})");
+  EXPECT_EQ(Search(a_, "smi"), (Strings{"Smith", "Smithers"}));
+  EXPECT_EQ(Search(a_, "SMITH"), (Strings{"Smith", "Smithers"}));
+  EXPECT_EQ(Search(a_, "john smi"), (Strings{"Smith"}));
+  EXPECT_EQ(Search(a_, "smith jo"), (Strings{"Smith"}));
+  EXPECT_TRUE(Search(a_, "jones smith").empty());
+  EXPECT_EQ(Search(a_, "bob@example"), (Strings{"Jones"}));
+  EXPECT_EQ(Search(a_, "jose alv"), (Strings{"Álvarez"}));
+  EXPECT_EQ(Search(b_, "smith"), (Strings{"Smith-B"}));
+  for (const char* hostile : {"\"smith\" OR 1=1 --", "smith*", "NEAR(john smith)", "tenant:x",
+                              "-smith", "^smith", "' OR ''='", "\"", "()"}) {
+    for (const auto& name : Search(a_, hostile)) EXPECT_NE(name, "Smith-B") << hostile;
+  }
+  EXPECT_TRUE(Search(a_, "!!! ...").empty());
+  One(a_, Make(Change::Kind::kDelete, contacts_, john.id));
+  EXPECT_EQ(Search(a_, "smith"), (Strings{"Smithers"}));
+  One(a_, Make(Change::Kind::kUpdate, contacts_, jane.id, Obj(R"({"last_name":"Brown"})")));
+  EXPECT_TRUE(Search(a_, "smithers").empty());
+  EXPECT_EQ(Search(a_, "brown"), (Strings{"Brown"}));
+  // Ranked results page by offset.
+  Put(a_, contacts_, R"({"first_name":"Jan","last_name":"Brownlee"})");
+  model::Query query;
+  query.text = "brown";
+  query.limit = 1;
+  auto first = store_->List(a_, *contacts_, query);
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->records.size(), 1u);
+  query.cursor = first->next_cursor;
+  auto second = store_->List(a_, *contacts_, query);
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->records.size(), 1u);
+  EXPECT_TRUE(second->next_cursor.empty());
+  EXPECT_NE(first->records[0].id, second->records[0].id);
+}
+
+TEST_F(SqliteRecordStoreTest, CustomFields) {
+  auto add = [&](const model::Principal& principal, const std::string& object,
+                 const model::Field& field) {
+    std::promise<core::Status> promise;
+    auto future = promise.get_future();
+    directory_->AddCustomField(principal, object, field,
+                               [&promise](core::Status status) { promise.set_value(status); });
+    return Await(future);
+  };
+  auto field = [](std::string name, model::FieldType type) {
+    model::Field f;
+    f.name = std::move(name);
+    f.type = type;
+    f.custom = true;
+    f.indexed = true;
+    return f;
+  };
+  model::Field region = field("region", model::FieldType::kText);
+  region.searchable = true;
+  model::Field rating = field("rating", model::FieldType::kInteger);
+  model::Field badge = field("badge", model::FieldType::kText);
+  badge.unique = true;
+  auto extended = std::make_shared<model::ObjectType>(*contacts_);
+  for (const auto& f : {region, rating, badge}) {
+    ASSERT_TRUE(add(a_, "contacts", f).ok());
+    extended->fields.push_back(f);
+  }
+  EXPECT_EQ(add(a_, "contacts", region).error().code, Code::kConflict);
+  EXPECT_EQ(add(a_, "widgets", region).error().code, Code::kNotFound);
+  EXPECT_EQ(directory_->LoadCustomFields(a_.tenant_id)->size(), 3u);
+  EXPECT_TRUE(directory_->LoadCustomFields(b_.tenant_id)->empty());
+  model::ObjectTypePtr type = extended;
+  const auto emea = Put(a_, type, R"({"last_name":"E","region":"EMEA","rating":5,"badge":"b1"})");
+  Put(a_, type, R"({"last_name":"A","region":"APAC","rating":1,"badge":"b2"})");
+  Put(a_, type, R"({"last_name":"N","rating":30})");
+  EXPECT_EQ(store_->Get(a_, *type, emea.id)->values.at("region"), "EMEA");
+  EXPECT_EQ(Where(type, Cond("region", FilterOp::kEq, "EMEA")), Strings{"E"});
+  EXPECT_EQ(Where(type, Cond("rating", FilterOp::kGt, 2)), (Strings{"E", "N"}));  // numeric
+  EXPECT_EQ(Where(type, Cond("region", FilterOp::kIsNull, true)), Strings{"N"});
+  model::Query sorted;
+  sorted.sort = {{"rating", true}};
+  EXPECT_EQ(Column(a_, type, sorted), (Strings{"N", "E", "A"}));
+  sorted.limit = 1;
+  Strings paged;
+  for (int i = 0; i < 5; ++i) {
+    auto page = store_->List(a_, *type, sorted);
+    ASSERT_TRUE(page.ok()) << Describe(page.error());
+    for (const auto& record : page->records)
+      paged.emplace_back(record.values.at("last_name").as_string());
+    if (page->next_cursor.empty()) break;
+    sorted.cursor = page->next_cursor;
+  }
+  EXPECT_EQ(paged, (Strings{"N", "E", "A"}));
+  EXPECT_EQ(Search(a_, "emea"), Strings{"E"});
+  auto error = Fails(a_, {Create(type, R"({"last_name":"Dup","badge":"b1"})")});
+  EXPECT_EQ(error.code, Code::kConflict);
+  ASSERT_EQ(error.field_errors.size(), 1u);
+  EXPECT_EQ(error.field_errors[0].field, "badge");
+  // Tenant B has no such field, but may use the same name and value for its own.
+  ASSERT_TRUE(add(b_, "contacts", badge).ok());
+  Put(b_, type, R"({"last_name":"B","badge":"b1"})");
+}
+
+TEST_F(SqliteRecordStoreTest, UpdateThroughAnOlderTypeKeepsCustomValues) {
+  // A request that loaded the schema before a field was added must not erase its values.
+  model::Field region;
+  region.name = "region";
+  region.custom = true;
+  auto extended = std::make_shared<model::ObjectType>(*contacts_);
+  extended->fields.push_back(region);
+  const auto record = Put(a_, extended, R"({"last_name":"E","region":"EMEA"})");
+  One(a_, Make(Change::Kind::kUpdate, contacts_, record.id, Obj(R"({"title":"CTO"})")));
+  EXPECT_EQ(store_->Get(a_, *extended, record.id)->values.at("region"), json::value("EMEA"));
+}
+
+TEST_F(SqliteRecordStoreTest, WriterGroupCommitsConcurrentApplies) {
+  Put(a_, contacts_, R"({"first_name":"Taken","email":"taken@example.com"})");
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 25;
+  std::mutex mutex;
+  std::condition_variable all_done;
+  int finished = 0, succeeded = 0, conflicted = 0;
+  std::set<std::string> ids;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread + 2; ++i) {
+        // Two of each thread's calls collide with the taken e-mail and must fail alone.
+        const std::string email =
+            i >= kPerThread ? "taken@example.com"
+                            : "u" + std::to_string(t) + "-" + std::to_string(i) + "@example.com";
+        json::object values{{"first_name", "T"}, {"email", email}};
+        store_->Apply(a_, {Make(Change::Kind::kCreate, contacts_, "", values)}, std::nullopt,
+                      [&](ApplyOutcome outcome) {
+                        std::lock_guard lock(mutex);
+                        if (outcome.results.ok()) {
+                          ++succeeded;
+                          ids.insert(outcome.results->front().record.id);
+                        } else if (outcome.results.error().code == Code::kConflict) {
+                          ++conflicted;
+                        }
+                        ++finished;
+                        all_done.notify_all();
+                      });
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  {
+    std::unique_lock lock(mutex);
+    ASSERT_TRUE(all_done.wait_for(lock, std::chrono::seconds(120),
+                                  [&] { return finished == kThreads * (kPerThread + 2); }));
+  }
+  EXPECT_EQ(succeeded, kThreads * kPerThread);
+  EXPECT_EQ(conflicted, kThreads * 2);
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  model::Query all;
+  all.limit = 500;
+  EXPECT_EQ(Column(a_, contacts_, all, "id").size(),
+            static_cast<std::size_t>(kThreads * kPerThread + 1));
+  EXPECT_EQ(IntegrityCheck(), "ok");
+}
+
+TEST_F(SqliteRecordStoreTest, DataSurvivesReopening) {
+  const auto record = Put(a_, contacts_, R"({"first_name":"Ada","email":"ada@example.com"})");
+  Close();
+  Open();
+  auto got = store_->Get(a_, *contacts_, record.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->values, record.values);
+  EXPECT_EQ(db_->AppliedSchemaVersion().value(), Database::LatestSchemaVersion());
+  EXPECT_EQ(Search(a_, "ada"), Strings{"-"});
+}
+
+}  // namespace
+}  // namespace zebros::storage::sqlite
