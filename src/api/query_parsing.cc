@@ -32,19 +32,21 @@ core::Result<int> ParseLimit(std::string_view text) {
 }
 
 core::Status ParseSortList(std::string_view text, std::vector<model::SortKey>& sort) {
-  while (!text.empty()) {
+  if (text.empty()) return InvalidFilter("Empty sort field.");
+  for (;;) {
     const auto comma = text.find(',');
     std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     bool descending = false;
-    if (!item.empty() && (item.front() == '-' || item.front() == '+')) {
+    // An unescaped '+' arrives decoded as a space.
+    if (!item.empty() && (item.front() == '-' || item.front() == '+' || item.front() == ' ')) {
       descending = item.front() == '-';
       item.remove_prefix(1);
     }
     if (item.empty()) return InvalidFilter("Empty sort field.");
     sort.push_back({std::string(item), descending});
+    if (comma == std::string_view::npos) return core::OkStatus();
+    text = text.substr(comma + 1);
   }
-  return core::OkStatus();
 }
 
 core::Result<model::FilterNode> ParseFilterNode(const json::value& value, int depth) {

@@ -26,9 +26,13 @@ class FixedClock final : public Clock {
   std::atomic<EpochMillis> now_;
 };
 
-// The generator's monotonic state is process-wide, so each test uses its own millisecond, far
-// beyond the real clock and later than those of the tests defined above it.
-constexpr EpochMillis kYear2100 = 4102444800000;
+// The generator's monotonic state is process-wide, so a test that checks the time an id carries
+// needs a millisecond later than any id issued before it, in whatever order tests run: each test
+// takes a fresh one, far beyond the real clock (2100 and on).
+EpochMillis FreshMillis() {
+  static std::atomic<EpochMillis> next{4102444800000};
+  return next.fetch_add(1000000);
+}
 
 // The 48-bit time the first 10 base32 digits of an id's body carry.
 std::int64_t DecodeTime(std::string_view body) {
@@ -41,7 +45,7 @@ std::int64_t DecodeTime(std::string_view body) {
 }
 
 TEST(IdGeneratorTest, HasPrefixUnderscoreAnd26CrockfordDigits) {
-  FixedClock clock(kYear2100);
+  FixedClock clock(FreshMillis());
   IdGenerator ids(clock);
   for (std::string_view prefix : {"con", "acc", "lead", "ten", "x"}) {
     const std::string id = ids.Next(prefix);
@@ -56,25 +60,27 @@ TEST(IdGeneratorTest, HasPrefixUnderscoreAnd26CrockfordDigits) {
 }
 
 TEST(IdGeneratorTest, LeadingDigitsCarryTheClock) {
-  FixedClock clock(kYear2100 + 1000);
+  const EpochMillis start = FreshMillis();
+  FixedClock clock(start);
   IdGenerator ids(clock);
   const std::string id = ids.Next("con");
-  EXPECT_EQ(DecodeTime(std::string_view(id).substr(4)), kYear2100 + 1000);
-  clock.Set(kYear2100 + 2000);
+  EXPECT_EQ(DecodeTime(std::string_view(id).substr(4)), start);
+  clock.Set(start + 1000);
   const std::string later = ids.Next("con");
-  EXPECT_EQ(DecodeTime(std::string_view(later).substr(4)), kYear2100 + 2000);
+  EXPECT_EQ(DecodeTime(std::string_view(later).substr(4)), start + 1000);
   EXPECT_LT(id, later);
 }
 
 TEST(IdGeneratorTest, IdsInOneMillisecondStrictlyIncrease) {
-  FixedClock clock(kYear2100 + 3000);
+  const EpochMillis now = FreshMillis();
+  FixedClock clock(now);
   IdGenerator ids(clock);
   std::string previous = ids.Next("con");
   std::set<std::string> seen{previous};
   for (int i = 1; i < 10000; ++i) {
     std::string id = ids.Next("con");
     ASSERT_LT(previous, id) << "id " << i;
-    EXPECT_EQ(DecodeTime(std::string_view(id).substr(4)), kYear2100 + 3000);
+    EXPECT_EQ(DecodeTime(std::string_view(id).substr(4)), now);
     seen.insert(id);
     previous = std::move(id);
   }
@@ -82,17 +88,18 @@ TEST(IdGeneratorTest, IdsInOneMillisecondStrictlyIncrease) {
 }
 
 TEST(IdGeneratorTest, ClockGoingBackwardsStillIncreases) {
-  FixedClock clock(kYear2100 + 5000);
+  const EpochMillis now = FreshMillis();
+  FixedClock clock(now);
   IdGenerator ids(clock);
   const std::string first = ids.Next("con");
-  clock.Set(kYear2100 + 4000);  // NTP step back
+  clock.Set(now - 1000);  // NTP step back
   const std::string second = ids.Next("con");
   EXPECT_LT(first, second);
-  EXPECT_EQ(DecodeTime(std::string_view(second).substr(4)), kYear2100 + 5000);
+  EXPECT_EQ(DecodeTime(std::string_view(second).substr(4)), now);
 }
 
 TEST(IdGeneratorTest, TwoGeneratorsNeverCollide) {
-  FixedClock clock(kYear2100 + 6000);
+  FixedClock clock(FreshMillis());
   IdGenerator a(clock);
   IdGenerator b(clock);
   std::set<std::string> seen;
@@ -103,7 +110,8 @@ TEST(IdGeneratorTest, TwoGeneratorsNeverCollide) {
 }
 
 TEST(IdGeneratorTest, UniqueAcrossThreads) {
-  FixedClock clock(kYear2100 + 7000);
+  const EpochMillis start = FreshMillis();
+  FixedClock clock(start);
   IdGenerator ids(clock);
   constexpr int kThreads = 8;
   constexpr int kPerThread = 2000;
@@ -113,7 +121,7 @@ TEST(IdGeneratorTest, UniqueAcrossThreads) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         // Half the threads move the clock on, so fresh and incremented ids interleave.
-        if (t % 2 == 0 && i % 100 == 0) clock.Set(kYear2100 + 7000 + i);
+        if (t % 2 == 0 && i % 100 == 0) clock.Set(start + i);
         issued[t].push_back(ids.Next("acc"));
       }
     });

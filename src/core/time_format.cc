@@ -119,6 +119,11 @@ std::optional<EpochMillis> ParseTimestamp(std::string_view text) {
   const std::int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   const std::int64_t secs =
       days * 86400 + h * 3600 + mi * 60 + (s == 60 ? 59 : s) - offset_minutes * 60;
+  // An offset can carry the instant out of years 1..9999, which FormatTimestamp cannot write
+  // back as four digits.
+  static const std::int64_t kFirstSecond = DaysFromCivil(1, 1, 1) * 86400;
+  static const std::int64_t kLastSecond = DaysFromCivil(9999, 12, 31) * 86400 + 86399;
+  if (secs < kFirstSecond || secs > kLastSecond) return std::nullopt;
   return secs * 1000 + millis;
 }
 

@@ -138,6 +138,18 @@ TEST(ParseTimestampTest, RejectsGarbage) {
   EXPECT_FALSE(ParseTimestamp(std::string_view("2026-11-25T15:20:00Z\0junk", 25)));
 }
 
+TEST(ParseTimestampTest, EveryAcceptedInstantCanBeWrittenAndReadBack) {
+  // An offset can push an instant out of the four-digit years FormatTimestamp writes and
+  // ParseTimestamp reads; such input must be refused, not turned into text that cannot be read.
+  for (const char* text : {"9999-12-31T23:59:59.999-23:59", "9999-12-31T22:00:00-02:00",
+                           "0001-01-01T00:00:00+01:00", "0001-01-01T00:30:00+00:45"}) {
+    const auto parsed = ParseTimestamp(text);
+    if (!parsed) continue;
+    EXPECT_EQ(ParseTimestamp(FormatTimestamp(*parsed)), parsed)
+        << text << " was accepted as " << FormatTimestamp(*parsed);
+  }
+}
+
 TEST(IsValidDateTest, RealCalendarDaysOnly) {
   EXPECT_TRUE(IsValidDate("2024-02-29"));
   EXPECT_TRUE(IsValidDate("2000-02-29"));

@@ -130,7 +130,11 @@ model::ObjectTypePtr Contacts() {
   f.push_back(F("mobile", FieldType::kPhone, "Mobile").Pii().Searchable());
   f.push_back(F("title", FieldType::kText, "Job title").Searchable());
   f.push_back(F("department", FieldType::kText, "Department"));
-  f.push_back(F("account_id", FieldType::kReference, "Account").Target("accounts").Indexed());
+  f.push_back(F("account_id", FieldType::kReference, "Account")
+                  .Target("accounts")
+                  .Indexed()
+                  .Searchable()
+                  .Describe("Search finds the contact by its account's name too."));
   f.push_back(F("lifecycle_stage", FieldType::kEnum, "Lifecycle stage")
                   .Indexed()
                   .Values({"subscriber", "lead", "marketing_qualified", "sales_qualified",

@@ -402,7 +402,10 @@ core::Result<json::value> NormalizeValue(const Field& field, const json::value& 
         return FieldProblem(name, "invalid_type", "Must be a number.");
       }
       const double number = value.to_number<double>();
-      if (!std::isfinite(number) || std::fabs(number) > 1e15) {
+      // Money must survive as exact minor units: a double holds 15 significant digits, so
+      // 13 before the decimal point plus two after.
+      const double limit = field.type == FieldType::kMoney ? 1e13 : 1e15;
+      if (!std::isfinite(number) || std::fabs(number) >= limit) {
         return FieldProblem(name, "out_of_range", "The number is out of range.");
       }
       if (field.type == FieldType::kMoney) {

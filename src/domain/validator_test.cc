@@ -194,6 +194,22 @@ TEST(ValidateCreateTest, MoneyHasAtMostTwoDecimals) {
   EXPECT_EQ(revenue("1e3")->at("annual_revenue"), 1000);
 }
 
+TEST(ValidateCreateTest, MoneyThatCannotBeKeptToTheCentIsRejected) {
+  // Money is "stored exactly as minor units", but a double keeps 15 significant digits: beyond
+  // 9,999,999,999,999.99 an amount arrives (and would be stored) with different cents.
+  auto revenue = [](const char* number) {
+    return ValidateCreate(Accounts(),
+                          Body(R"({"name":"Acme","annual_revenue":)" + std::string(number) + "}"));
+  };
+  EXPECT_EQ(revenue("9999999999999.99")->at("annual_revenue"), 9999999999999.99);
+  EXPECT_EQ(revenue("-9999999999999.99")->at("annual_revenue"), -9999999999999.99);
+  for (const char* number : {"90000000000000.01", "123456789012345.67", "999999999999999.99"}) {
+    auto result = revenue(number);
+    EXPECT_FALSE(result.ok()) << number << " stored as "
+                              << core::WriteJson(result->at("annual_revenue"));
+  }
+}
+
 TEST(ValidateCreateTest, PresenceRules) {
   // Contacts need a first or a last name; empty strings do not count.
   ExpectFieldErrors(ValidateCreate(Contacts(), Body(R"({"email":"ada@example.com"})")),

@@ -330,6 +330,24 @@ class LeadQueryTest(ServerTestCase):
                 self.assertEqual(resp.status, 200, resp.body)
                 self.assertIsInstance(resp.body["data"], list)
 
+    def test_q_on_contacts_finds_them_by_their_account_name(self):
+        word = "Quixotic" + unique("")
+        account = self.create("accounts", {"name": f"{word} Widgets"})
+        contact = self.create("contacts", {"last_name": "Employee", "account_id": account["id"]})
+        resp = self.api("POST", f"{CONTACTS_PATH}/search", {"q": word.lower()[:-2]})
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual([r["id"] for r in resp.body["data"]], [contact["id"]])
+
+    def test_renaming_an_account_reindexes_its_contacts(self):
+        old, new = "Zanzibar" + unique(""), "Yucatan" + unique("")
+        account = self.create("accounts", {"name": f"{old} Trading"})
+        contact = self.create("contacts", {"last_name": "Staff", "account_id": account["id"]})
+        resp = self.api("PATCH", f"/api/v1/accounts/{account['id']}", {"name": f"{new} Trading"})
+        self.assertEqual(resp.status, 200, resp.body)
+        found = self.api("POST", f"{CONTACTS_PATH}/search", {"q": new.lower()})
+        self.assertEqual([r["id"] for r in found.body["data"]], [contact["id"]])
+        stale = self.api("POST", f"{CONTACTS_PATH}/search", {"q": old.lower()})
+        self.assertEqual(stale.body["data"], [])
 
 class Inserter(threading.Thread):
     """Creates contacts one by one until stopped; counts them under a Condition so a pager can

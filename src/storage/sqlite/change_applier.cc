@@ -36,8 +36,10 @@ int IndexOfLabel(const std::string& label) {
 }  // namespace
 
 ChangeApplier::ChangeApplier(model::Principal principal, std::vector<Change> changes,
-                             std::optional<Idempotency> idempotency, const core::Clock& clock)
-    : principal_(std::move(principal)),
+                             std::optional<Idempotency> idempotency, const core::Clock& clock,
+                             const std::vector<model::ObjectTypePtr>& builtin_types)
+    : search_(builtin_types),
+      principal_(std::move(principal)),
       changes_(std::move(changes)),
       idempotency_(std::move(idempotency)),
       clock_(clock) {}
@@ -135,6 +137,9 @@ core::Status ChangeApplier::Update(Connection& connection, const Change& change,
   if (!integrity.ok()) return integrity;
   auto status = WriteRow(connection, type, merged, row.rowid, row.record.id);
   if (!status.ok()) return LabelledError(change, std::move(status).error());
+  status = search_.RefreshReferrers(connection, type, principal_.tenant_id, row.record.id,
+                                    row.record.values, merged);
+  if (!status.ok()) return status;
   auto updated = LoadByRowId(connection, type, row.rowid);
   if (!updated.ok()) return std::move(updated).error();
   results_.push_back({std::move(updated->record), false});
@@ -367,23 +372,7 @@ core::Status ChangeApplier::WriteRow(Connection& connection, const model::Object
   if (!done.ok()) return std::move(done).error();
 
   const std::int64_t target_rowid = insert ? connection.LastInsertRowId() : rowid;
-  const std::string fts = SearchTableName(type);
-  auto fts_stmt =
-      connection.Prepare(insert ? "INSERT INTO " + fts + " (rowid, tenant, body) VALUES (?, ?, ?)"
-                                : "UPDATE " + fts + " SET body = ? WHERE rowid = ?");
-  if (!fts_stmt.ok()) return std::move(fts_stmt).error();
-  const std::string text = SearchText(type, values);
-  if (insert) {
-    fts_stmt->BindInt(1, target_rowid);
-    fts_stmt->BindText(2, SearchTenantToken(principal_.tenant_id));
-    fts_stmt->BindText(3, text);
-  } else {
-    fts_stmt->BindText(1, text);
-    fts_stmt->BindInt(2, target_rowid);
-  }
-  auto fts_done = fts_stmt->Step();
-  if (!fts_done.ok()) return std::move(fts_done).error();
-  return core::OkStatus();
+  return search_.Write(connection, type, principal_.tenant_id, target_rowid, values, insert);
 }
 
 core::Result<bool> ChangeApplier::CheckIdempotency(Connection& connection) {

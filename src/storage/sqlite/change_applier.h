@@ -7,6 +7,7 @@
 #include "model/principal.h"
 #include "storage/record_store.h"
 #include "storage/sqlite/connection.h"
+#include "storage/sqlite/search_index.h"
 
 namespace zebros::storage::sqlite {
 
@@ -15,8 +16,10 @@ namespace zebros::storage::sqlite {
 // the search index and the idempotency record. Used by one writer pass, then read by `done`.
 class ChangeApplier {
  public:
+  // `builtin_types` must outlive the applier (the search index follows their references).
   ChangeApplier(model::Principal principal, std::vector<Change> changes,
-                std::optional<Idempotency> idempotency, const core::Clock& clock);
+                std::optional<Idempotency> idempotency, const core::Clock& clock,
+                const std::vector<model::ObjectTypePtr>& builtin_types);
 
   // Runs every change; the first failure stops and is returned (the writer rolls back).
   core::Status Run(Connection& connection);
@@ -53,6 +56,7 @@ class ChangeApplier {
   core::Result<bool> CheckIdempotency(Connection& connection);
   core::Status StoreIdempotency(Connection& connection);
 
+  SearchIndex search_;
   model::Principal principal_;
   std::vector<Change> changes_;
   std::optional<Idempotency> idempotency_;

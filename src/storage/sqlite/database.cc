@@ -34,6 +34,7 @@ core::Result<std::unique_ptr<Database>> Database::Open(
     if (!status.ok()) return std::move(status).error();
   }
   std::unique_ptr<Database> database(new Database(path, clock));
+  database->types_ = types;
   database->writer_ = std::make_unique<Writer>(std::move(connection).value());
   return database;
 }

@@ -27,6 +27,8 @@ class Database {
 
   Writer& writer() { return *writer_; }
   const core::Clock& clock() const { return clock_; }
+  // The built-in object types the tables were laid out for.
+  const std::vector<model::ObjectTypePtr>& types() const { return types_; }
 
   // The calling thread's read connection, opened on first use and owned by this Database.
   core::Result<Connection*> Reader();
@@ -41,6 +43,7 @@ class Database {
   const std::string path_;
   const core::Clock& clock_;
   const std::uint64_t instance_;  // tells this Database's thread-local readers from others'
+  std::vector<model::ObjectTypePtr> types_;
   std::unique_ptr<Writer> writer_;
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> readers_;  // guarded by readers_mutex_

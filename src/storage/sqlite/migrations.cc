@@ -168,7 +168,7 @@ core::Status SyncObjectTable(Connection& connection, const model::ObjectType& ty
   // FTS would intersect every query with the tenant's whole posting list. No prefix indexes:
   // they multiply the cost of every write, and FTS5 answers a prefix by scanning the term range.
   return connection.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS fts_" + type.name +
-                         " USING fts5(tenant UNINDEXED, body,"
+                         " USING fts5(tenant UNINDEXED, body, related,"
                          " tokenize = 'unicode61 remove_diacritics 2')");
 }
 

@@ -1,5 +1,6 @@
 #include "storage/sqlite/query_compiler.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 
 #include "core/crypto.h"
@@ -12,6 +13,12 @@ using model::FilterNode;
 using model::FilterOp;
 
 namespace {
+
+// Ranked search scores the newest kRankWindow matches (after tenant, deletion and filters) and
+// orders those by BM25. Every match of a specific query ("ada lovelace", an e-mail) falls in the
+// window, so its ranking is exact; a broad one ("john") ranks its most recent matches instead
+// of scoring hundreds of thousands of rows, which keeps a search at a millisecond or two.
+constexpr std::int64_t kRankWindow = 1000;
 
 core::Error InvalidFilter(const std::string& message) {
   return core::MakeError(core::Code::kBadRequest, "invalid_filter", message);
@@ -237,7 +244,7 @@ std::string BuildMatchExpression(std::string_view text) {
   if (!current.empty()) terms.push_back(std::move(current));
   if (terms.empty()) return {};
   if (terms.size() > 16) terms.resize(16);
-  std::string expr = "body : (";
+  std::string expr = "{body related} : (";
   for (std::size_t i = 0; i < terms.size(); ++i) {
     if (i > 0) expr += " ";
     expr += "\"" + terms[i] + "\"";  // terms hold no quotes: only letters and digits
@@ -283,16 +290,26 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     }
   }
 
-  std::string sql = "SELECT " + SelectColumns(type);
-  for (std::size_t i = 0; i < sort.size(); ++i) sql += ", " + sort[i].ref.expr;
-  compiled.sort_key_count = compiled.rank_order ? 0 : static_cast<int>(sort.size());
-  if (has_text) {
-    sql += " FROM " + fts + " JOIN " + table + " o ON o.rowid = " + fts + ".rowid WHERE " + fts +
-           " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
+  // Ranked text search first gathers candidates (rowid and score only, no full rows), newest
+  // first, from at most a window of matches, then fetches the page's rows. See kRankWindow.
+  std::string sql;
+  if (compiled.rank_order) {
+    sql = "SELECT o.rowid AS r, bm25(" + fts + ") AS score FROM " + fts + " JOIN " + table +
+          " o ON o.rowid = " + fts + ".rowid WHERE " + fts +
+          " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
     compiled.params.emplace_back(match);
   } else {
-    sql += " FROM " + table + " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL";
+    sql = "SELECT " + SelectColumns(type);
+    for (std::size_t i = 0; i < sort.size(); ++i) sql += ", " + sort[i].ref.expr;
+    if (has_text) {
+      sql += " FROM " + fts + " JOIN " + table + " o ON o.rowid = " + fts + ".rowid WHERE " + fts +
+             " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
+      compiled.params.emplace_back(match);
+    } else {
+      sql += " FROM " + table + " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL";
+    }
   }
+  compiled.sort_key_count = compiled.rank_order ? 0 : static_cast<int>(sort.size());
   compiled.params.emplace_back(tenant_id);
 
   if (query.filter) {
@@ -326,16 +343,20 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     }
   }
 
-  sql += " ORDER BY ";
   if (compiled.rank_order) {
-    sql += fts + ".rank, o.rowid";
+    const std::int64_t window =
+        std::max<std::int64_t>(kRankWindow, compiled.offset + query.limit + 1);
+    sql = "SELECT " + SelectColumns(type) + " FROM (" + sql + " ORDER BY " + fts +
+          ".rowid DESC LIMIT " + std::to_string(window) + ") k JOIN " + table +
+          " o ON o.rowid = k.r ORDER BY k.score, k.r LIMIT " + std::to_string(query.limit + 1);
+    if (compiled.offset > 0) sql += " OFFSET " + std::to_string(compiled.offset);
   } else {
+    sql += " ORDER BY ";
     for (std::size_t i = 0; i < sort.size(); ++i) {
       sql += (i ? ", " : "") + sort[i].ref.expr + (sort[i].descending ? " DESC" : "");
     }
+    sql += " LIMIT " + std::to_string(query.limit + 1);
   }
-  sql += " LIMIT " + std::to_string(query.limit + 1);
-  if (compiled.offset > 0) sql += " OFFSET " + std::to_string(compiled.offset);
   compiled.sql = std::move(sql);
   return compiled;
 }

@@ -204,7 +204,8 @@ model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
 std::string SearchText(const model::ObjectType& type, const json::object& values) {
   std::string text;
   for (const auto& field : type.fields) {
-    if (!field.searchable) continue;
+    // A reference's id is no text to search; SearchIndex indexes its target's name instead.
+    if (!field.searchable || field.type == FieldType::kReference) continue;
     const json::value* value = values.if_contains(field.name);
     if (value == nullptr) continue;
     if (value->is_string()) {

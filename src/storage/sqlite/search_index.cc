@@ -1,0 +1,135 @@
+#include "storage/sqlite/search_index.h"
+
+#include "storage/sqlite/record_codec.h"
+
+namespace zebros::storage::sqlite {
+namespace json = boost::json;
+
+bool IsSearchableReference(const model::Field& field) {
+  return field.type == model::FieldType::kReference && field.searchable && !field.custom;
+}
+
+const model::ObjectType* SearchIndex::FindType(const std::string& name) const {
+  for (const auto& type : types_) {
+    if (type->name == name) return type.get();
+  }
+  return nullptr;
+}
+
+core::Result<std::string> SearchIndex::RelatedText(Connection& connection,
+                                                   const model::ObjectType& type,
+                                                   const std::string& tenant_id,
+                                                   const json::object& values) {
+  std::string text;
+  for (const auto& field : type.fields) {
+    if (!IsSearchableReference(field)) continue;
+    const json::value* id = values.if_contains(field.name);
+    const model::ObjectType* target = FindType(field.reference_target);
+    if (id == nullptr || !id->is_string() || target == nullptr) continue;
+    std::string columns;
+    for (const auto& name : target->display_fields) {
+      columns += (columns.empty() ? "\"" : ", \"") + name + "\"";
+    }
+    if (columns.empty()) continue;
+    auto stmt = connection.Prepare("SELECT " + columns + " FROM " + TableName(*target) +
+                                   " WHERE id = ? AND tenant_id = ?");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, id->get_string());
+    stmt->BindText(2, tenant_id);
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) continue;
+    for (int column = 0; column < stmt->ColumnCount(); ++column) {
+      if (stmt->IsNull(column)) continue;
+      if (!text.empty()) text.push_back(' ');
+      text.append(stmt->Text(column));
+    }
+  }
+  return text;
+}
+
+core::Status SearchIndex::Write(Connection& connection, const model::ObjectType& type,
+                                const std::string& tenant_id, std::int64_t rowid,
+                                const json::object& values, bool insert) {
+  auto related = RelatedText(connection, type, tenant_id, values);
+  if (!related.ok()) return std::move(related).error();
+  const std::string fts = SearchTableName(type);
+  auto stmt = connection.Prepare(
+      insert ? "INSERT INTO " + fts + " (rowid, tenant, body, related) VALUES (?, ?, ?, ?)"
+             : "UPDATE " + fts + " SET body = ?, related = ? WHERE rowid = ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  const std::string body = SearchText(type, values);
+  if (insert) {
+    stmt->BindInt(1, rowid);
+    stmt->BindText(2, SearchTenantToken(tenant_id));
+    stmt->BindText(3, body);
+    stmt->BindText(4, *related);
+  } else {
+    stmt->BindText(1, body);
+    stmt->BindText(2, *related);
+    stmt->BindInt(3, rowid);
+  }
+  auto done = stmt->Step();
+  if (!done.ok()) return std::move(done).error();
+  return core::OkStatus();
+}
+
+core::Status SearchIndex::RefreshReferrers(Connection& connection, const model::ObjectType& type,
+                                           const std::string& tenant_id, const std::string& id,
+                                           const json::object& previous,
+                                           const json::object& current) {
+  bool renamed = false;
+  for (const auto& name : type.display_fields) {
+    const json::value* before = previous.if_contains(name);
+    const json::value* after = current.if_contains(name);
+    const bool before_set = before != nullptr && !before->is_null();
+    const bool after_set = after != nullptr && !after->is_null();
+    renamed = renamed || before_set != after_set || (before_set && *before != *after);
+  }
+  if (!renamed) return core::OkStatus();
+  for (const auto& referrer : types_) {
+    for (const auto& field : referrer->fields) {
+      if (!IsSearchableReference(field) || field.reference_target != type.name) continue;
+      // Every searchable reference of the referrer is read, since `related` joins them all.
+      std::string columns;
+      std::vector<std::string> names;
+      for (const auto& other : referrer->fields) {
+        if (!IsSearchableReference(other)) continue;
+        columns += ", \"" + other.name + "\"";
+        names.push_back(other.name);
+      }
+      auto stmt = connection.Prepare("SELECT rowid" + columns + " FROM " +
+                                     TableName(*referrer) + " WHERE tenant_id = ? AND \"" +
+                                     field.name + "\" = ?");
+      if (!stmt.ok()) return std::move(stmt).error();
+      stmt->BindText(1, tenant_id);
+      stmt->BindText(2, id);
+      std::vector<std::pair<std::int64_t, json::object>> rows;
+      for (;;) {
+        auto row = stmt->Step();
+        if (!row.ok()) return std::move(row).error();
+        if (!*row) break;
+        json::object refs;
+        for (std::size_t i = 0; i < names.size(); ++i) {
+          const int column = static_cast<int>(i) + 1;
+          if (!stmt->IsNull(column)) refs[names[i]] = json::string(stmt->Text(column));
+        }
+        rows.emplace_back(stmt->Int(0), std::move(refs));
+      }
+      const std::string fts = SearchTableName(*referrer);
+      for (const auto& [rowid, refs] : rows) {
+        auto related = RelatedText(connection, *referrer, tenant_id, refs);
+        if (!related.ok()) return std::move(related).error();
+        auto update = connection.Prepare("UPDATE " + fts + " SET related = ? WHERE rowid = ?");
+        if (!update.ok()) return std::move(update).error();
+        update->BindText(1, *related);
+        update->BindInt(2, rowid);
+        auto done = update->Step();
+        if (!done.ok()) return std::move(done).error();
+      }
+    }
+  }
+  return core::OkStatus();
+}
+
+}  // namespace zebros::storage::sqlite

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "model/object_type.h"
+#include "storage/sqlite/connection.h"
+
+namespace zebros::storage::sqlite {
+
+// Keeps fts_<type> in step with the records, on the writer's connection. Each row indexes two
+// texts: `body`, the record's own searchable values, and `related`, the display names of the
+// records its searchable built-in references point to — so a contact is found by its account's
+// name, and renaming the account re-indexes its contacts.
+class SearchIndex {
+ public:
+  // `types`: the built-in object types (the only ones whose references are followed).
+  explicit SearchIndex(const std::vector<model::ObjectTypePtr>& types) : types_(types) {}
+
+  core::Status Write(Connection& connection, const model::ObjectType& type,
+                     const std::string& tenant_id, std::int64_t rowid,
+                     const boost::json::object& values, bool insert);
+
+  // Call after a record of `type` was written whose display fields may have changed from
+  // `previous` to `current`; refreshes `related` of every record that references it.
+  core::Status RefreshReferrers(Connection& connection, const model::ObjectType& type,
+                                const std::string& tenant_id, const std::string& id,
+                                const boost::json::object& previous,
+                                const boost::json::object& current);
+
+ private:
+  core::Result<std::string> RelatedText(Connection& connection, const model::ObjectType& type,
+                                        const std::string& tenant_id,
+                                        const boost::json::object& values);
+  const model::ObjectType* FindType(const std::string& name) const;
+
+  const std::vector<model::ObjectTypePtr>& types_;
+};
+
+// True for a built-in reference field whose target's display name is searched with the record.
+bool IsSearchableReference(const model::Field& field);
+
+}  // namespace zebros::storage::sqlite
