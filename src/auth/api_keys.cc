@@ -56,7 +56,8 @@ core::Result<model::Principal> ApiKeyAuthenticator::Authenticate(
   if (key->revoked_at || (key->expires_at && *key->expires_at <= now)) {
     return Unauthenticated("The credential is not valid.");
   }
-  model::Principal principal{key->tenant_id, key->tenant_name, "key:" + key->id, key->role};
+  model::Principal principal{key->tenant_id, key->tenant_name, "key:" + key->id, key->role,
+                             key->tenant_number};
   std::lock_guard lock(mutex_);
   if (cache_.size() >= kMaxCached) cache_.clear();
   cache_[hash] = Entry{principal, key->expires_at, now};

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,9 @@ struct Principal {
   std::string tenant_name;
   std::string subject;  // "key:<id>" for API keys, the token's sub for users
   Role role = Role::kReadOnly;
+  // The tenant's small sequence number (from 1): its records' storage keys live in a range of
+  // their own, so a search index can keep to one tenant by key range.
+  std::int64_t tenant_number = 0;
 };
 
 }  // namespace zebros::model

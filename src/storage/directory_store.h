@@ -16,12 +16,14 @@ struct TenantInfo {
   std::string id;
   std::string name;
   core::EpochMillis created_at = 0;
+  std::int64_t number = 0;  // 1, 2, … in order of creation
 };
 
 struct ApiKeyInfo {
   std::string id;
   std::string tenant_id;
   std::string tenant_name;
+  std::int64_t tenant_number = 0;
   std::string name;
   model::Role role = model::Role::kReadOnly;
   std::optional<core::EpochMillis> expires_at;

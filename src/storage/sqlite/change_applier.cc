@@ -114,7 +114,7 @@ core::Status ChangeApplier::Create(Connection& connection, const Change& change,
   if (!integrity.ok()) return integrity;
   auto status = WriteRow(connection, type, change.values, -1, id);
   if (!status.ok()) return LabelledError(change, std::move(status).error());
-  auto row = LoadByRowId(connection, type, connection.LastInsertRowId());
+  auto row = LoadByRowId(connection, type, last_insert_rowid_);
   if (!row.ok()) return std::move(row).error();
   results_.push_back({std::move(row->record), true});
   (void)upserted;
@@ -173,6 +173,15 @@ core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& cha
   stmt->BindInt(3, row->rowid);
   auto done = stmt->Step();
   if (!done.ok()) return LabelledError(change, std::move(done).error());
+  // Deleted records leave the search index, so ranked search can skip them without a lookup.
+  core::Status indexed = core::OkStatus();
+  if (deleted) {
+    indexed = search_.Remove(connection, type, row->rowid);
+  } else if (row->record.deleted_at) {
+    indexed = search_.Write(connection, type, principal_.tenant_id, row->rowid,
+                            row->record.values, true);
+  }
+  if (!indexed.ok()) return indexed;
   auto updated = LoadByRowId(connection, type, row->rowid);
   if (!updated.ok()) return std::move(updated).error();
   results_.push_back({std::move(updated->record), false});
@@ -335,8 +344,8 @@ core::Status ChangeApplier::WriteRow(Connection& connection, const model::Object
   std::string sql;
   if (insert) {
     sql = "INSERT INTO " + TableName(type) +
-          " (id, tenant_id, version, created_at, updated_at, created_by, custom";
-    std::string placeholders = "?, ?, 1, ?, ?, ?, ?";
+          " (rowid, id, tenant_id, version, created_at, updated_at, created_by, custom";
+    std::string placeholders = "?, ?, ?, 1, ?, ?, ?, ?";
     for (const auto* field : columns) {
       sql += ", \"" + field->name + "\"";
       placeholders += ", ?";
@@ -347,10 +356,17 @@ core::Status ChangeApplier::WriteRow(Connection& connection, const model::Object
     for (const auto* field : columns) sql += ", \"" + field->name + "\" = ?";
     sql += " WHERE rowid = ?";
   }
+  std::int64_t new_rowid = 0;
+  if (insert) {
+    auto next = NextRowid(connection, type);
+    if (!next.ok()) return std::move(next).error();
+    new_rowid = *next;
+  }
   auto stmt = connection.Prepare(sql);
   if (!stmt.ok()) return std::move(stmt).error();
   int index = 1;
   if (insert) {
+    stmt->BindInt(index++, new_rowid);
     stmt->BindText(index++, id);
     stmt->BindText(index++, principal_.tenant_id);
     stmt->BindInt(index++, now_);
@@ -371,8 +387,31 @@ core::Status ChangeApplier::WriteRow(Connection& connection, const model::Object
   auto done = stmt->Step();
   if (!done.ok()) return std::move(done).error();
 
-  const std::int64_t target_rowid = insert ? connection.LastInsertRowId() : rowid;
+  const std::int64_t target_rowid = insert ? new_rowid : rowid;
+  if (insert) last_insert_rowid_ = new_rowid;
   return search_.Write(connection, type, principal_.tenant_id, target_rowid, values, insert);
+}
+
+core::Result<std::int64_t> ChangeApplier::NextRowid(Connection& connection,
+                                                     const model::ObjectType& type) {
+  if (principal_.tenant_number < 1) {
+    return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
+                           "principal without a tenant number");
+  }
+  const RowidRange range = TenantRowids(principal_.tenant_number);
+  auto stmt = connection.Prepare("SELECT MAX(rowid) FROM " + TableName(type) +
+                                 " WHERE rowid BETWEEN ? AND ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindInt(1, range.first);
+  stmt->BindInt(2, range.last);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  const std::int64_t next = stmt->IsNull(0) ? range.first : stmt->Int(0) + 1;
+  if (next > range.last) {
+    return core::MakeError(core::Code::kUnavailable, "storage_full",
+                           "The tenant has no storage keys left for this object.");
+  }
+  return next;
 }
 
 core::Result<bool> ChangeApplier::CheckIdempotency(Connection& connection) {

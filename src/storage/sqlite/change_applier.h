@@ -53,6 +53,8 @@ class ChangeApplier {
                         const std::string& id);
   core::Error LabelledError(const Change& change, core::Error error) const;
 
+  // The next free storage key in the principal's tenant range (see TenantRowids).
+  core::Result<std::int64_t> NextRowid(Connection& connection, const model::ObjectType& type);
   core::Result<bool> CheckIdempotency(Connection& connection);
   core::Status StoreIdempotency(Connection& connection);
 
@@ -64,6 +66,7 @@ class ChangeApplier {
   core::EpochMillis now_ = 0;
   std::vector<ChangeResult> results_;
   std::optional<StoredResponse> replay_;
+  std::int64_t last_insert_rowid_ = 0;  // of the last WriteRow insert
 };
 
 }  // namespace zebros::storage::sqlite

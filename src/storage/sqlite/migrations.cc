@@ -16,6 +16,7 @@ constexpr Migration kMigrations[] = {
 CREATE TABLE tenants (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
+  number INTEGER NOT NULL UNIQUE,
   created_at INTEGER NOT NULL
 );
 CREATE TABLE api_keys (
@@ -164,11 +165,12 @@ core::Status SyncObjectTable(Connection& connection, const model::ObjectType& ty
     status = connection.Exec(IndexSql(type, field, Quote(field.name)));
     if (!status.ok()) return status;
   }
-  // Only `body` is indexed; the tenant is checked on the joined row. Matching the tenant inside
-  // FTS would intersect every query with the tenant's whole posting list. No prefix indexes:
-  // they multiply the cost of every write, and FTS5 answers a prefix by scanning the term range.
+  // The rowid is the record's, so the tenant's rowid range (TenantRowids) keeps a search to one
+  // tenant; a tenant token in the index would intersect every query with the tenant's whole
+  // posting list. No prefix indexes: they multiply the cost of every write, and FTS5 answers a
+  // prefix by scanning the term range.
   return connection.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS fts_" + type.name +
-                         " USING fts5(tenant UNINDEXED, body, related,"
+                         " USING fts5(body, related,"
                          " tokenize = 'unicode61 remove_diacritics 2')");
 }
 

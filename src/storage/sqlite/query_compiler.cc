@@ -18,7 +18,7 @@ namespace {
 // orders those by BM25. Every match of a specific query ("ada lovelace", an e-mail) falls in the
 // window, so its ranking is exact; a broad one ("john") ranks its most recent matches instead
 // of scoring hundreds of thousands of rows, which keeps a search at a millisecond or two.
-constexpr std::int64_t kRankWindow = 1000;
+constexpr std::int64_t kRankWindow = 500;
 
 core::Error InvalidFilter(const std::string& message) {
   return core::MakeError(core::Code::kBadRequest, "invalid_filter", message);
@@ -254,7 +254,10 @@ std::string BuildMatchExpression(std::string_view text) {
 }
 
 core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
-                                         const std::string& tenant_id, const model::Query& query) {
+                                         const model::Principal& principal,
+                                         const model::Query& query) {
+  const std::string& tenant_id = principal.tenant_id;
+  const RowidRange rowids = TenantRowids(principal.tenant_number);
   CompiledQuery compiled;
   compiled.limit = query.limit;
   const std::string table = TableName(type);
@@ -294,23 +297,31 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // first, from at most a window of matches, then fetches the page's rows. See kRankWindow.
   std::string sql;
   if (compiled.rank_order) {
-    sql = "SELECT o.rowid AS r, bm25(" + fts + ") AS score FROM " + fts + " JOIN " + table +
-          " o ON o.rowid = " + fts + ".rowid WHERE " + fts +
-          " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
+    // The tenant's key range keeps candidates to the tenant inside the search index itself;
+    // soft-deleted records have left the index. Filters need the record, so only then a join.
+    sql = "SELECT " + fts + ".rowid AS r, bm25(" + fts + ") AS score FROM " + fts;
+    if (query.filter) sql += " JOIN " + table + " o ON o.rowid = " + fts + ".rowid";
+    sql += " WHERE " + fts + " MATCH ? AND " + fts + ".rowid BETWEEN ? AND ?";
     compiled.params.emplace_back(match);
+    compiled.params.emplace_back(rowids.first);
+    compiled.params.emplace_back(rowids.last);
+    if (query.filter) {
+      sql += " AND o.tenant_id = ? AND o.deleted_at IS NULL";
+      compiled.params.emplace_back(tenant_id);
+    }
   } else {
     sql = "SELECT " + SelectColumns(type);
     for (std::size_t i = 0; i < sort.size(); ++i) sql += ", " + sort[i].ref.expr;
     if (has_text) {
-      sql += " FROM " + fts + " JOIN " + table + " o ON o.rowid = " + fts + ".rowid WHERE " + fts +
-             " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
+      sql += " FROM " + fts + " JOIN " + table + " o ON o.rowid = " + fts + ".rowid WHERE " +
+             fts + " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
       compiled.params.emplace_back(match);
     } else {
       sql += " FROM " + table + " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL";
     }
+    compiled.params.emplace_back(tenant_id);
   }
   compiled.sort_key_count = compiled.rank_order ? 0 : static_cast<int>(sort.size());
-  compiled.params.emplace_back(tenant_id);
 
   if (query.filter) {
     std::string filter_sql;
@@ -346,10 +357,16 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   if (compiled.rank_order) {
     const std::int64_t window =
         std::max<std::int64_t>(kRankWindow, compiled.offset + query.limit + 1);
-    sql = "SELECT " + SelectColumns(type) + " FROM (" + sql + " ORDER BY " + fts +
-          ".rowid DESC LIMIT " + std::to_string(window) + ") k JOIN " + table +
-          " o ON o.rowid = k.r ORDER BY k.score, k.r LIMIT " + std::to_string(query.limit + 1);
-    if (compiled.offset > 0) sql += " OFFSET " + std::to_string(compiled.offset);
+    // Candidates are ordered and cut to the page before any record is read, so only the page's
+    // rows are fetched.
+    std::string page = "SELECT r, score FROM (" + sql + " ORDER BY " + fts +
+                       ".rowid DESC LIMIT " + std::to_string(window) +
+                       ") ORDER BY score, r LIMIT " + std::to_string(query.limit + 1);
+    if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
+    // The tenant check on the page's rows is a second line of defence, not the filter.
+    sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
+          " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL ORDER BY k.score, k.r";
+    compiled.params.emplace_back(tenant_id);
   } else {
     sql += " ORDER BY ";
     for (std::size_t i = 0; i < sort.size(); ++i) {

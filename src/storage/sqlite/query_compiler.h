@@ -6,6 +6,7 @@
 
 #include "core/result.h"
 #include "model/object_type.h"
+#include "model/principal.h"
 #include "model/query.h"
 #include "model/record.h"
 
@@ -29,7 +30,8 @@ struct CompiledQuery {
 // kBadRequest `invalid_filter` for unknown fields, `invalid_cursor` for a cursor not issued for
 // this sort. The tenant is bound as the first parameter.
 core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
-                                         const std::string& tenant_id, const model::Query& query);
+                                         const model::Principal& principal,
+                                         const model::Query& query);
 
 // Encodes the cursor that continues after a row whose sort-key SQL values are `keys` (rowid
 // last), or after `offset` rows in rank order.

@@ -201,6 +201,11 @@ model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
   return record;
 }
 
+RowidRange TenantRowids(std::int64_t tenant_number) {
+  constexpr int kShift = 40;
+  return {tenant_number << kShift, ((tenant_number + 1) << kShift) - 1};
+}
+
 std::string SearchText(const model::ObjectType& type, const json::object& values) {
   std::string text;
   for (const auto& field : type.fields) {
@@ -222,12 +227,5 @@ std::string SearchText(const model::ObjectType& type, const json::object& values
   return text;
 }
 
-std::string SearchTenantToken(std::string_view tenant_id) {
-  std::string token;
-  for (char c : tenant_id) {
-    if (c != '_') token.push_back(c);
-  }
-  return token;
-}
 
 }  // namespace zebros::storage::sqlite

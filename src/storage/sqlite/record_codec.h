@@ -41,9 +41,16 @@ std::string SelectColumns(const model::ObjectType& type);
 model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
                            std::int64_t& rowid);
 
+// The storage keys (rowids) of a tenant's records: tenant number n owns [n << 40, (n+1) << 40).
+// Keeping a tenant's rows in one range clusters them on disk and lets the search index keep to
+// one tenant with a key-range seek instead of a lookup per match.
+struct RowidRange {
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+};
+RowidRange TenantRowids(std::int64_t tenant_number);
+
 // The text indexed for full-text search: the searchable fields' values, space-separated.
 std::string SearchText(const model::ObjectType& type, const boost::json::object& values);
-// The tenant's token inside the search index (ids without '_', so one token).
-std::string SearchTenantToken(std::string_view tenant_id);
 
 }  // namespace zebros::storage::sqlite

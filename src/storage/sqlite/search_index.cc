@@ -55,20 +55,29 @@ core::Status SearchIndex::Write(Connection& connection, const model::ObjectType&
   if (!related.ok()) return std::move(related).error();
   const std::string fts = SearchTableName(type);
   auto stmt = connection.Prepare(
-      insert ? "INSERT INTO " + fts + " (rowid, tenant, body, related) VALUES (?, ?, ?, ?)"
+      insert ? "INSERT INTO " + fts + " (rowid, body, related) VALUES (?, ?, ?)"
              : "UPDATE " + fts + " SET body = ?, related = ? WHERE rowid = ?");
   if (!stmt.ok()) return std::move(stmt).error();
   const std::string body = SearchText(type, values);
   if (insert) {
     stmt->BindInt(1, rowid);
-    stmt->BindText(2, SearchTenantToken(tenant_id));
-    stmt->BindText(3, body);
-    stmt->BindText(4, *related);
+    stmt->BindText(2, body);
+    stmt->BindText(3, *related);
   } else {
     stmt->BindText(1, body);
     stmt->BindText(2, *related);
     stmt->BindInt(3, rowid);
   }
+  auto done = stmt->Step();
+  if (!done.ok()) return std::move(done).error();
+  return core::OkStatus();
+}
+
+core::Status SearchIndex::Remove(Connection& connection, const model::ObjectType& type,
+                                 std::int64_t rowid) {
+  auto stmt = connection.Prepare("DELETE FROM " + SearchTableName(type) + " WHERE rowid = ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindInt(1, rowid);
   auto done = stmt->Step();
   if (!done.ok()) return std::move(done).error();
   return core::OkStatus();

@@ -24,6 +24,9 @@ class SearchIndex {
                      const std::string& tenant_id, std::int64_t rowid,
                      const boost::json::object& values, bool insert);
 
+  // Takes a soft-deleted record out of the index (Write with insert puts a restored one back).
+  core::Status Remove(Connection& connection, const model::ObjectType& type, std::int64_t rowid);
+
   // Call after a record of `type` was written whose display fields may have changed from
   // `previous` to `current`; refreshes `related` of every record that references it.
   core::Status RefreshReferrers(Connection& connection, const model::ObjectType& type,

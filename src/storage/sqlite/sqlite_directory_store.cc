@@ -20,6 +20,7 @@ core::Result<ApiKeyInfo> ReadKey(Statement& stmt) {
   key.tenant_id = std::string(stmt.Text(1));
   key.tenant_name = std::string(stmt.Text(2));
   key.name = std::string(stmt.Text(3));
+  key.tenant_number = stmt.Int(7);
   if (!model::ParseRole(stmt.Text(4), key.role)) {
     return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
                            "api key with unknown role");
@@ -31,13 +32,20 @@ core::Result<ApiKeyInfo> ReadKey(Statement& stmt) {
 }  // namespace
 
 core::Result<TenantInfo> SqliteDirectoryStore::CreateTenant(const std::string& name) {
-  TenantInfo tenant{ids_.Next("ten"), name, database_.clock().NowMillis()};
+  TenantInfo tenant{ids_.Next("ten"), name, database_.clock().NowMillis(), 0};
   auto status = database_.writer().Run([&tenant](Connection& connection) -> core::Status {
-    auto stmt = connection.Prepare("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)");
+    auto next = connection.Prepare("SELECT COALESCE(MAX(number), 0) + 1 FROM tenants");
+    if (!next.ok()) return std::move(next).error();
+    auto row = next->Step();
+    if (!row.ok()) return std::move(row).error();
+    tenant.number = next->Int(0);
+    auto stmt = connection.Prepare(
+        "INSERT INTO tenants (id, name, created_at, number) VALUES (?, ?, ?, ?)");
     if (!stmt.ok()) return std::move(stmt).error();
     stmt->BindText(1, tenant.id);
     stmt->BindText(2, tenant.name);
     stmt->BindInt(3, tenant.created_at);
+    stmt->BindInt(4, tenant.number);
     auto done = stmt->Step();
     if (!done.ok()) {
       auto error = std::move(done).error();
@@ -53,26 +61,30 @@ core::Result<TenantInfo> SqliteDirectoryStore::CreateTenant(const std::string& n
 core::Result<TenantInfo> SqliteDirectoryStore::FindTenantByName(const std::string& name) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
-  auto stmt = (*reader)->Prepare("SELECT id, name, created_at FROM tenants WHERE name = ?");
+  auto stmt =
+      (*reader)->Prepare("SELECT id, name, created_at, number FROM tenants WHERE name = ?");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, name);
   auto row = stmt->Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) return TenantNotFound();
-  return TenantInfo{std::string(stmt->Text(0)), std::string(stmt->Text(1)), stmt->Int(2)};
+  return TenantInfo{std::string(stmt->Text(0)), std::string(stmt->Text(1)), stmt->Int(2),
+                    stmt->Int(3)};
 }
 
 core::Result<std::vector<TenantInfo>> SqliteDirectoryStore::ListTenants() {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
-  auto stmt = (*reader)->Prepare("SELECT id, name, created_at FROM tenants ORDER BY name");
+  auto stmt =
+      (*reader)->Prepare("SELECT id, name, created_at, number FROM tenants ORDER BY name");
   if (!stmt.ok()) return std::move(stmt).error();
   std::vector<TenantInfo> tenants;
   for (;;) {
     auto row = stmt->Step();
     if (!row.ok()) return std::move(row).error();
     if (!*row) break;
-    tenants.push_back({std::string(stmt->Text(0)), std::string(stmt->Text(1)), stmt->Int(2)});
+    tenants.push_back(
+        {std::string(stmt->Text(0)), std::string(stmt->Text(1)), stmt->Int(2), stmt->Int(3)});
   }
   return tenants;
 }
@@ -115,7 +127,7 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKeyByHash(const std::strin
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare(
-      "SELECT k.id, k.tenant_id, t.name, k.name, k.role, k.expires_at, k.revoked_at"
+      "SELECT k.id, k.tenant_id, t.name, k.name, k.role, k.expires_at, k.revoked_at, t.number"
       " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.secret_hash = ?");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, secret_hash);

@@ -32,7 +32,7 @@ core::Result<model::Record> SqliteRecordStore::Get(const model::Principal& princ
 core::Result<Page> SqliteRecordStore::List(const model::Principal& principal,
                                            const model::ObjectType& type,
                                            const model::Query& query) {
-  auto compiled = CompileQuery(type, principal.tenant_id, query);
+  auto compiled = CompileQuery(type, principal, query);
   if (!compiled.ok()) return std::move(compiled).error();
   Page page;
   if (compiled->empty_result) return page;

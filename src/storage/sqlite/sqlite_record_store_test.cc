@@ -102,7 +102,8 @@ class SqliteRecordStoreTest : public ::testing::Test {
   model::Principal MakePrincipal(const std::string& name) {
     auto tenant = directory_->CreateTenant(name);
     EXPECT_TRUE(tenant.ok());
-    return {tenant.ok() ? tenant->id : "", name, "key:test-" + name, model::Role::kAdmin};
+    return {tenant.ok() ? tenant->id : "", name, "key:test-" + name, model::Role::kAdmin,
+            tenant.ok() ? tenant->number : 0};
   }
   // Runs PRAGMA integrity_check and the search indexes' own check on a fresh connection.
   std::string IntegrityCheck() {
