@@ -178,8 +178,8 @@ core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& cha
   if (deleted) {
     indexed = search_.Remove(connection, type, row->rowid);
   } else if (row->record.deleted_at) {
-    indexed = search_.Write(connection, type, principal_.tenant_id, row->rowid,
-                            row->record.values, true);
+    indexed =
+        search_.Write(connection, type, principal_.tenant_id, row->rowid, row->record.values, true);
   }
   if (!indexed.ok()) return indexed;
   auto updated = LoadByRowId(connection, type, row->rowid);
@@ -393,7 +393,7 @@ core::Status ChangeApplier::WriteRow(Connection& connection, const model::Object
 }
 
 core::Result<std::int64_t> ChangeApplier::NextRowid(Connection& connection,
-                                                     const model::ObjectType& type) {
+                                                    const model::ObjectType& type) {
   if (principal_.tenant_number < 1) {
     return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
                            "principal without a tenant number");

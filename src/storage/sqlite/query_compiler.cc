@@ -313,8 +313,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     sql = "SELECT " + SelectColumns(type);
     for (std::size_t i = 0; i < sort.size(); ++i) sql += ", " + sort[i].ref.expr;
     if (has_text) {
-      sql += " FROM " + fts + " JOIN " + table + " o ON o.rowid = " + fts + ".rowid WHERE " +
-             fts + " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
+      sql += " FROM " + fts + " JOIN " + table + " o ON o.rowid = " + fts + ".rowid WHERE " + fts +
+             " MATCH ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
       compiled.params.emplace_back(match);
     } else {
       sql += " FROM " + table + " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL";
@@ -359,13 +359,14 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
         std::max<std::int64_t>(kRankWindow, compiled.offset + query.limit + 1);
     // Candidates are ordered and cut to the page before any record is read, so only the page's
     // rows are fetched.
-    std::string page = "SELECT r, score FROM (" + sql + " ORDER BY " + fts +
-                       ".rowid DESC LIMIT " + std::to_string(window) +
-                       ") ORDER BY score, r LIMIT " + std::to_string(query.limit + 1);
+    std::string page = "SELECT r, score FROM (" + sql + " ORDER BY " + fts + ".rowid DESC LIMIT " +
+                       std::to_string(window) + ") ORDER BY score, r LIMIT " +
+                       std::to_string(query.limit + 1);
     if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
     // The tenant check on the page's rows is a second line of defence, not the filter.
-    sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
-          " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL ORDER BY k.score, k.r";
+    sql =
+        "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
+        " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL ORDER BY k.score, k.r";
     compiled.params.emplace_back(tenant_id);
   } else {
     sql += " ORDER BY ";

@@ -227,5 +227,4 @@ std::string SearchText(const model::ObjectType& type, const json::object& values
   return text;
 }
 
-
 }  // namespace zebros::storage::sqlite

@@ -54,9 +54,9 @@ core::Status SearchIndex::Write(Connection& connection, const model::ObjectType&
   auto related = RelatedText(connection, type, tenant_id, values);
   if (!related.ok()) return std::move(related).error();
   const std::string fts = SearchTableName(type);
-  auto stmt = connection.Prepare(
-      insert ? "INSERT INTO " + fts + " (rowid, body, related) VALUES (?, ?, ?)"
-             : "UPDATE " + fts + " SET body = ?, related = ? WHERE rowid = ?");
+  auto stmt =
+      connection.Prepare(insert ? "INSERT INTO " + fts + " (rowid, body, related) VALUES (?, ?, ?)"
+                                : "UPDATE " + fts + " SET body = ?, related = ? WHERE rowid = ?");
   if (!stmt.ok()) return std::move(stmt).error();
   const std::string body = SearchText(type, values);
   if (insert) {
@@ -107,9 +107,8 @@ core::Status SearchIndex::RefreshReferrers(Connection& connection, const model::
         columns += ", \"" + other.name + "\"";
         names.push_back(other.name);
       }
-      auto stmt = connection.Prepare("SELECT rowid" + columns + " FROM " +
-                                     TableName(*referrer) + " WHERE tenant_id = ? AND \"" +
-                                     field.name + "\" = ?");
+      auto stmt = connection.Prepare("SELECT rowid" + columns + " FROM " + TableName(*referrer) +
+                                     " WHERE tenant_id = ? AND \"" + field.name + "\" = ?");
       if (!stmt.ok()) return std::move(stmt).error();
       stmt->BindText(1, tenant_id);
       stmt->BindText(2, id);

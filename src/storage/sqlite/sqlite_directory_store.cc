@@ -61,8 +61,7 @@ core::Result<TenantInfo> SqliteDirectoryStore::CreateTenant(const std::string& n
 core::Result<TenantInfo> SqliteDirectoryStore::FindTenantByName(const std::string& name) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
-  auto stmt =
-      (*reader)->Prepare("SELECT id, name, created_at, number FROM tenants WHERE name = ?");
+  auto stmt = (*reader)->Prepare("SELECT id, name, created_at, number FROM tenants WHERE name = ?");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, name);
   auto row = stmt->Step();
@@ -75,8 +74,7 @@ core::Result<TenantInfo> SqliteDirectoryStore::FindTenantByName(const std::strin
 core::Result<std::vector<TenantInfo>> SqliteDirectoryStore::ListTenants() {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
-  auto stmt =
-      (*reader)->Prepare("SELECT id, name, created_at, number FROM tenants ORDER BY name");
+  auto stmt = (*reader)->Prepare("SELECT id, name, created_at, number FROM tenants ORDER BY name");
   if (!stmt.ok()) return std::move(stmt).error();
   std::vector<TenantInfo> tenants;
   for (;;) {
