@@ -328,7 +328,7 @@ if ((need_zebros)); then
   meta+=(--meta "zebros_bin=$ZEBROS_BIN (CMAKE_BUILD_TYPE=$build_type${zver:+, $zver})"
     --meta "data_dir_fs=$(stat -f -c %T "$DATA_DIR")"
     --meta "data_dir_size=$(du -sh "$DATA_DIR" 2>/dev/null | cut -f1)"
-    --meta "git=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo 'no commit')$(git -C "$repo" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty)')")
+    --meta "git=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo 'no commit')$(git -C "$repo" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty)' || true)")
   [[ -f $SEED_OUT/seed.json ]] && meta+=(--seed-json "$SEED_OUT/seed.json" --seeded-now "$seeded_now")
 fi
 

@@ -12,6 +12,7 @@ std::string EnvOr(const char* name, const char* fallback) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Zebros CRM server"};
+  app.set_version_flag("--version", "zebros 0.1.0");
   app.require_subcommand(1);
   std::string data_dir = EnvOr("ZEBROS_DATA_DIR", "./zebros-data");
 

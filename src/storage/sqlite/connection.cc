@@ -1,5 +1,7 @@
 #include "storage/sqlite/connection.h"
 
+#include "storage/sqlite/search_rank.h"
+
 namespace zebros::storage::sqlite {
 
 Statement::~Statement() {
@@ -58,7 +60,9 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
       mode == Mode::kReadOnly
           ? "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;"
           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
-            " PRAGMA temp_store=MEMORY; PRAGMA wal_autocheckpoint=4000;");
+            " PRAGMA temp_store=MEMORY;");
+  if (!status.ok()) return std::move(status).error();
+  status = RegisterSearchRank(db);
   if (!status.ok()) return std::move(status).error();
   return connection;
 }

@@ -167,11 +167,12 @@ core::Status SyncObjectTable(Connection& connection, const model::ObjectType& ty
   }
   // The rowid is the record's, so the tenant's rowid range (TenantRowids) keeps a search to one
   // tenant; a tenant token in the index would intersect every query with the tenant's whole
-  // posting list. No prefix indexes: they multiply the cost of every write, and FTS5 answers a
-  // prefix by scanning the term range.
+  // posting list. Prefix indexes for 2 and 3 characters: the last search term is a prefix, and
+  // without them FTS5 merges the postings of every term with that prefix on each query (a
+  // million contacts: 0.84 ms per query on average, 10.9 ms worst; with them 0.42 and 3.8).
   return connection.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS fts_" + type.name +
                          " USING fts5(body, related,"
-                         " tokenize = 'unicode61 remove_diacritics 2')");
+                         " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')");
 }
 
 core::Status EnsureCustomFieldIndex(Connection& connection, const model::ObjectType& type,

@@ -15,10 +15,11 @@ using model::FilterOp;
 namespace {
 
 // Ranked search scores the newest kRankWindow matches (after tenant, deletion and filters) and
-// orders those by BM25. Every match of a specific query ("ada lovelace", an e-mail) falls in the
-// window, so its ranking is exact; a broad one ("john") ranks its most recent matches instead
-// of scoring hundreds of thousands of rows, which keeps a search at a millisecond or two.
-constexpr std::int64_t kRankWindow = 500;
+// orders those by zrank (BM25 without IDF, see search_rank.h). Every match of a specific query
+// ("ada lovelace", an e-mail) falls in the window, so its ranking is exact; a broad one ("john")
+// ranks its most recent matches instead of scoring hundreds of thousands of rows, which keeps a
+// search at a millisecond or two.
+constexpr std::int64_t kRankWindow = 200;
 
 core::Error InvalidFilter(const std::string& message) {
   return core::MakeError(core::Code::kBadRequest, "invalid_filter", message);
@@ -299,7 +300,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   if (compiled.rank_order) {
     // The tenant's key range keeps candidates to the tenant inside the search index itself;
     // soft-deleted records have left the index. Filters need the record, so only then a join.
-    sql = "SELECT " + fts + ".rowid AS r, bm25(" + fts + ") AS score FROM " + fts;
+    sql = "SELECT " + fts + ".rowid AS r, zrank(" + fts + ") AS score FROM " + fts;
     if (query.filter) sql += " JOIN " + table + " o ON o.rowid = " + fts + ".rowid";
     sql += " WHERE " + fts + " MATCH ? AND " + fts + ".rowid BETWEEN ? AND ?";
     compiled.params.emplace_back(match);

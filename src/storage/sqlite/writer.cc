@@ -59,6 +59,14 @@ void Writer::Loop() {
   }
 }
 
+core::Status Writer::RunCached(const std::string& sql) {
+  auto stmt = connection_->Prepare(sql);
+  if (!stmt.ok()) return std::move(stmt).error();
+  auto done = stmt->Step();
+  if (!done.ok()) return std::move(done).error();
+  return core::OkStatus();
+}
+
 void Writer::CommitGroup(std::deque<Item>& group) {
   std::vector<core::Status> outcomes;
   outcomes.reserve(group.size());
@@ -70,7 +78,7 @@ void Writer::CommitGroup(std::deque<Item>& group) {
     return;
   }
   for (auto& item : group) {
-    auto savepoint = connection_->Exec("SAVEPOINT piece");
+    auto savepoint = RunCached("SAVEPOINT piece");
     if (!savepoint.ok()) {
       outcomes.push_back(std::move(savepoint));
       continue;
@@ -82,8 +90,8 @@ void Writer::CommitGroup(std::deque<Item>& group) {
       status = core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
                                std::string("write work threw: ") + e.what());
     }
-    if (!status.ok()) (void)connection_->Exec("ROLLBACK TO piece");
-    (void)connection_->Exec("RELEASE piece");
+    if (!status.ok()) (void)RunCached("ROLLBACK TO piece");
+    (void)RunCached("RELEASE piece");
     outcomes.push_back(std::move(status));
   }
   auto commit = connection_->Exec("COMMIT");

@@ -46,6 +46,8 @@ class Writer {
 
   void Loop();
   void CommitGroup(std::deque<Item>& group);
+  // Runs a statement without results through the statement cache (savepoints, per piece).
+  core::Status RunCached(const std::string& sql);
 
   std::unique_ptr<Connection> connection_;
   std::mutex mutex_;
