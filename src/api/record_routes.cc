@@ -56,6 +56,22 @@ bool IfNoneMatchHits(const net::HttpRequest& request, const std::string& etag) {
   return false;
 }
 
+// Reads the optional Idempotency-Key header. nullopt inside = no key; an error for a bad one.
+// `render` builds the response to store with the key, inside the write's transaction.
+core::Result<std::optional<storage::Idempotency>> IdempotencyFor(
+    const net::HttpRequest& request,
+    std::function<storage::StoredResponse(const std::vector<storage::ChangeResult>&)> render) {
+  const std::string* key = request.FindHeader("idempotency-key");
+  if (key == nullptr) return std::optional<storage::Idempotency>{};
+  if (key->empty() || key->size() > kMaxIdempotencyKeyLength) {
+    return core::MakeError(core::Code::kBadRequest, "invalid_parameter",
+                           "Idempotency-Key must be 1 to 255 characters.");
+  }
+  return std::optional<storage::Idempotency>{storage::Idempotency{
+      *key, core::Sha256Hex(request.method + " " + request.path + "\n" + request.body),
+      std::move(render)}};
+}
+
 net::HttpResponse RecordResponse(int status, const model::ObjectType& type,
                                  const model::Record& record) {
   net::HttpResponse response = JsonResponse(status, RenderRecord(type, record));
@@ -94,24 +110,14 @@ void ApiHandler::SearchRecords(Call& call, const model::ObjectTypePtr& type) {
 void ApiHandler::CreateRecord(Call& call, const model::ObjectTypePtr& type) {
   auto body = JsonObjectBody(call.request);
   if (!body.ok()) return call.Send(ProblemResponse(body.error()));
-  std::optional<storage::Idempotency> idempotency;
-  if (const std::string* key = call.request.FindHeader("idempotency-key")) {
-    if (key->empty() || key->size() > kMaxIdempotencyKeyLength) {
-      return call.Send(
-          ProblemResponse(core::MakeError(core::Code::kBadRequest, "invalid_parameter",
-                                          "Idempotency-Key must be 1 to 255 characters.")));
-    }
-    idempotency = storage::Idempotency{
-        *key,
-        core::Sha256Hex(call.request.method + " " + call.request.path + "\n" + call.request.body),
-        [type](const std::vector<storage::ChangeResult>& results) {
-          const auto& record = results.front().record;
-          return storage::StoredResponse{201, RenderRecord(*type, record),
-                                         "/api/v1/" + type->name + "/" + record.id,
-                                         ETagFor(record)};
-        }};
-  }
-  records_.Create(call.principal, type, *body, std::move(idempotency),
+  auto idempotency =
+      IdempotencyFor(call.request, [type](const std::vector<storage::ChangeResult>& results) {
+        const auto& record = results.front().record;
+        return storage::StoredResponse{201, RenderRecord(*type, record),
+                                       "/api/v1/" + type->name + "/" + record.id, ETagFor(record)};
+      });
+  if (!idempotency.ok()) return call.Send(ProblemResponse(idempotency.error()));
+  records_.Create(call.principal, type, *body, std::move(idempotency).value(),
                   [call, type](storage::ApplyOutcome outcome) {
                     if (outcome.replay) return call.Send(ReplayResponse(*outcome.replay));
                     if (!outcome.results.ok()) {
@@ -216,21 +222,12 @@ void ApiHandler::BatchRecords(Call& call, const model::ObjectTypePtr& type) {
     out += "]}";
     return out;
   };
-  std::optional<storage::Idempotency> idempotency;
-  if (const std::string* key = call.request.FindHeader("idempotency-key")) {
-    if (key->empty() || key->size() > kMaxIdempotencyKeyLength) {
-      return call.Send(
-          ProblemResponse(core::MakeError(core::Code::kBadRequest, "invalid_parameter",
-                                          "Idempotency-Key must be 1 to 255 characters.")));
-    }
-    idempotency = storage::Idempotency{
-        *key,
-        core::Sha256Hex(call.request.method + " " + call.request.path + "\n" + call.request.body),
-        [render](const std::vector<storage::ChangeResult>& results) {
-          return storage::StoredResponse{200, render(results), "", ""};
-        }};
-  }
-  records_.Batch(call.principal, type, *body, std::move(idempotency),
+  auto idempotency =
+      IdempotencyFor(call.request, [render](const std::vector<storage::ChangeResult>& results) {
+        return storage::StoredResponse{200, render(results), "", ""};
+      });
+  if (!idempotency.ok()) return call.Send(ProblemResponse(idempotency.error()));
+  records_.Batch(call.principal, type, *body, std::move(idempotency).value(),
                  [call, render](storage::ApplyOutcome outcome) {
                    if (outcome.replay) return call.Send(ReplayResponse(*outcome.replay));
                    if (!outcome.results.ok()) {

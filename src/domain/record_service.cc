@@ -14,6 +14,11 @@ void Fail(const RecordService::Done& done, core::Error error) {
   done(std::move(outcome));
 }
 
+core::Error NoSuchRecord(const model::ObjectType& type) {
+  return core::MakeError(core::Code::kNotFound, "not_found",
+                         "No " + type.singular + " has this id.");
+}
+
 core::Error BatchError(std::string message) {
   return core::MakeError(core::Code::kValidation, "validation_failed", std::move(message));
 }
@@ -37,10 +42,7 @@ bool IsRecordId(const json::value& value, const model::ObjectType& type) {
 
 core::Result<model::Record> RecordService::Get(const model::Principal& principal,
                                                const model::ObjectType& type, std::string_view id) {
-  if (!core::IsWellFormedId(id, type.id_prefix)) {
-    return core::MakeError(core::Code::kNotFound, "not_found",
-                           "No " + type.singular + " has this id.");
-  }
+  if (!core::IsWellFormedId(id, type.id_prefix)) return NoSuchRecord(type);
   return store_.Get(principal, type, id);
 }
 
@@ -71,8 +73,7 @@ void RecordService::Update(const model::Principal& principal, const model::Objec
                            const std::string& id, const json::object& body,
                            std::optional<std::int64_t> expected_version, Done done) {
   if (!core::IsWellFormedId(id, type->id_prefix)) {
-    return Fail(done, core::MakeError(core::Code::kNotFound, "not_found",
-                                      "No " + type->singular + " has this id."));
+    return Fail(done, NoSuchRecord(*type));
   }
   auto patch = ValidatePatch(*type, body);
   if (!patch.ok()) return Fail(done, std::move(patch).error());
@@ -91,8 +92,7 @@ void RecordService::Delete(const model::Principal& principal, const model::Objec
                            const std::string& id, std::optional<std::int64_t> expected_version,
                            Done done) {
   if (!core::IsWellFormedId(id, type->id_prefix)) {
-    return Fail(done, core::MakeError(core::Code::kNotFound, "not_found",
-                                      "No " + type->singular + " has this id."));
+    return Fail(done, NoSuchRecord(*type));
   }
   Change change;
   change.kind = Change::Kind::kDelete;
@@ -107,8 +107,7 @@ void RecordService::Delete(const model::Principal& principal, const model::Objec
 void RecordService::Restore(const model::Principal& principal, const model::ObjectTypePtr& type,
                             const std::string& id, Done done) {
   if (!core::IsWellFormedId(id, type->id_prefix)) {
-    return Fail(done, core::MakeError(core::Code::kNotFound, "not_found",
-                                      "No " + type->singular + " has this id."));
+    return Fail(done, NoSuchRecord(*type));
   }
   Change change;
   change.kind = Change::Kind::kRestore;

@@ -75,11 +75,11 @@ ApplyOutcome ChangeApplier::TakeOutcome(core::Status commit_status) {
 core::Status ChangeApplier::ApplyOne(Connection& connection, const Change& change) {
   switch (change.kind) {
     case Change::Kind::kCreate:
-      return Create(connection, change, change.id, false);
+      return Create(connection, change, change.id);
     case Change::Kind::kUpdate: {
       auto row = Load(connection, *change.type, change.id, false, change);
       if (!row.ok()) return std::move(row).error();
-      return Update(connection, change, std::move(row).value(), change.values, false);
+      return Update(connection, change, std::move(row).value(), change.values);
     }
     case Change::Kind::kDelete:
       return SetDeleted(connection, change, true);
@@ -106,7 +106,7 @@ core::Error ChangeApplier::LabelledError(const Change& change, core::Error error
 }
 
 core::Status ChangeApplier::Create(Connection& connection, const Change& change,
-                                   const std::string& id, bool upserted) {
+                                   const std::string& id) {
   const auto& type = *change.type;
   auto presence = model::CheckPresence(type, change.values);
   if (!presence.empty()) return LabelledError(change, Validation(std::move(presence)));
@@ -117,12 +117,11 @@ core::Status ChangeApplier::Create(Connection& connection, const Change& change,
   auto row = LoadByRowId(connection, type, last_insert_rowid_);
   if (!row.ok()) return std::move(row).error();
   results_.push_back({std::move(row->record), true});
-  (void)upserted;
   return core::OkStatus();
 }
 
 core::Status ChangeApplier::Update(Connection& connection, const Change& change, LoadedRow row,
-                                   const json::object& patch, bool upserted) {
+                                   const json::object& patch) {
   const auto& type = *change.type;
   if (change.expected_version && *change.expected_version != row.record.version) {
     return core::MakeError(core::Code::kPreconditionFailed, "precondition_failed",
@@ -143,7 +142,6 @@ core::Status ChangeApplier::Update(Connection& connection, const Change& change,
   auto updated = LoadByRowId(connection, type, row.rowid);
   if (!updated.ok()) return std::move(updated).error();
   results_.push_back({std::move(updated->record), false});
-  (void)upserted;
   return core::OkStatus();
 }
 
@@ -214,12 +212,10 @@ core::Status ChangeApplier::Upsert(Connection& connection, const Change& change)
     return LabelledError(change, Validation({{change.upsert_key, "ambiguous_key",
                                               "More than one record has this value.", -1}}));
   }
-  if (matches.empty()) return Create(connection, change, change.id, true);
+  if (matches.empty()) return Create(connection, change, change.id);
   auto row = Load(connection, type, matches.front(), false, change);
   if (!row.ok()) return std::move(row).error();
-  auto status = Update(connection, change, std::move(row).value(), change.values, true);
-  if (status.ok()) results_.back().created = false;
-  return status;
+  return Update(connection, change, std::move(row).value(), change.values);
 }
 
 core::Result<ChangeApplier::LoadedRow> ChangeApplier::Load(Connection& connection,

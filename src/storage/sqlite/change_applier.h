@@ -33,10 +33,9 @@ class ChangeApplier {
   };
 
   core::Status ApplyOne(Connection& connection, const Change& change);
-  core::Status Create(Connection& connection, const Change& change, const std::string& id,
-                      bool upserted);
+  core::Status Create(Connection& connection, const Change& change, const std::string& id);
   core::Status Update(Connection& connection, const Change& change, LoadedRow row,
-                      const boost::json::object& patch, bool upserted);
+                      const boost::json::object& patch);
   core::Status SetDeleted(Connection& connection, const Change& change, bool deleted);
   core::Status Upsert(Connection& connection, const Change& change);
 

@@ -60,7 +60,11 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
       mode == Mode::kReadOnly
           ? "PRAGMA cache_size=-32768; PRAGMA temp_store=MEMORY;"
           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
-            " PRAGMA temp_store=MEMORY;");
+            " PRAGMA temp_store=MEMORY;"
+            // Checkpoints run inside the writer's commits, between transactions, so they always
+            // complete and the WAL wraps around. (A passive checkpointer on its own thread was
+            // tried: racing a busy writer it never completed, and the WAL grew to 20 GB.)
+            " PRAGMA wal_autocheckpoint=4000;");
   if (!status.ok()) return std::move(status).error();
   status = RegisterSearchRank(db);
   if (!status.ok()) return std::move(status).error();

@@ -14,7 +14,6 @@ Database::Database(std::string path, const core::Clock& clock)
 
 Database::~Database() {
   if (writer_) writer_->Stop();
-  checkpointer_.reset();  // a last checkpoint after the final writes
 }
 
 core::Result<std::unique_ptr<Database>> Database::Open(
@@ -36,14 +35,7 @@ core::Result<std::unique_ptr<Database>> Database::Open(
   }
   std::unique_ptr<Database> database(new Database(path, clock));
   database->types_ = types;
-  // The writer checkpoints nothing itself (wal_autocheckpoint=0); the checkpointer does.
-  status = (*connection)->Exec("PRAGMA wal_autocheckpoint=0");
-  if (!status.ok()) return std::move(status).error();
-  auto checkpoint_connection = Connection::Open(path, Connection::Mode::kReadWrite);
-  if (!checkpoint_connection.ok()) return std::move(checkpoint_connection).error();
   database->writer_ = std::make_unique<Writer>(std::move(connection).value());
-  database->checkpointer_ =
-      std::make_unique<Checkpointer>(std::move(checkpoint_connection).value());
   return database;
 }
 

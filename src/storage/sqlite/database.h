@@ -9,7 +9,6 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "model/object_type.h"
-#include "storage/sqlite/checkpointer.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/writer.h"
 
@@ -46,7 +45,6 @@ class Database {
   const std::uint64_t instance_;  // tells this Database's thread-local readers from others'
   std::vector<model::ObjectTypePtr> types_;
   std::unique_ptr<Writer> writer_;
-  std::unique_ptr<Checkpointer> checkpointer_;  // declared after writer_: stops first
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> readers_;  // guarded by readers_mutex_
 };
