@@ -101,23 +101,6 @@ std::string ToLower(std::string_view text) {
   return out;
 }
 
-bool IsStringType(FieldType type) {
-  switch (type) {
-    case FieldType::kText:
-    case FieldType::kLongText:
-    case FieldType::kEmail:
-    case FieldType::kPhone:
-    case FieldType::kUrl:
-    case FieldType::kDate:
-    case FieldType::kDateTime:
-    case FieldType::kEnum:
-    case FieldType::kReference:
-      return true;
-    default:
-      return false;
-  }
-}
-
 const char* TypeDescription(FieldType type) {
   switch (type) {
     case FieldType::kInteger:
@@ -227,7 +210,7 @@ core::Status NormalizeNode(const model::ObjectType& type, model::FilterNode& nod
       // Date-times are strings in JSON but epoch milliseconds in storage: text matching on them
       // would silently match nothing.
       if (field->type == FieldType::kDateTime) return reject("does not apply to date-times.");
-      if (!(IsStringType(field->type) ||
+      if (!(model::IsJsonString(field->type) ||
             (field->type == FieldType::kTags && condition.op == FilterOp::kContains))) {
         return reject("only applies to text fields.");
       }
@@ -334,7 +317,7 @@ core::Result<json::object> Validate(const model::ObjectType& type, const json::o
 
 core::Result<json::value> NormalizeValue(const Field& field, const json::value& value) {
   const std::string& name = field.name;
-  if (IsStringType(field.type)) {
+  if (model::IsJsonString(field.type)) {
     if (!value.is_string()) {
       return FieldProblem(name, "invalid_type",
                           std::string("Must be ") + TypeDescription(field.type) + ".");

@@ -33,6 +33,23 @@ std::string_view FieldTypeName(FieldType type) {
   return "text";
 }
 
+bool IsJsonString(FieldType type) {
+  switch (type) {
+    case FieldType::kText:
+    case FieldType::kLongText:
+    case FieldType::kEmail:
+    case FieldType::kPhone:
+    case FieldType::kUrl:
+    case FieldType::kDate:
+    case FieldType::kDateTime:
+    case FieldType::kEnum:
+    case FieldType::kReference:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::optional<FieldType> ParseFieldType(std::string_view name) {
   for (const auto& entry : kTypeNames) {
     if (entry.name == name) return entry.type;

@@ -27,6 +27,8 @@ enum class FieldType {
 };
 
 std::string_view FieldTypeName(FieldType type);
+// Whether values of `type` are JSON strings (text-like, enum, reference, date, datetime).
+bool IsJsonString(FieldType type);
 std::optional<FieldType> ParseFieldType(std::string_view name);
 
 // Describes one field of an object type. Pure data.

@@ -27,22 +27,6 @@ constexpr SystemColumn kSystemColumns[] = {
 // Number of leading fixed columns in SelectColumns.
 constexpr int kFixedColumns = 8;
 
-bool IsStringType(FieldType type) {
-  switch (type) {
-    case FieldType::kText:
-    case FieldType::kLongText:
-    case FieldType::kEmail:
-    case FieldType::kPhone:
-    case FieldType::kUrl:
-    case FieldType::kDate:
-    case FieldType::kEnum:
-    case FieldType::kReference:
-      return true;
-    default:
-      return false;
-  }
-}
-
 double AsDouble(const json::value& value) {
   if (value.is_int64()) return static_cast<double>(value.get_int64());
   if (value.is_uint64()) return static_cast<double>(value.get_uint64());
@@ -160,7 +144,8 @@ model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
       continue;
     }
     json::value value;
-    if (IsStringType(field.type)) {
+    // Date-times are JSON strings but stored as epoch milliseconds.
+    if (model::IsJsonString(field.type) && field.type != FieldType::kDateTime) {
       value = json::string(stmt.Text(col));
     } else {
       switch (field.type) {
