@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev sqlite3 libssl-dev libcli11-dev ca-certificates openssl)
+  libsqlite3-dev sqlite3 libssl-dev libsodium-dev libcli11-dev ca-certificates openssl)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(googletest libgtest-dev libgmock-dev python3 clang-format) ;;

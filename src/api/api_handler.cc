@@ -111,6 +111,9 @@ void ApiHandler::Handle(net::HttpRequest& request, net::Reply reply) {
   auto principal = authenticator_.Authenticate(request.FindHeader("authorization"));
   if (!principal.ok()) return call.Send(ProblemResponse(principal.error()));
   call.principal = std::move(principal).value();
+  call.principal.mask_pii = auth::MasksPii(call.principal.role);
+  call.principal.request_id = request.request_id;
+  call.principal.client_ip = request.remote_address;
   Dispatch(*route, call);
 }
 

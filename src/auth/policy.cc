@@ -66,4 +66,6 @@ bool IsAllowed(model::Role role, std::string_view object, Action action) {
   return false;
 }
 
+bool MasksPii(model::Role role) { return role == model::Role::kReadOnly; }
+
 }  // namespace zebros::auth

@@ -14,4 +14,8 @@ std::string_view ActionName(Action action);
 // area: "schema", "users", "api_keys", "audit_log"). Rendered into docs/security.md.
 bool IsAllowed(model::Role role, std::string_view object, Action action);
 
+// Whether the role sees the values of `pii` fields masked (`j***@example.com`). A role that sees
+// masked values may not filter, sort or search on those fields either.
+bool MasksPii(model::Role role);
+
 }  // namespace zebros::auth

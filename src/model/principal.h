@@ -21,6 +21,14 @@ struct Principal {
   // The tenant's small sequence number (from 1): its records' storage keys live in a range of
   // their own, so a search index can keep to one tenant by key range.
   std::int64_t tenant_number = 0;
+  // The user behind the credential (a `usr_…` id); empty for API keys. Record scopes `own` and
+  // `team` are decided by it.
+  std::string user_id;
+  // Whether this caller sees personal data masked (decided by auth's policy from the role).
+  bool mask_pii = false;
+  // Where the call came from, for the audit log. Never used to decide access.
+  std::string request_id;
+  std::string client_ip;
 };
 
 }  // namespace zebros::model

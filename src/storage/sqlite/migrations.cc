@@ -53,6 +53,106 @@ CREATE TABLE idempotency_keys (
 ) WITHOUT ROWID;
 CREATE INDEX ix_idempotency_created ON idempotency_keys(created_at);
 )sql"},
+    {2, R"sql(
+-- People. issuer '' is the built-in identity provider; users of an external issuer are created
+-- on first sign-in (just in time) and carry its subject.
+CREATE TABLE users (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  username TEXT NOT NULL,
+  email TEXT,
+  display_name TEXT,
+  role TEXT NOT NULL,
+  issuer TEXT NOT NULL DEFAULT '',
+  external_subject TEXT,
+  password_hash TEXT,
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deactivated_at INTEGER,
+  last_login_at INTEGER
+);
+CREATE UNIQUE INDEX ux_users_username ON users(tenant_id, username);
+CREATE UNIQUE INDEX ux_users_email ON users(tenant_id, email) WHERE email IS NOT NULL;
+CREATE UNIQUE INDEX ux_users_external ON users(tenant_id, issuer, external_subject)
+  WHERE external_subject IS NOT NULL;
+
+CREATE TABLE teams (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX ux_teams_name ON teams(tenant_id, name);
+CREATE TABLE team_members (
+  tenant_id TEXT NOT NULL,
+  team_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  PRIMARY KEY (team_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX ix_team_members_user ON team_members(user_id);
+
+-- Record-level scope per role and object: 'all' (the default when no row), 'team' or 'own'.
+CREATE TABLE record_scopes (
+  tenant_id TEXT NOT NULL,
+  role TEXT NOT NULL,
+  object TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, role, object)
+) WITHOUT ROWID;
+
+-- The built-in identity provider's state. Secrets (codes, refresh tokens) are stored hashed.
+CREATE TABLE idp_sessions (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX ix_idp_sessions_user ON idp_sessions(user_id);
+CREATE TABLE idp_refresh_tokens (
+  token_hash TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX ix_idp_refresh_session ON idp_refresh_tokens(session_id);
+CREATE TABLE idp_auth_codes (
+  code_hash TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  redirect_uri TEXT NOT NULL,
+  code_challenge TEXT NOT NULL,
+  nonce TEXT,
+  scope TEXT,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+) WITHOUT ROWID;
+
+-- Tamper-evident audit log: each entry's hash covers its content and the hash of the tenant's
+-- previous entry.
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT,
+  record_id TEXT,
+  request_id TEXT,
+  ip TEXT,
+  details TEXT,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX ix_audit_tenant ON audit_log(tenant_id, seq);
+CREATE INDEX ix_audit_record ON audit_log(tenant_id, record_id, seq);
+CREATE INDEX ix_audit_actor ON audit_log(tenant_id, actor, seq);
+
+ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+)sql"},
 };
 
 std::string ColumnType(model::FieldType type) {

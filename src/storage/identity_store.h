@@ -1,0 +1,129 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "model/principal.h"
+
+namespace zebros::storage {
+
+// A person who signs in. `issuer` is empty for users of the built-in identity provider; users
+// of an external OIDC issuer are created on first sign-in and carry its `sub` as
+// `external_subject`.
+struct UserInfo {
+  std::string id;  // usr_…
+  std::string tenant_id;
+  std::string username;  // unique in the tenant; `preferred_username` in tokens
+  std::string email;     // lower case; may be empty for external users without one
+  std::string display_name;
+  model::Role role = model::Role::kReadOnly;
+  std::string issuer;
+  std::string external_subject;
+  bool active = true;
+  bool has_password = false;
+  core::EpochMillis created_at = 0;
+  core::EpochMillis updated_at = 0;
+  std::optional<core::EpochMillis> last_login_at;
+  std::optional<core::EpochMillis> deactivated_at;
+};
+
+struct NewUser {
+  std::string tenant_id;
+  std::string username;
+  std::string email;
+  std::string display_name;
+  model::Role role = model::Role::kReadOnly;
+  std::string issuer;
+  std::string external_subject;
+  std::string password_hash;  // argon2id encoded string; empty: no password (invited, external)
+};
+
+struct UserChange {
+  std::optional<model::Role> role;
+  std::optional<bool> active;  // false deactivates: the user's sessions and refresh tokens die
+  std::optional<std::string> display_name;
+};
+
+struct UserPage {
+  std::vector<UserInfo> users;
+  std::string next_cursor;  // empty on the last page
+};
+
+// A one-time authorization code of the built-in identity provider (stored by its hash).
+struct AuthCode {
+  std::string code_hash;
+  std::string session_id;
+  std::string client_id;
+  std::string redirect_uri;
+  std::string code_challenge;  // S256
+  std::string nonce;
+  std::string scope;
+  core::EpochMillis expires_at = 0;
+};
+
+struct SessionInfo {
+  std::string id;
+  std::string tenant_id;
+  std::string user_id;
+  std::string client_id;
+  core::EpochMillis created_at = 0;
+  std::optional<core::EpochMillis> revoked_at;
+};
+
+// Users and the built-in identity provider's sessions, codes and refresh tokens. Thread-safe.
+// Writers block until the change is durable: call them off the I/O threads.
+class IdentityStore {
+ public:
+  virtual ~IdentityStore() = default;
+
+  // kConflict (`user_exists`) when the username or e-mail is taken in the tenant.
+  virtual core::Result<UserInfo> CreateUser(const NewUser& user) = 0;
+  // kNotFound for an unknown id or another tenant's user.
+  virtual core::Result<UserInfo> FindUser(const std::string& tenant_id,
+                                          const std::string& user_id) = 0;
+  // By username or e-mail (case-insensitive), with the password hash (empty when none).
+  virtual core::Result<std::pair<UserInfo, std::string>> FindUserForLogin(
+      const std::string& tenant_id, const std::string& username_or_email) = 0;
+  // Just-in-time user of an external issuer: creates it on first sight; afterwards keeps its
+  // role, e-mail and username in step with the token. Inactive users stay inactive.
+  virtual core::Result<UserInfo> UpsertExternalUser(const NewUser& user) = 0;
+  virtual core::Result<UserPage> ListUsers(const std::string& tenant_id, const std::string& cursor,
+                                           int limit) = 0;
+  // Deactivation revokes every session (and so every refresh token) of the user in the same
+  // transaction.
+  virtual core::Result<UserInfo> UpdateUser(const std::string& tenant_id,
+                                            const std::string& user_id,
+                                            const UserChange& change) = 0;
+  virtual core::Status SetPassword(const std::string& tenant_id, const std::string& user_id,
+                                   const std::string& password_hash) = 0;
+  virtual core::Status RecordLogin(const std::string& tenant_id, const std::string& user_id,
+                                   core::EpochMillis at) = 0;
+
+  virtual core::Result<SessionInfo> CreateSession(const std::string& tenant_id,
+                                                  const std::string& user_id,
+                                                  const std::string& client_id) = 0;
+  virtual core::Result<SessionInfo> FindSession(const std::string& session_id) = 0;
+  // Revokes the session and all its refresh tokens.
+  virtual core::Status RevokeSession(const std::string& session_id) = 0;
+
+  virtual core::Status StoreAuthCode(const AuthCode& code) = 0;
+  // Marks the code used and returns it; kNotFound when unknown, used before or expired.
+  virtual core::Result<AuthCode> ConsumeAuthCode(const std::string& code_hash,
+                                                 core::EpochMillis now) = 0;
+
+  virtual core::Status StoreRefreshToken(const std::string& token_hash,
+                                         const std::string& session_id,
+                                         core::EpochMillis expires_at) = 0;
+  // Rotation: marks `token_hash` used and stores `next_hash` for the same session, atomically;
+  // returns the session. A token used before is a reuse: the whole session is revoked and
+  // kUnauthenticated (`refresh_token_reused`) returned. Unknown, expired or revoked: kNotFound.
+  virtual core::Result<SessionInfo> RotateRefreshToken(const std::string& token_hash,
+                                                       const std::string& next_hash,
+                                                       core::EpochMillis next_expires_at,
+                                                       core::EpochMillis now) = 0;
+};
+
+}  // namespace zebros::storage
