@@ -5,6 +5,7 @@
 #include "core/json.h"
 #include "model/presence.h"
 #include "storage/sqlite/record_codec.h"
+#include "storage/sqlite/record_scope.h"
 
 namespace zebros::storage::sqlite {
 namespace json = boost::json;
@@ -194,13 +195,18 @@ core::Status ChangeApplier::Upsert(Connection& connection, const Change& change)
     return LabelledError(change, Validation({{change.upsert_key, "required",
                                               "An upsert record needs a value for its key.", -1}}));
   }
+  std::vector<json::value> params;
+  const std::string scope = ScopeCondition(type, principal_, params);
   auto stmt = connection.Prepare("SELECT o.id FROM " + TableName(type) +
                                  " o WHERE o.tenant_id = ?"
                                  " AND o.deleted_at IS NULL AND " +
-                                 ref->expr + " = ? LIMIT 2");
+                                 ref->expr + " = ?" + scope + " LIMIT 2");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, principal_.tenant_id);
   BindSqlValue(*stmt, 2, ToSqlValue(*ref, *key_value));
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    BindSqlValue(*stmt, static_cast<int>(i) + 3, params[i]);
+  }
   std::vector<std::string> matches;
   for (;;) {
     auto row = stmt->Step();
@@ -223,12 +229,17 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::Load(Connection& connectio
                                                            const std::string& id, bool deleted,
                                                            const Change& change) {
   // `deleted` = also accept soft-deleted rows (restore).
+  std::vector<json::value> params;
+  const std::string scope = ScopeCondition(type, principal_, params);
   auto stmt = connection.Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
                                  " o WHERE o.id = ? AND o.tenant_id = ?" +
-                                 (deleted ? "" : " AND o.deleted_at IS NULL"));
+                                 (deleted ? "" : " AND o.deleted_at IS NULL") + scope);
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, id);
   stmt->BindText(2, principal_.tenant_id);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    BindSqlValue(*stmt, static_cast<int>(i) + 3, params[i]);
+  }
   auto row = stmt->Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) return LabelledError(change, NotFound(type));
