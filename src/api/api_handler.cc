@@ -36,12 +36,16 @@ bool IsJsonContentType(const std::string* content_type) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
-                       auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready)
-    : records_(records),
-      schemas_(schemas),
-      authenticator_(authenticator),
-      ready_(std::move(ready)) {}
+ApiHandler::ApiHandler(ApiServices services)
+    : records_(services.records),
+      schemas_(services.schemas),
+      authenticator_(services.authenticator),
+      access_(services.access),
+      directory_(services.directory),
+      identities_(services.identities),
+      pool_(services.pool),
+      clock_(services.clock),
+      ready_(std::move(services.ready)) {}
 
 void ApiHandler::Call::Send(net::HttpResponse response) const {
   response.log_tenant = principal.tenant_id;
@@ -55,6 +59,25 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
   if (s.size() < 3 || s[0] != "api" || s[1] != "v1") return std::nullopt;
   const std::string third(s[2]);
   if (third == "openapi.json" && s.size() == 3) return Route{RouteKind::kOpenApi, {}, {}, "GET"};
+  // Access areas come before objects: their names are reserved, never object types.
+  if (third == "me" && s.size() == 3) return Route{RouteKind::kMe, {}, {}, "GET"};
+  if (third == "users" || third == "api-keys" || third == "teams") {
+    const RouteKind kind = third == "users"      ? RouteKind::kUsers
+                           : third == "api-keys" ? RouteKind::kApiKeys
+                                                 : RouteKind::kTeams;
+    if (s.size() == 3) return Route{kind, {}, {}, "GET, POST"};
+    if (s.size() == 4) {
+      return Route{kind, {}, std::string(s[3]),
+                   kind == RouteKind::kApiKeys ? "GET, DELETE" : "GET, PATCH, DELETE"};
+    }
+    return std::nullopt;
+  }
+  if (third == "access" && s.size() >= 4 && s[3] == "scopes") {
+    if (s.size() == 4) return Route{RouteKind::kScopes, {}, {}, "GET"};
+    // /access/scopes/{role}/{object}: the role travels in `id`, the object in `object`.
+    if (s.size() == 6) return Route{RouteKind::kScopes, std::string(s[5]), std::string(s[4]), "PUT"};
+    return std::nullopt;
+  }
   if (third == "schema") {
     if (s.size() == 3) return Route{RouteKind::kSchemaList, {}, {}, "GET"};
     if (s.size() == 4) return Route{RouteKind::kSchemaObject, std::string(s[3]), {}, "GET"};
@@ -114,6 +137,8 @@ void ApiHandler::Handle(net::HttpRequest& request, net::Reply reply) {
   call.principal.mask_pii = auth::MasksPii(call.principal.role);
   call.principal.request_id = request.request_id;
   call.principal.client_ip = request.remote_address;
+  auto resolved = access_.Resolve(call.principal);
+  if (!resolved.ok()) return call.Send(ProblemResponse(resolved.error()));
   Dispatch(*route, call);
 }
 
@@ -152,6 +177,16 @@ void ApiHandler::Dispatch(const Route& route, Call& call) {
       return GetOpenApi(call);
     case RouteKind::kSchemaList:
       return ListSchemas(call);
+    case RouteKind::kMe:
+      return GetMe(call);
+    case RouteKind::kUsers:
+      return Users(call, route.id);
+    case RouteKind::kApiKeys:
+      return ApiKeys(call, route.id);
+    case RouteKind::kTeams:
+      return Teams(call, route.id);
+    case RouteKind::kScopes:
+      return Scopes(call, route.id, route.object);
     default:
       break;
   }

@@ -4,20 +4,35 @@
 #include <optional>
 #include <string>
 
+#include "auth/access_resolver.h"
 #include "auth/api_keys.h"
 #include "auth/policy.h"
 #include "domain/record_service.h"
 #include "domain/schema_registry.h"
+#include "core/work_pool.h"
 #include "net/http_types.h"
+#include "storage/identity_store.h"
 
 namespace zebros::api {
 
 // The REST API: matches routes, authenticates, checks the policy, and calls the domain. Every
 // object type is served by the same handlers; nothing here is specific to one object. Thread-safe.
+// What the API is served from; every member outlives the handler.
+struct ApiServices {
+  domain::RecordService& records;
+  domain::SchemaRegistry& schemas;
+  auth::ApiKeyAuthenticator& authenticator;
+  auth::AccessResolver& access;
+  storage::DirectoryStore& directory;
+  storage::IdentityStore& identities;
+  core::WorkPool& pool;  // for blocking directory work, off the I/O threads
+  const core::Clock& clock;
+  std::function<bool()> ready;  // database reachable and migrated
+};
+
 class ApiHandler final : public net::HttpHandler {
  public:
-  ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
-             auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready);
+  explicit ApiHandler(ApiServices services);
 
   void Handle(net::HttpRequest& request, net::Reply reply) override;
 
@@ -34,12 +49,18 @@ class ApiHandler final : public net::HttpHandler {
     kBatch,
     kRecord,
     kRestore,
+    kMe,
+    kUsers,
+    kApiKeys,
+    kTeams,
+    kScopes,
   };
   struct Route {
     RouteKind kind;
     std::string object;
     std::string id;
-    const char* allowed;  // for 405's Allow header, e.g. "GET, POST"
+    const char* allowed;
+  // for 405's Allow header, e.g. "GET, POST"
   };
   // One request on its way through: who asks, and how to answer (stamping the access log's tenant).
   struct Call {
@@ -72,9 +93,22 @@ class ApiHandler final : public net::HttpHandler {
   void AddField(Call& call, const model::ObjectTypePtr& type);
   void GetOpenApi(Call& call);
 
+  // Access endpoints (access_routes.cc).
+  void GetMe(Call& call);
+  void Users(Call& call, const std::string& id);
+  void ApiKeys(Call& call, const std::string& id);
+  void Teams(Call& call, const std::string& id);
+  void Scopes(Call& call, const std::string& role, const std::string& object);
+  void OffIo(Call& call, std::function<net::HttpResponse()> work);
+
   domain::RecordService& records_;
   domain::SchemaRegistry& schemas_;
   auth::ApiKeyAuthenticator& authenticator_;
+  auth::AccessResolver& access_;
+  storage::DirectoryStore& directory_;
+  storage::IdentityStore& identities_;
+  core::WorkPool& pool_;
+  const core::Clock& clock_;
   std::function<bool()> ready_;
 };
 
