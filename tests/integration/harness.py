@@ -527,14 +527,25 @@ class ServerTestCase(unittest.TestCase):
 
     server: ZebrosServer = None
     maxDiff = 4000
+    # Tenant names `zebros admin create-tenant` makes in the fresh data dir before the server
+    # starts; their printed ids end up in `tenant_ids` (name -> id).
+    tenants_before_start = ()
+    tenant_ids: dict = {}
+
+    @classmethod
+    def serve_args(cls):
+        """Extra `zebros serve` arguments for this class's server (none unless overridden)."""
+        return []
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = ZebrosServer()
+        cls.server = ZebrosServer(extra_args=cls.serve_args())
         # A class cleanup (unlike tearDownClass) also runs when a subclass's setUpClass fails
         # after this point, e.g. while seeding.
         cls.addClassCleanup(cls._stop_server, cls.server)
+        cls.tenant_ids = {name: create_tenant(cls.server.data_dir, name)
+                          for name in cls.tenants_before_start}
         cls.server.start()
 
     @staticmethod
