@@ -527,8 +527,8 @@ class ServerTestCase(unittest.TestCase):
 
     server: ZebrosServer = None
     maxDiff = 4000
-    # Tenant names `zebros admin create-tenant` makes in the fresh data dir before the server
-    # starts; their printed ids end up in `tenant_ids` (name -> id).
+    # Tenant names `zebros admin create-tenant` makes before the server starts with
+    # serve_args(); their printed ids end up in `tenant_ids` (name -> id).
     tenants_before_start = ()
     tenant_ids: dict = {}
 
@@ -540,12 +540,19 @@ class ServerTestCase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = ZebrosServer(extra_args=cls.serve_args())
+        cls.server = ZebrosServer()
         # A class cleanup (unlike tearDownClass) also runs when a subclass's setUpClass fails
         # after this point, e.g. while seeding.
         cls.addClassCleanup(cls._stop_server, cls.server)
-        cls.tenant_ids = {name: create_tenant(cls.server.data_dir, name)
-                          for name in cls.tenants_before_start}
+        cls.tenant_ids = {}
+        if cls.tenants_before_start:
+            # Only the first start in an empty data dir makes tenant `default` and the
+            # bootstrap key: start once plainly, then add the tenants while stopped.
+            cls.server.start()
+            cls.server.stop()
+            cls.tenant_ids = {name: create_tenant(cls.server.data_dir, name)
+                              for name in cls.tenants_before_start}
+        cls.server.extra_args = list(cls.serve_args())
         cls.server.start()
 
     @staticmethod
