@@ -52,9 +52,9 @@ def check_fixture():
     """Returns (node, server.mjs path) or raises FixtureUnavailable saying what to do."""
     folder = fixture_dir()
     node = os.environ.get("ZEBROS_NODE") or shutil.which("node")
-    if not node:
-        raise FixtureUnavailable("node is not on PATH (set ZEBROS_NODE or install Node.js "
-                                 "18.12+; scripts/install-deps.sh --test does)")
+    if not node or not os.access(node, os.X_OK):
+        raise FixtureUnavailable(f"no node executable ({node or 'none on PATH'}): set ZEBROS_NODE "
+                                 "or install Node.js 18.12+ (scripts/install-deps.sh --test does)")
     script = os.path.join(folder, "server.mjs")
     if not os.path.isfile(script):
         raise FixtureUnavailable(f"{script} is missing (ZEBROS_OIDC_FIXTURE={folder!r})")
