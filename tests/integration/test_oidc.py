@@ -349,7 +349,8 @@ class AttackTest(OidcTestCase):
                       b64url_encode('{"alg":"RS256","kid":7}') + "." + b64url_encode("{}") + ".x",
                       b64url_encode("[]") + "." + b64url_encode("[]") + ".x",
                       b64url_encode('{"alg":"RS256"}') + "." + b64url_encode("not json") + ".x",
-                      "eyJ" + "A" * 6000 + ".e30.c2ln", self.good + ".extra", self.good.replace(".", "..", 1),
+                      "eyJ" + "A" * 6000 + ".e30.c2ln", self.good + ".extra",
+                      self.good.replace(".", "..", 1),
                       "%s.%s.%s" % ("=" * 8, "!" * 8, "~" * 8)]
         for token in jwt_shaped:
             with self.subTest(token=token[:60]):
