@@ -9,6 +9,7 @@
 #include "domain/record_service.h"
 #include "domain/schema_registry.h"
 #include "net/http_types.h"
+#include "storage/audit_store.h"
 
 namespace zebros::api {
 
@@ -17,7 +18,8 @@ namespace zebros::api {
 class ApiHandler final : public net::HttpHandler {
  public:
   ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
-             auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready);
+             auth::ApiKeyAuthenticator& authenticator, storage::AuditStore& audit,
+             std::function<bool()> ready);
 
   void Handle(net::HttpRequest& request, net::Reply reply) override;
 
@@ -34,6 +36,8 @@ class ApiHandler final : public net::HttpHandler {
     kBatch,
     kRecord,
     kRestore,
+    kAudit,
+    kHistory,
   };
   struct Route {
     RouteKind kind;
@@ -53,6 +57,7 @@ class ApiHandler final : public net::HttpHandler {
   static bool MethodAllowed(const Route& route, std::string_view method);
 
   void Dispatch(const Route& route, Call& call);
+  // False after answering 403, which is sent once the denial's audit entry is durable.
   bool Permit(const Call& call, std::string_view object, auth::Action action) const;
   core::Result<boost::json::object> JsonObjectBody(const net::HttpRequest& request) const;
 
@@ -72,9 +77,14 @@ class ApiHandler final : public net::HttpHandler {
   void AddField(Call& call, const model::ObjectTypePtr& type);
   void GetOpenApi(Call& call);
 
+  // Audit endpoints (audit_routes.cc).
+  void ListAudit(Call& call);
+  void RecordHistory(Call& call, const model::ObjectTypePtr& type, const std::string& id);
+
   domain::RecordService& records_;
   domain::SchemaRegistry& schemas_;
   auth::ApiKeyAuthenticator& authenticator_;
+  storage::AuditStore& audit_;
   std::function<bool()> ready_;
 };
 
