@@ -3,6 +3,7 @@
 #include "api/api_handler.h"
 #include "api/audit_query.h"
 #include "api/problem.h"
+#include "auth/policy.h"
 #include "core/json.h"
 #include "core/time_format.h"
 
@@ -69,11 +70,13 @@ void ApiHandler::RecordHistory(Call& call, const model::ObjectTypePtr& type,
   if (!query.ok()) return call.Send(ProblemResponse(query.error()));
   query->object = type->name;
   query->record_id = id;
-  // The record must be the tenant's: live, or deleted but with entries in the tenant's log (the
-  // log is read per tenant, so another tenant's id finds none). Both ways a missing record and
-  // another tenant's look the same: 404.
+  // The record must be one the caller can read now (live, and within any record scope the store
+  // applies). A deleted record's history is served only to those who may read the whole log
+  // anyway (its entries are the tenant's, so another tenant's id finds none); for anyone else a
+  // fallback on entries would reveal records they cannot read. A missing record and another
+  // tenant's look the same: 404.
   bool exists = records_.Get(call.principal, *type, id).ok();
-  if (!exists) {
+  if (!exists && auth::IsAllowed(call.principal.role, "audit_log", auth::Action::kRead)) {
     storage::AuditQuery any;
     any.object = type->name;
     any.record_id = id;

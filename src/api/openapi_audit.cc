@@ -71,8 +71,9 @@ json::object HistoryPaths(const model::ObjectType& type) {
   json::object history = Operation(
       "get" + PascalCase(type.singular) + "History",
       "The audit history of " + WithArticle(type.singular), TagName(type),
-      "Every audited change of the record (deleted ones included), newest first, for roles that "
-      "may read the object. 404 when the tenant has no such record.");
+      "Every audited change of the record, newest first, for roles that may read the object. 404 "
+      "when the caller cannot read such a record; a deleted record's history is served to "
+      "admins only.");
   history["parameters"] = CommonParameters();
   history["responses"] = Responses({400, 401, 403, 404});
   const json::object id_parameter{

@@ -315,13 +315,16 @@ class AuditApiTest(ServerTestCase):
         self.assert_problem(self.history("contacts", record["id"], "record_id=x"), 400,
                             "invalid_parameter")
 
-    def test_history_of_a_deleted_record_is_still_served(self):
+    def test_history_of_a_deleted_record_is_served_to_admins(self):
         record = self.create("leads", {"last_name": unique("Gone")})
         self.assertEqual(self.api("DELETE", f"/api/v1/leads/{record['id']}").status, 204)
         resp = self.history("leads", record["id"])
         self.assertEqual(resp.status, 200, resp.body)
         self.assertEqual([e["action"] for e in resp.body["data"]],
                          ["record.delete", "record.create"])
+        # Only to those who may read the whole log: for others a deleted record is missing.
+        self.assert_problem(self.history("leads", record["id"], key=self.read_only_key), 404,
+                            "not_found")
 
     def test_history_of_missing_or_foreign_records_is_404(self):
         foreign = self.create("contacts", {"last_name": unique("Foreign")},
