@@ -45,6 +45,7 @@ ApiHandler::ApiHandler(ApiServices services)
       identities_(services.identities),
       pool_(services.pool),
       clock_(services.clock),
+      audit_(services.audit),
       ready_(std::move(services.ready)) {}
 
 void ApiHandler::Call::Send(net::HttpResponse response) const {
@@ -86,6 +87,7 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
     }
     return std::nullopt;
   }
+  if (third == "audit" && s.size() == 3) return Route{RouteKind::kAudit, {}, {}, "GET"};
   if (!model::IsValidIdentifier(third)) return std::nullopt;
   if (s.size() == 3) return Route{RouteKind::kCollection, third, {}, "GET, POST"};
   if (s.size() == 4 && s[3] == "search") return Route{RouteKind::kSearch, third, {}, "POST"};
@@ -94,6 +96,9 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
     return Route{RouteKind::kRecord, third, std::string(s[3]), "GET, PATCH, DELETE"};
   if (s.size() == 5 && s[4] == "restore") {
     return Route{RouteKind::kRestore, third, std::string(s[3]), "POST"};
+  }
+  if (s.size() == 5 && s[4] == "history") {
+    return Route{RouteKind::kHistory, third, std::string(s[3]), "GET"};
   }
   return std::nullopt;
 }
@@ -150,10 +155,25 @@ bool ApiHandler::Permit(const Call& call, std::string_view object, auth::Action 
              {"subject", call.principal.subject},
              {"object", object},
              {"action", auth::ActionName(action)}});
-  call.Send(
+  storage::AuditEntry entry;
+  entry.action = storage::audit_action::kPermissionDenied;
+  entry.object = std::string(object);
+  entry.details["action"] = auth::ActionName(action);
+  entry.details["method"] = call.request.method;
+  entry.details["path"] = call.request.path;
+  auto problem =
       ProblemResponse(core::MakeError(core::Code::kForbidden, "forbidden",
                                       "Your role may not " + std::string(auth::ActionName(action)) +
-                                          " " + std::string(object) + ".")));
+                                          " " + std::string(object) + "."));
+  // The answer waits for the entry, so a denial a client has seen is always on record.
+  audit_.Append(
+      call.principal, std::move(entry), [call, problem = std::move(problem)](core::Status status) {
+        if (!status.ok()) {
+          core::Log(core::LogLevel::kError, "audit entry of a denial failed",
+                    {{"request_id", call.principal.request_id}, {"detail", status.error().detail}});
+        }
+        call.Send(problem);
+      });
   return false;
 }
 
@@ -187,6 +207,9 @@ void ApiHandler::Dispatch(const Route& route, Call& call) {
       return Teams(call, route.id);
     case RouteKind::kScopes:
       return Scopes(call, route.id, route.object);
+    case RouteKind::kAudit:
+      if (!Permit(call, "audit_log", auth::Action::kRead)) return;
+      return ListAudit(call);
     default:
       break;
   }
@@ -225,6 +248,9 @@ void ApiHandler::Dispatch(const Route& route, Call& call) {
     case RouteKind::kRestore:
       if (!Permit(call, route.object, auth::Action::kRestore)) return;
       return RestoreRecord(call, *type, route.id);
+    case RouteKind::kHistory:
+      if (!Permit(call, route.object, auth::Action::kRead)) return;
+      return RecordHistory(call, *type, route.id);
     default:
       return call.Send(ProblemResponse(
           core::MakeError(core::Code::kNotFound, "not_found", "No such resource.")));

@@ -12,11 +12,10 @@
 #include "core/work_pool.h"
 #include "net/http_types.h"
 #include "storage/identity_store.h"
+#include "storage/audit_store.h"
 
 namespace zebros::api {
 
-// The REST API: matches routes, authenticates, checks the policy, and calls the domain. Every
-// object type is served by the same handlers; nothing here is specific to one object. Thread-safe.
 // What the API is served from; every member outlives the handler.
 struct ApiServices {
   domain::RecordService& records;
@@ -27,9 +26,12 @@ struct ApiServices {
   storage::IdentityStore& identities;
   core::WorkPool& pool;  // for blocking directory work, off the I/O threads
   const core::Clock& clock;
+  storage::AuditStore& audit;
   std::function<bool()> ready;  // database reachable and migrated
 };
 
+// The REST API: matches routes, authenticates, checks the policy, and calls the domain. Every
+// object type is served by the same handlers; nothing here is specific to one object. Thread-safe.
 class ApiHandler final : public net::HttpHandler {
  public:
   explicit ApiHandler(ApiServices services);
@@ -54,6 +56,8 @@ class ApiHandler final : public net::HttpHandler {
     kApiKeys,
     kTeams,
     kScopes,
+    kAudit,
+    kHistory,
   };
   struct Route {
     RouteKind kind;
@@ -74,6 +78,7 @@ class ApiHandler final : public net::HttpHandler {
   static bool MethodAllowed(const Route& route, std::string_view method);
 
   void Dispatch(const Route& route, Call& call);
+  // False after answering 403, which is sent once the denial's audit entry is durable.
   bool Permit(const Call& call, std::string_view object, auth::Action action) const;
   core::Result<boost::json::object> JsonObjectBody(const net::HttpRequest& request) const;
 
@@ -100,6 +105,9 @@ class ApiHandler final : public net::HttpHandler {
   void Teams(Call& call, const std::string& id);
   void Scopes(Call& call, const std::string& role, const std::string& object);
   void OffIo(Call& call, std::function<net::HttpResponse()> work);
+  // Audit endpoints (audit_routes.cc).
+  void ListAudit(Call& call);
+  void RecordHistory(Call& call, const model::ObjectTypePtr& type, const std::string& id);
 
   domain::RecordService& records_;
   domain::SchemaRegistry& schemas_;
@@ -109,6 +117,7 @@ class ApiHandler final : public net::HttpHandler {
   storage::IdentityStore& identities_;
   core::WorkPool& pool_;
   const core::Clock& clock_;
+  storage::AuditStore& audit_;
   std::function<bool()> ready_;
 };
 

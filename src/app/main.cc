@@ -40,6 +40,10 @@ int main(int argc, char** argv) {
   create_key->add_option("--name", key_label, "Label");
   create_key->add_option("--data-dir", data_dir, "Data directory");
 
+  auto* verify_audit =
+      admin->add_subcommand("verify-audit", "Check the audit log's hash chains; exit 1 if broken");
+  verify_audit->add_option("--data-dir", data_dir, "Data directory");
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve_cmd->parsed()) {
@@ -51,5 +55,6 @@ int main(int argc, char** argv) {
   if (create_key->parsed()) {
     return zebros::app::RunCreateApiKey(data_dir, key_tenant, key_role, key_label);
   }
+  if (verify_audit->parsed()) return zebros::app::RunVerifyAudit(data_dir);
   return 2;
 }

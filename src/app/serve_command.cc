@@ -74,10 +74,11 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
   storage::sqlite::Database& database = *env->database;
-  api::ApiHandler handler(*env->records, *env->schemas, *env->authenticator, [&database] {
-    auto version = database.AppliedSchemaVersion();
-    return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
-  });
+  api::ApiHandler handler(
+      *env->records, *env->schemas, *env->authenticator, *env->audit, [&database] {
+        auto version = database.AppliedSchemaVersion();
+        return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
+      });
 
   net::ServerOptions options;
   options.host = host;

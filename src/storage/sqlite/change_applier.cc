@@ -4,6 +4,7 @@
 
 #include "core/json.h"
 #include "model/presence.h"
+#include "storage/audit_diff.h"
 #include "storage/sqlite/record_codec.h"
 #include "storage/sqlite/record_scope.h"
 
@@ -38,12 +39,14 @@ int IndexOfLabel(const std::string& label) {
 
 ChangeApplier::ChangeApplier(model::Principal principal, std::vector<Change> changes,
                              std::optional<Idempotency> idempotency, const core::Clock& clock,
-                             const std::vector<model::ObjectTypePtr>& builtin_types)
+                             const std::vector<model::ObjectTypePtr>& builtin_types,
+                             const AuditLog& audit_log)
     : search_(builtin_types),
       principal_(std::move(principal)),
       changes_(std::move(changes)),
       idempotency_(std::move(idempotency)),
-      clock_(clock) {}
+      clock_(clock),
+      audit_log_(audit_log) {}
 
 core::Status ChangeApplier::Run(Connection& connection) {
   results_.clear();
@@ -106,6 +109,26 @@ core::Error ChangeApplier::LabelledError(const Change& change, core::Error error
   return error;
 }
 
+PiiDigester ChangeApplier::Digester() const {
+  return [this](const json::value& value) { return audit_log_.DigestPii(value); };
+}
+
+core::Status ChangeApplier::Audit(Connection& connection, const char* action,
+                                  const model::ObjectType& type, const model::Record& record,
+                                  json::object details) {
+  AuditEntry entry;
+  entry.tenant_id = principal_.tenant_id;
+  entry.at = now_;
+  entry.actor = principal_.subject;
+  entry.action = action;
+  entry.object = type.name;
+  entry.record_id = record.id;
+  entry.request_id = principal_.request_id;
+  entry.ip = principal_.client_ip;
+  entry.details = std::move(details);
+  return audit_log_.Append(connection, entry);
+}
+
 core::Status ChangeApplier::Create(Connection& connection, const Change& change,
                                    const std::string& id) {
   const auto& type = *change.type;
@@ -117,6 +140,9 @@ core::Status ChangeApplier::Create(Connection& connection, const Change& change,
   if (!status.ok()) return LabelledError(change, std::move(status).error());
   auto row = LoadByRowId(connection, type, last_insert_rowid_);
   if (!row.ok()) return std::move(row).error();
+  auto audited = Audit(connection, audit_action::kRecordCreate, type, row->record,
+                       CreateDetails(type, row->record.values, row->record.version, Digester()));
+  if (!audited.ok()) return audited;
   results_.push_back({std::move(row->record), true});
   return core::OkStatus();
 }
@@ -142,6 +168,10 @@ core::Status ChangeApplier::Update(Connection& connection, const Change& change,
   if (!status.ok()) return status;
   auto updated = LoadByRowId(connection, type, row.rowid);
   if (!updated.ok()) return std::move(updated).error();
+  auto audited = Audit(connection, audit_action::kRecordUpdate, type, updated->record,
+                       UpdateDetails(type, row.record.values, updated->record.values,
+                                     updated->record.version, Digester()));
+  if (!audited.ok()) return audited;
   results_.push_back({std::move(updated->record), false});
   return core::OkStatus();
 }
@@ -183,6 +213,10 @@ core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& cha
   if (!indexed.ok()) return indexed;
   auto updated = LoadByRowId(connection, type, row->rowid);
   if (!updated.ok()) return std::move(updated).error();
+  auto audited =
+      Audit(connection, deleted ? audit_action::kRecordDelete : audit_action::kRecordRestore, type,
+            updated->record, StateDetails(updated->record.version));
+  if (!audited.ok()) return audited;
   results_.push_back({std::move(updated->record), false});
   return core::OkStatus();
 }

@@ -249,8 +249,18 @@ void SqliteDirectoryStore::AddCustomField(const model::Principal& principal,
   const std::string tenant_id = principal.tenant_id;
   const std::string subject = principal.subject;
   const core::EpochMillis now = database_.clock().NowMillis();
+  AuditEntry audit;
+  audit.tenant_id = tenant_id;
+  audit.at = now;
+  audit.actor = subject;
+  audit.action = audit_action::kSchemaFieldAdd;
+  audit.object = object;
+  audit.request_id = principal.request_id;
+  audit.ip = principal.client_ip;
+  audit.details["field"] = model::FieldToJson(field);
+  const AuditLog& audit_log = database_.audit_log();
   database_.writer().Submit(
-      [=](Connection& connection) -> core::Status {
+      [=, &audit_log](Connection& connection) mutable -> core::Status {
         auto stmt = connection.Prepare(
             "INSERT INTO custom_fields (tenant_id, object, name, definition, created_at,"
             " created_by) VALUES (?, ?, ?, ?, ?, ?)");
@@ -269,7 +279,9 @@ void SqliteDirectoryStore::AddCustomField(const model::Principal& principal,
           }
           return error;
         }
-        return EnsureCustomFieldIndex(connection, *type, field);
+        auto indexed = EnsureCustomFieldIndex(connection, *type, field);
+        if (!indexed.ok()) return indexed;
+        return audit_log.Append(connection, audit);
       },
       std::move(done));
 }

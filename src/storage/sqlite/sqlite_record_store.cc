@@ -92,8 +92,9 @@ core::Result<Page> SqliteRecordStore::List(const model::Principal& principal,
 void SqliteRecordStore::Apply(const model::Principal& principal, std::vector<Change> changes,
                               std::optional<Idempotency> idempotency,
                               std::function<void(ApplyOutcome)> done) {
-  auto applier = std::make_shared<ChangeApplier>(
-      principal, std::move(changes), std::move(idempotency), database_.clock(), database_.types());
+  auto applier =
+      std::make_shared<ChangeApplier>(principal, std::move(changes), std::move(idempotency),
+                                      database_.clock(), database_.types(), database_.audit_log());
   database_.writer().Submit([applier](Connection& connection) { return applier->Run(connection); },
                             [applier, done = std::move(done)](core::Status status) {
                               done(applier->TakeOutcome(std::move(status)));
