@@ -28,18 +28,24 @@ std::string RandomBytes(std::size_t size) {
   return out;
 }
 
-std::string Sha256Hex(std::string_view data) {
+std::string Sha256(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("EVP_Digest failed");
   }
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string Sha256Hex(std::string_view data) {
   static constexpr char kHex[] = "0123456789abcdef";
+  const std::string digest = Sha256(data);
   std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 15]);
+  out.reserve(digest.size() * 2);
+  for (const char byte : digest) {
+    const auto value = static_cast<unsigned char>(byte);
+    out.push_back(kHex[value >> 4]);
+    out.push_back(kHex[value & 15]);
   }
   return out;
 }
