@@ -19,9 +19,8 @@ namespace {
 
 constexpr std::string_view kPublicMessage = "The access token is invalid or expired.";
 // Tokens are tiny; a deep or wide header or payload is hostile.
-const core::JsonLimits kTokenJsonLimits{.max_depth = 16,
-                                        .max_string_bytes = kMaxTokenBytes,
-                                        .max_keys_per_object = 256};
+const core::JsonLimits kTokenJsonLimits{
+    .max_depth = 16, .max_string_bytes = kMaxTokenBytes, .max_keys_per_object = 256};
 // A NumericDate beyond ±1e12 seconds (some 30 000 years) is malformed; the bound also keeps the
 // conversion to milliseconds far from overflow.
 constexpr double kMaxNumericDateSeconds = 1e12;
@@ -121,8 +120,7 @@ core::Error InvalidToken(std::string detail) {
 core::Result<Jwt> DecodeJwt(std::string_view compact) {
   if (compact.size() > kMaxTokenBytes) return InvalidToken("token too large");
   const std::size_t first = compact.find('.');
-  const std::size_t second =
-      first == std::string_view::npos ? first : compact.find('.', first + 1);
+  const std::size_t second = first == std::string_view::npos ? first : compact.find('.', first + 1);
   if (second == std::string_view::npos || compact.find('.', second + 1) != std::string_view::npos) {
     return InvalidToken("token does not have three segments");
   }

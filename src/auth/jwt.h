@@ -48,10 +48,10 @@ core::Result<std::vector<Jwk>> ParseJwks(std::string_view json);
 struct Jwt {
   boost::json::object header;
   boost::json::object claims;
-  std::string alg;             // header "alg", one of RS256, ES256, EdDSA
-  std::string kid;             // header "kid", empty when absent; only a key lookup hint
-  std::string signing_input;   // "<base64url header>.<base64url payload>"
-  std::string signature;       // raw signature bytes
+  std::string alg;            // header "alg", one of RS256, ES256, EdDSA
+  std::string kid;            // header "kid", empty when absent; only a key lookup hint
+  std::string signing_input;  // "<base64url header>.<base64url payload>"
+  std::string signature;      // raw signature bytes
 };
 
 // Splits and decodes a compact JWS. Refuses (invalid_token): more than kMaxTokenBytes, not exactly

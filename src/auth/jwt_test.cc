@@ -38,7 +38,7 @@ const SigningKey& AttackerKey() {
 }
 
 json::object GoodClaims() {
-  return {{"iss", kIssuer},         {"aud", kAudience},         {"sub", "user-1"},
+  return {{"iss", kIssuer},           {"aud", kAudience},        {"sub", "user-1"},
           {"exp", kNowSeconds + 300}, {"iat", kNowSeconds - 10}, {"nbf", kNowSeconds - 10},
           {"typ", "Bearer"}};
 }
@@ -228,8 +228,7 @@ TEST(JwtAttacks, HmacSignedWithThePublicKeyIsRefused) {
     unsigned int length = 0;
     HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
          reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &length);
-    const std::string token =
-        input + "." + B64(std::string(reinterpret_cast<char*>(mac), length));
+    const std::string token = input + "." + B64(std::string(reinterpret_cast<char*>(mac), length));
     auto decoded = DecodeJwt(token);
     ASSERT_FALSE(decoded.ok());
     ExpectInvalid(decoded.error());
@@ -281,8 +280,8 @@ TEST(JwtAttacks, TamperedPayloadOrSignatureFails) {
   signature[signature.size() / 2] ^= 0x01;
   EXPECT_FALSE(Verifies(token.substr(0, last_dot + 1) + B64(signature), ServerKey().PublicJwk()));
   // A truncated signature is refused before OpenSSL sees it.
-  EXPECT_FALSE(Verifies(token.substr(0, last_dot + 1) + B64(signature.substr(1)),
-                        ServerKey().PublicJwk()));
+  EXPECT_FALSE(
+      Verifies(token.substr(0, last_dot + 1) + B64(signature.substr(1)), ServerKey().PublicJwk()));
 }
 
 TEST(JwtAttacks, EmbeddedJwkAndJkuHeadersAreIgnored) {
@@ -300,8 +299,8 @@ TEST(JwtAttacks, EmbeddedJwkAndJkuHeadersAreIgnored) {
   // Sanity: the same construction with the real key does verify, so the refusal above is about
   // the key, not the extra headers.
   EvpPkeyPtr server = PrivateKeyOf(ServerKey());
-  EXPECT_TRUE(Verifies(SignToken(server.get(), "RS256", header, GoodClaims()),
-                       ServerKey().PublicJwk()));
+  EXPECT_TRUE(
+      Verifies(SignToken(server.get(), "RS256", header, GoodClaims()), ServerKey().PublicJwk()));
 }
 
 TEST(JwtDecode, MalformedTokensAreRefused) {
@@ -318,12 +317,12 @@ TEST(JwtDecode, MalformedTokensAreRefused) {
       "." + payload + "." + signature,
       header + ".." + signature,
       header + "." + payload + ".",
-      header + "=." + payload + "." + signature,              // padding
-      header + "." + payload + "+." + signature,              // base64 (not url) alphabet
+      header + "=." + payload + "." + signature,  // padding
+      header + "." + payload + "+." + signature,  // base64 (not url) alphabet
       header + "." + payload + "." + signature + "=",
       header + "." + payload + " ." + signature,
-      B64("{\"alg\":\"RS256\"") + "." + payload + "." + signature,     // truncated JSON
-      B64("[\"RS256\"]") + "." + payload + "." + signature,            // not an object
+      B64("{\"alg\":\"RS256\"") + "." + payload + "." + signature,  // truncated JSON
+      B64("[\"RS256\"]") + "." + payload + "." + signature,         // not an object
       B64("{\"alg\":\"RS256\",\"alg\":\"none\"}") + "." + payload + "." + signature,
       header + "." + B64("{\"sub\":1,}") + "." + signature,
       header + "." + B64("\"claims\"") + "." + signature,

@@ -54,8 +54,8 @@ core::Result<SigningKey> SigningKey::Generate(std::string kid) {
   EvpPkeyPtr key(EVP_RSA_gen(kGeneratedRsaBits));
   if (!key) return InvalidSigningKey("RSA key generation failed");
   BioPtr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                       nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return InvalidSigningKey("could not serialise the generated key");
   }
   char* data = nullptr;
