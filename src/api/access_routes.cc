@@ -31,20 +31,21 @@ json::object KeyJson(const storage::ApiKeyInfo& key) {
 }
 
 json::object UserJson(const storage::UserInfo& user) {
-  const char* status = !user.active ? "deactivated" : user.has_password || !user.issuer.empty()
-                                                          ? "active"
-                                                          : "invited";
-  return json::object{{"id", user.id},
-                      {"username", user.username},
-                      {"email", user.email.empty() ? json::value(nullptr) : json::value(user.email)},
-                      {"display_name", user.display_name},
-                      {"role", model::RoleName(user.role)},
-                      {"status", status},
-                      {"issuer", user.issuer.empty() ? json::value(nullptr) : json::value(user.issuer)},
-                      {"created_at", core::FormatTimestamp(user.created_at)},
-                      {"updated_at", core::FormatTimestamp(user.updated_at)},
-                      {"last_login_at", TimeOrNull(user.last_login_at)},
-                      {"deactivated_at", TimeOrNull(user.deactivated_at)}};
+  const char* status = !user.active                                ? "deactivated"
+                       : user.has_password || !user.issuer.empty() ? "active"
+                                                                   : "invited";
+  return json::object{
+      {"id", user.id},
+      {"username", user.username},
+      {"email", user.email.empty() ? json::value(nullptr) : json::value(user.email)},
+      {"display_name", user.display_name},
+      {"role", model::RoleName(user.role)},
+      {"status", status},
+      {"issuer", user.issuer.empty() ? json::value(nullptr) : json::value(user.issuer)},
+      {"created_at", core::FormatTimestamp(user.created_at)},
+      {"updated_at", core::FormatTimestamp(user.updated_at)},
+      {"last_login_at", TimeOrNull(user.last_login_at)},
+      {"deactivated_at", TimeOrNull(user.deactivated_at)}};
 }
 
 json::object TeamJson(const storage::TeamInfo& team) {
@@ -64,10 +65,12 @@ core::Error Invalid(std::string field, std::string code, std::string message) {
 }
 
 // Rejects members not in `allowed`: a typo must not be ignored silently.
-core::Status OnlyMembers(const json::object& body, std::initializer_list<std::string_view> allowed) {
+core::Status OnlyMembers(const json::object& body,
+                         std::initializer_list<std::string_view> allowed) {
   for (const auto& member : body) {
     if (std::find(allowed.begin(), allowed.end(), member.key()) == allowed.end()) {
-      return Invalid(std::string(member.key()), "unknown_field", "This field is not accepted here.");
+      return Invalid(std::string(member.key()), "unknown_field",
+                     "This field is not accepted here.");
     }
   }
   return core::OkStatus();
@@ -138,7 +141,7 @@ void ApiHandler::GetMe(Call& call) {
 
 // Blocking directory work runs on the work pool, never on an I/O thread.
 void ApiHandler::OffIo(Call& call, std::function<net::HttpResponse()> work) {
-  if (!pool_.Submit([call, work = std::move(work)] { call.Send(work()); })) {
+  if (!pool_.Post([call, work = std::move(work)] { call.Send(work()); })) {
     call.Send(ProblemResponse(
         core::MakeError(core::Code::kUnavailable, "overloaded", "The server is busy; retry.")));
   }
@@ -183,8 +186,8 @@ void ApiHandler::ApiKeys(Call& call, const std::string& id) {
     }
     return OffIo(call, [this, tenant, name = *name, role = *role, expires_at] {
       const std::string secret = auth::NewApiKeySecret();
-      auto key = directory_.CreateApiKey(tenant, name, role, auth::HashApiKeySecret(secret),
-                                         expires_at);
+      auto key =
+          directory_.CreateApiKey(tenant, name, role, auth::HashApiKeySecret(secret), expires_at);
       if (!key.ok()) return ProblemResponse(key.error());
       key->created_at = clock_.NowMillis();
       json::object out = KeyJson(*key);
@@ -263,8 +266,8 @@ void ApiHandler::Teams(Call& call, const std::string& id) {
       if (!created.ok()) return ProblemResponse(created.error());
       team_id = created->id;
     }
-    auto team = directory_.UpdateTeam(tenant, team_id, id.empty() ? std::nullopt : new_name,
-                                      members);
+    auto team =
+        directory_.UpdateTeam(tenant, team_id, id.empty() ? std::nullopt : new_name, members);
     if (!team.ok()) {
       // A new team whose members were refused would linger half made.
       if (id.empty()) (void)directory_.DeleteTeam(tenant, team_id);
@@ -295,14 +298,14 @@ void ApiHandler::Scopes(Call& call, const std::string& role_name, const std::str
   storage::ScopeSetting setting;
   setting.object = object;
   if (!model::ParseRole(role_name, setting.role)) {
-    return call.Send(ProblemResponse(
-        core::MakeError(core::Code::kNotFound, "not_found", "No such role.")));
+    return call.Send(
+        ProblemResponse(core::MakeError(core::Code::kNotFound, "not_found", "No such role.")));
   }
   auto type = schemas_.Find(call.principal, object);
   if (!type.ok()) return call.Send(ProblemResponse(type.error()));
   if ((*type)->FindField("owner_id") == nullptr) {
-    return call.Send(ProblemResponse(Invalid("scope", "not_scopable",
-                                             "This object has no owner, so it cannot be scoped.")));
+    return call.Send(ProblemResponse(
+        Invalid("scope", "not_scopable", "This object has no owner, so it cannot be scoped.")));
   }
   auto body = JsonObjectBody(call.request);
   if (!body.ok()) return call.Send(ProblemResponse(body.error()));
@@ -318,10 +321,10 @@ void ApiHandler::Scopes(Call& call, const std::string& role_name, const std::str
     auto status = directory_.SetScope(tenant, setting);
     if (!status.ok()) return ProblemResponse(status.error());
     access_.Invalidate(tenant);
-    return JsonResponse(200, core::WriteJson(json::object{
-                                 {"role", model::RoleName(setting.role)},
-                                 {"object", setting.object},
-                                 {"scope", model::RecordScopeName(setting.scope)}}));
+    return JsonResponse(
+        200, core::WriteJson(json::object{{"role", model::RoleName(setting.role)},
+                                          {"object", setting.object},
+                                          {"scope", model::RecordScopeName(setting.scope)}}));
   });
 }
 
@@ -409,7 +412,8 @@ void ApiHandler::Users(Call& call, const std::string& id) {
   }
   if (const json::value* active = body->if_contains("active"); active != nullptr) {
     if (!active->is_bool()) {
-      return call.Send(ProblemResponse(Invalid("active", "invalid_type", "Must be true or false.")));
+      return call.Send(
+          ProblemResponse(Invalid("active", "invalid_type", "Must be true or false.")));
     }
     change.active = active->get_bool();
   }

@@ -68,7 +68,9 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
                                                  : RouteKind::kTeams;
     if (s.size() == 3) return Route{kind, {}, {}, "GET, POST"};
     if (s.size() == 4) {
-      return Route{kind, {}, std::string(s[3]),
+      return Route{kind,
+                   {},
+                   std::string(s[3]),
                    kind == RouteKind::kApiKeys ? "GET, DELETE" : "GET, PATCH, DELETE"};
     }
     return std::nullopt;
@@ -76,7 +78,8 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
   if (third == "access" && s.size() >= 4 && s[3] == "scopes") {
     if (s.size() == 4) return Route{RouteKind::kScopes, {}, {}, "GET"};
     // /access/scopes/{role}/{object}: the role travels in `id`, the object in `object`.
-    if (s.size() == 6) return Route{RouteKind::kScopes, std::string(s[5]), std::string(s[4]), "PUT"};
+    if (s.size() == 6)
+      return Route{RouteKind::kScopes, std::string(s[5]), std::string(s[4]), "PUT"};
     return std::nullopt;
   }
   if (third == "schema") {

@@ -7,12 +7,12 @@
 #include "auth/access_resolver.h"
 #include "auth/api_keys.h"
 #include "auth/policy.h"
+#include "core/work_pool.h"
 #include "domain/record_service.h"
 #include "domain/schema_registry.h"
-#include "core/work_pool.h"
 #include "net/http_types.h"
-#include "storage/identity_store.h"
 #include "storage/audit_store.h"
+#include "storage/identity_store.h"
 
 namespace zebros::api {
 
@@ -64,7 +64,7 @@ class ApiHandler final : public net::HttpHandler {
     std::string object;
     std::string id;
     const char* allowed;
-  // for 405's Allow header, e.g. "GET, POST"
+    // for 405's Allow header, e.g. "GET, POST"
   };
   // One request on its way through: who asks, and how to answer (stamping the access log's tenant).
   struct Call {

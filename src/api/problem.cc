@@ -89,6 +89,8 @@ int HttpStatusFor(core::Code code) {
       return 413;
     case core::Code::kUnsupportedMediaType:
       return 415;
+    case core::Code::kTooManyRequests:
+      return 429;
     case core::Code::kUnavailable:
       return 503;
     case core::Code::kInternal:

@@ -11,6 +11,7 @@
 #include "storage/sqlite/database.h"
 #include "storage/sqlite/sqlite_audit_store.h"
 #include "storage/sqlite/sqlite_directory_store.h"
+#include "storage/sqlite/sqlite_identity_store.h"
 #include "storage/sqlite/sqlite_record_store.h"
 
 namespace zebros::app {
@@ -24,6 +25,7 @@ struct Environment {
   std::string data_dir;
   std::unique_ptr<storage::sqlite::Database> database;
   std::unique_ptr<storage::sqlite::SqliteDirectoryStore> directory;
+  std::unique_ptr<storage::sqlite::SqliteIdentityStore> identity;
   std::unique_ptr<storage::sqlite::SqliteRecordStore> record_store;
   std::unique_ptr<storage::sqlite::SqliteAuditStore> audit;
   std::unique_ptr<domain::SchemaRegistry> schemas;

@@ -74,11 +74,15 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
   storage::sqlite::Database& database = *env->database;
-  api::ApiHandler handler(
-      *env->records, *env->schemas, *env->authenticator, *env->audit, [&database] {
+  auth::AccessResolver access(*env->directory, env->clock);
+  // Blocking directory work and password hashing, off the I/O threads.
+  core::WorkPool pool(2, 1000);
+  api::ApiHandler handler(api::ApiServices{
+      *env->records, *env->schemas, *env->authenticator, access, *env->directory, *env->identity,
+      pool, env->clock, *env->audit, [&database] {
         auto version = database.AppliedSchemaVersion();
         return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
-      });
+      }});
 
   net::ServerOptions options;
   options.host = host;

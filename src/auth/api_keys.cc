@@ -76,8 +76,8 @@ void ApiKeyAuthenticator::Forget(const std::string& secret_hash) {
 void ApiKeyAuthenticator::ForgetKey(const std::string& key_id) {
   const std::string subject = "key:" + key_id;
   std::lock_guard lock(mutex_);
-  std::erase_if(cache_,
-                [&subject](const auto& entry) { return entry.second.principal.subject == subject; });
+  std::erase_if(
+      cache_, [&subject](const auto& entry) { return entry.second.principal.subject == subject; });
 }
 
 }  // namespace zebros::auth

@@ -11,9 +11,9 @@ constexpr std::string_view kSales[] = {"accounts", "contacts", "leads", "opportu
                                        "activities"};
 constexpr std::string_view kService[] = {"tickets", "comments", "kb_articles"};
 constexpr std::string_view kAdmin[] = {"schema", "users", "api_keys", "audit_log"};
-constexpr std::string_view kAllObjects[] = {
-    "accounts", "contacts", "leads",  "opportunities", "activities", "tickets",
-    "comments", "kb_articles", "schema", "users",      "api_keys",   "audit_log"};
+constexpr std::string_view kAllObjects[] = {"accounts",   "contacts", "leads",    "opportunities",
+                                            "activities", "tickets",  "comments", "kb_articles",
+                                            "schema",     "users",    "api_keys", "audit_log"};
 
 Area AreaOf(std::string_view object) {
   auto in = [object](const auto& list) {

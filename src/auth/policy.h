@@ -9,7 +9,7 @@ namespace zebros::auth {
 
 enum class Action { kRead, kCreate, kUpdate, kDelete, kRestore, kExport, kAdmin };
 
-inline constexpr Action kAllActions[] = {Action::kRead,   Action::kCreate, Action::kUpdate,
+inline constexpr Action kAllActions[] = {Action::kRead,   Action::kCreate,  Action::kUpdate,
                                          Action::kDelete, Action::kRestore, Action::kExport,
                                          Action::kAdmin};
 

@@ -40,13 +40,19 @@ std::string RandomBytes(std::size_t size) {
   return out;
 }
 
-std::string Sha256Hex(std::string_view data) {
+std::string Sha256(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("EVP_Digest failed");
   }
-  return Hex(digest, length);
+  return std::string(reinterpret_cast<const char*>(digest), length);
+}
+
+std::string Sha256Hex(std::string_view data) {
+  const std::string digest = Sha256(data);
+  return Hex(reinterpret_cast<const unsigned char*>(digest.data()),
+             static_cast<unsigned int>(digest.size()));
 }
 
 std::string HmacSha256Hex(std::string_view key, std::string_view data) {

@@ -20,6 +20,7 @@ enum class Code {
   kPreconditionFailed,    // If-Match did not match
   kPayloadTooLarge,       // body over the limit
   kUnsupportedMediaType,  // not application/json
+  kTooManyRequests,       // throttled (failed logins, rate limits); retry later
   kUnavailable,           // database unreachable, shutting down
   kInternal,              // a bug or an unexpected failure; details go to logs only
 };

@@ -69,6 +69,7 @@ struct SessionInfo {
   std::string tenant_id;
   std::string user_id;
   std::string client_id;
+  std::string scope;  // granted at sign-in; refreshed tokens carry it too
   core::EpochMillis created_at = 0;
   std::optional<core::EpochMillis> revoked_at;
 };
@@ -97,6 +98,8 @@ class IdentityStore {
   virtual core::Result<UserInfo> UpdateUser(const std::string& tenant_id,
                                             const std::string& user_id,
                                             const UserChange& change) = 0;
+  // Replaces the password hash and revokes the user's sessions (a password change signs out
+  // everywhere). kNotFound for an unknown id or another tenant's user.
   virtual core::Status SetPassword(const std::string& tenant_id, const std::string& user_id,
                                    const std::string& password_hash) = 0;
   virtual core::Status RecordLogin(const std::string& tenant_id, const std::string& user_id,
@@ -104,13 +107,17 @@ class IdentityStore {
 
   virtual core::Result<SessionInfo> CreateSession(const std::string& tenant_id,
                                                   const std::string& user_id,
-                                                  const std::string& client_id) = 0;
+                                                  const std::string& client_id,
+                                                  const std::string& scope) = 0;
+  // kNotFound for an unknown id. Revoked sessions are returned; the caller decides.
   virtual core::Result<SessionInfo> FindSession(const std::string& session_id) = 0;
   // Revokes the session and all its refresh tokens.
   virtual core::Status RevokeSession(const std::string& session_id) = 0;
 
   virtual core::Status StoreAuthCode(const AuthCode& code) = 0;
-  // Marks the code used and returns it; kNotFound when unknown, used before or expired.
+  // Marks the code used and returns it; kNotFound when unknown, used before, expired or its
+  // session revoked. A second use also revokes the session the first use started (RFC 6749
+  // section 4.1.2: tokens issued from a replayed code should die).
   virtual core::Result<AuthCode> ConsumeAuthCode(const std::string& code_hash,
                                                  core::EpochMillis now) = 0;
 
@@ -124,6 +131,9 @@ class IdentityStore {
                                                        const std::string& next_hash,
                                                        core::EpochMillis next_expires_at,
                                                        core::EpochMillis now) = 0;
+  // The session a refresh token (current, used or expired) belongs to, for logout and
+  // revocation; kNotFound for an unknown hash.
+  virtual core::Result<SessionInfo> FindSessionByRefreshToken(const std::string& token_hash) = 0;
 };
 
 }  // namespace zebros::storage

@@ -72,7 +72,7 @@ CREATE TABLE users (
   deactivated_at INTEGER,
   last_login_at INTEGER
 );
-CREATE UNIQUE INDEX ux_users_username ON users(tenant_id, username);
+CREATE UNIQUE INDEX ux_users_username ON users(tenant_id, username COLLATE NOCASE);
 CREATE UNIQUE INDEX ux_users_email ON users(tenant_id, email) WHERE email IS NOT NULL;
 CREATE UNIQUE INDEX ux_users_external ON users(tenant_id, issuer, external_subject)
   WHERE external_subject IS NOT NULL;
@@ -107,6 +107,7 @@ CREATE TABLE idp_sessions (
   tenant_id TEXT NOT NULL,
   user_id TEXT NOT NULL,
   client_id TEXT NOT NULL,
+  scope TEXT NOT NULL DEFAULT '',
   created_at INTEGER NOT NULL,
   revoked_at INTEGER
 );

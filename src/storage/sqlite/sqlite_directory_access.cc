@@ -46,8 +46,11 @@ core::Result<std::vector<TeamInfo>> ReadTeams(Connection& connection, const std:
     auto row = stmt->Step();
     if (!row.ok()) return std::move(row).error();
     if (!*row) break;
-    teams.push_back({std::string(stmt->Text(0)), std::string(stmt->Text(1)),
-                     std::string(stmt->Text(2)), stmt->Int(3), {}});
+    teams.push_back({std::string(stmt->Text(0)),
+                     std::string(stmt->Text(1)),
+                     std::string(stmt->Text(2)),
+                     stmt->Int(3),
+                     {}});
   }
   for (auto& team : teams) {
     auto status = LoadMembers(connection, team);
@@ -121,8 +124,8 @@ core::Result<TeamInfo> SqliteDirectoryStore::CreateTeam(const std::string& tenan
                                                         const std::string& name) {
   TeamInfo team{ids_.Next("team"), tenant_id, name, database_.clock().NowMillis(), {}};
   auto status = database_.writer().Run([&team](Connection& connection) -> core::Status {
-    auto stmt =
-        connection.Prepare("INSERT INTO teams (id, tenant_id, name, created_at) VALUES (?, ?, ?, ?)");
+    auto stmt = connection.Prepare(
+        "INSERT INTO teams (id, tenant_id, name, created_at) VALUES (?, ?, ?, ?)");
     if (!stmt.ok()) return std::move(stmt).error();
     stmt->BindText(1, team.id);
     stmt->BindText(2, team.tenant_id);
@@ -198,8 +201,8 @@ core::Status SqliteDirectoryStore::DeleteTeam(const std::string& tenant_id,
   });
 }
 
-core::Result<std::vector<std::string>> SqliteDirectoryStore::TeamMates(
-    const std::string& tenant_id, const std::string& user_id) {
+core::Result<std::vector<std::string>> SqliteDirectoryStore::TeamMates(const std::string& tenant_id,
+                                                                       const std::string& user_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare(

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "core/ids.h"
+#include "storage/identity_store.h"
+#include "storage/sqlite/database.h"
+
+namespace zebros::storage::sqlite {
+
+// IdentityStore over one SQLite Database: writes go through the Writer (so they block until
+// durable), reads use the calling thread's reader. Thread-safe.
+class SqliteIdentityStore final : public IdentityStore {
+ public:
+  SqliteIdentityStore(Database& database, core::IdGenerator& ids)
+      : database_(database), ids_(ids) {}
+
+  core::Result<UserInfo> CreateUser(const NewUser& user) override;
+  core::Result<UserInfo> FindUser(const std::string& tenant_id,
+                                  const std::string& user_id) override;
+  core::Result<std::pair<UserInfo, std::string>> FindUserForLogin(
+      const std::string& tenant_id, const std::string& username_or_email) override;
+  core::Result<UserInfo> UpsertExternalUser(const NewUser& user) override;
+  core::Result<UserPage> ListUsers(const std::string& tenant_id, const std::string& cursor,
+                                   int limit) override;
+  core::Result<UserInfo> UpdateUser(const std::string& tenant_id, const std::string& user_id,
+                                    const UserChange& change) override;
+  core::Status SetPassword(const std::string& tenant_id, const std::string& user_id,
+                           const std::string& password_hash) override;
+  core::Status RecordLogin(const std::string& tenant_id, const std::string& user_id,
+                           core::EpochMillis at) override;
+
+  core::Result<SessionInfo> CreateSession(const std::string& tenant_id, const std::string& user_id,
+                                          const std::string& client_id,
+                                          const std::string& scope) override;
+  core::Result<SessionInfo> FindSession(const std::string& session_id) override;
+  core::Status RevokeSession(const std::string& session_id) override;
+
+  core::Status StoreAuthCode(const AuthCode& code) override;
+  core::Result<AuthCode> ConsumeAuthCode(const std::string& code_hash,
+                                         core::EpochMillis now) override;
+
+  core::Status StoreRefreshToken(const std::string& token_hash, const std::string& session_id,
+                                 core::EpochMillis expires_at) override;
+  core::Result<SessionInfo> RotateRefreshToken(const std::string& token_hash,
+                                               const std::string& next_hash,
+                                               core::EpochMillis next_expires_at,
+                                               core::EpochMillis now) override;
+  core::Result<SessionInfo> FindSessionByRefreshToken(const std::string& token_hash) override;
+
+ private:
+  Database& database_;
+  core::IdGenerator& ids_;
+};
+
+}  // namespace zebros::storage::sqlite
