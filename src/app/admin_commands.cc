@@ -2,6 +2,7 @@
 
 #include "app/commands.h"
 #include "app/environment.h"
+#include "auth/policy.h"
 
 namespace zebros::app {
 
@@ -51,6 +52,11 @@ int RunCreateApiKey(const std::string& data_dir, const std::string& tenant_name,
     return 1;
   }
   std::cout << secret << "\n";
+  return 0;
+}
+
+int RunPrintPolicy() {
+  std::cout << auth::RenderPolicyMarkdown();
   return 0;
 }
 

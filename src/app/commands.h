@@ -21,4 +21,7 @@ int RunCreateTenant(const std::string& data_dir, const std::string& name);
 int RunCreateApiKey(const std::string& data_dir, const std::string& tenant, const std::string& role,
                     const std::string& label);
 
+// `zebros admin print-policy`: prints auth::RenderPolicyMarkdown() (needs no data dir).
+int RunPrintPolicy();
+
 }  // namespace zebros::app

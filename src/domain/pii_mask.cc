@@ -19,8 +19,7 @@ std::string MaskEmail(std::string_view email) {
   // The first character may be a multi-byte UTF-8 sequence: keep it whole.
   std::size_t first = 1;
   while (first < at && (static_cast<unsigned char>(email[first]) & 0xC0) == 0x80) ++first;
-  return std::string(email.substr(0, first)) + std::string(kMasked) +
-         std::string(email.substr(at));
+  return std::string(email.substr(0, first)) + std::string(kMasked) + std::string(email.substr(at));
 }
 
 std::string MaskPhone(std::string_view phone) {

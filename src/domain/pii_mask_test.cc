@@ -115,10 +115,10 @@ TEST(MaskRecordTest, MasksPiiFieldsBuiltInAndCustomAndNothingElse) {
 TEST(CheckQueryAvoidsPiiTest, RefusesFiltersAnywhereInTheTreeAndSortsOnPii) {
   const auto& type = Contacts();
   model::Query query;
-  query.filter = Group(FilterNode::Kind::kAnd,
-                       {Cond("last_name"), Group(FilterNode::Kind::kOr,
-                                                 {Cond("title"), Group(FilterNode::Kind::kAnd,
-                                                                       {Cond("email")})})});
+  query.filter = Group(
+      FilterNode::Kind::kAnd,
+      {Cond("last_name"), Group(FilterNode::Kind::kOr,
+                                {Cond("title"), Group(FilterNode::Kind::kAnd, {Cond("email")})})});
   auto status = CheckQueryAvoidsPii(type, query);
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.error().code, core::Code::kForbidden);

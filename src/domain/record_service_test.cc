@@ -94,10 +94,10 @@ class RecordServiceTest : public ::testing::Test {
         << error.public_message;
   }
   static storage::Idempotency Key() {
-    return storage::Idempotency{"k1", "hash", [](const std::vector<storage::ChangeResult>& r) {
-                                  return storage::StoredResponse{
-                                      201, core::WriteJson(r.front().record.values), "", ""};
-                                }};
+    return storage::Idempotency{
+        "k1", "hash", [](const std::vector<storage::ChangeResult>& r) {
+          return storage::StoredResponse{201, core::WriteJson(r.front().record.values), "", ""};
+        }};
   }
 
   FixedClock clock_;
@@ -199,11 +199,10 @@ TEST_F(RecordServiceTest, BatchRefusesServerOwnedFieldsInEverySection) {
   for (const char* name :
        {"id", "tenant_id", "created_at", "updated_at", "created_by", "version", "deleted_at"}) {
     const std::string member = "\"" + std::string(name) + "\":\"x\"";
-    const std::string text = R"({"create":[{"last_name":"A",)" + member +
-                             R"(}],"update":[{"id":")" + id_ + R"(",)" +
-                             (std::string(name) == "id" ? R"("title":"CTO")" : member) +
-                             R"(}],"upsert":{"key":"last_name","records":[{"last_name":"L",)" +
-                             member + "}]}}";
+    const std::string text =
+        R"({"create":[{"last_name":"A",)" + member + R"(}],"update":[{"id":")" + id_ + R"(",)" +
+        (std::string(name) == "id" ? R"("title":"CTO")" : member) +
+        R"(}],"upsert":{"key":"last_name","records":[{"last_name":"L",)" + member + "}]}}";
     auto outcome =
         Run([&](auto done) { service_.Batch(clear_, contacts_, Body(text), std::nullopt, done); });
     ASSERT_FALSE(outcome.results.ok()) << name;
