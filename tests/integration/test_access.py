@@ -6,6 +6,8 @@ tenant of the server's bootstrap admin key. Expected outcomes come from POLICY b
 mirrors the contract (docs/security.md), not from the server's own table.
 """
 
+import contextlib
+import sqlite3
 import unittest
 
 from crm import ACCOUNTS, CONTACTS, LEADS
@@ -418,6 +420,39 @@ class MassAssignmentTest(AccessTestCase):
                 resp = self.as_role("admin", "POST", "/api/v1/schema/contacts/fields",
                                     {"name": name, "type": "text", "label": name})
                 self.assert_client_problem(resp, (409, 422))
+
+
+class OlderSearchIndexTest(AccessTestCase):
+    """A data dir whose search index predates the pii column (pii mixed into `body`) is
+    re-indexed at start-up, so read_only's text search cannot match pii there either."""
+
+    def test_restart_rebuilds_an_index_of_the_older_layout(self):
+        secret = unique("oldmail")
+        tag = unique("Old")
+        contact = self.fresh(CONTACTS, {"last_name": f"Lovelace {tag}",
+                                        "email": f"{secret}@example.com"})
+        self.server.stop()
+        with contextlib.closing(sqlite3.connect(self.server.db_path)) as db:
+            rowid, = db.execute("SELECT rowid FROM obj_contacts WHERE id = ?",
+                                (contact["id"],)).fetchone()
+            db.executescript(
+                "DROP TABLE fts_contacts;"
+                "CREATE VIRTUAL TABLE fts_contacts USING fts5(body, related,"
+                " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');")
+            db.execute("INSERT INTO fts_contacts (rowid, body, related) VALUES (?, ?, '')",
+                       (rowid, f"Lovelace {tag} {secret}@example.com"))
+            db.commit()
+        self.server.start()
+        for role, found in (("read_only", []), ("admin", [contact["id"]])):
+            with self.subTest(role=role):
+                resp = self.as_role(role, "POST", f"{CONTACTS.path}/search", {"q": secret})
+                self.assertEqual(resp.status, 200, resp.body)
+                self.assertEqual([r["id"] for r in resp.body["data"]], found)
+                resp = self.as_role(role, "POST", f"{CONTACTS.path}/search", {"q": tag})
+                self.assertEqual([r["id"] for r in resp.body["data"]], [contact["id"]])
+        with contextlib.closing(sqlite3.connect(self.server.db_path)) as db:
+            columns = [row[1] for row in db.execute("PRAGMA table_info(fts_contacts)")]
+        self.assertEqual(columns, ["body", "related", "pii"])
 
 
 if __name__ == "__main__":
