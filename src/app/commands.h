@@ -25,4 +25,7 @@ int RunCreateApiKey(const std::string& data_dir, const std::string& tenant, cons
 // entry otherwise (2 when the database cannot be read).
 int RunVerifyAudit(const std::string& data_dir);
 
+// `zebros admin print-policy`: prints auth::RenderPolicyMarkdown() (needs no data dir).
+int RunPrintPolicy();
+
 }  // namespace zebros::app
