@@ -26,14 +26,16 @@ HttpJwksSource::HttpJwksSource(std::string issuer, const core::Clock& clock, Fet
 
 core::Result<std::vector<Jwk>> HttpJwksSource::Keys(bool refresh) {
   std::unique_lock lock(mutex_);
-  if (have_keys_ && !refresh) return keys_;
+  const core::EpochMillis now = clock_.NowMillis();
+  const bool stale = have_keys_ && now - fetched_at_ >= kMaxKeyAge;
+  if (have_keys_ && !refresh && (!stale || fetching_)) return keys_;
   if (fetching_) {
     // Single flight: share the result of the fetch already under way.
     fetched_.wait(lock, [this] { return !fetching_; });
-  } else if (!attempted_ || clock_.NowMillis() - last_attempt_ >= kMinFetchInterval) {
+  } else if (!attempted_ || now - last_attempt_ >= kMinFetchInterval) {
     fetching_ = true;
     attempted_ = true;
-    last_attempt_ = clock_.NowMillis();
+    last_attempt_ = now;
     std::string jwks_uri = jwks_uri_;
     lock.unlock();
     // Whatever happens (even an exception), waiters must be released.
@@ -51,6 +53,7 @@ core::Result<std::vector<Jwk>> HttpJwksSource::Keys(bool refresh) {
     if (fetched.ok()) {
       keys_ = std::move(*fetched);
       have_keys_ = true;
+      fetched_at_ = now;
       jwks_uri_ = std::move(jwks_uri);
       last_error_.reset();
     } else {

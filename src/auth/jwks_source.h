@@ -48,14 +48,18 @@ class CallbackJwksSource final : public JwksSource {
 
 // An external issuer's keys over HTTP: OIDC discovery at {issuer}/.well-known/openid-configuration
 // (its `issuer` must equal ours exactly, its `jwks_uri` must be http(s)), then the JWKS. The keys
-// are cached without expiry and refetched only on demand (refresh=true), single-flight (concurrent
-// callers wait for the one fetch in progress and share its result) and at most once per
+// are cached and refetched on demand (refresh=true) or once they are kMaxKeyAge old; fetches are
+// single-flight (concurrent callers wait for the one fetch in progress and share its result;
+// callers that only find the keys old keep using them meanwhile) and at most once per
 // kMinFetchInterval, so a flood of tokens with random kids costs no fetch storm. A failed fetch is
 // logged (warn) and reported as invalid_token; cached keys stay in use.
 class HttpJwksSource final : public JwksSource {
  public:
   using Fetcher = std::function<core::Result<net::HttpFetchResponse>(const net::HttpFetchRequest&)>;
   static constexpr core::EpochMillis kMinFetchInterval = 10'000;
+  // A key the issuer withdrew stops verifying within this long even if no unknown kid ever
+  // prompts a refresh.
+  static constexpr core::EpochMillis kMaxKeyAge = 3'600'000;
 
   // `clock` must outlive the source. `fetch` defaults to net::HttpFetch; tests pass a fake.
   HttpJwksSource(std::string issuer, const core::Clock& clock, Fetcher fetch = net::HttpFetch);
@@ -77,6 +81,7 @@ class HttpJwksSource final : public JwksSource {
   bool have_keys_ = false;                   // GUARDED_BY(mutex_)
   std::vector<Jwk> keys_;                    // GUARDED_BY(mutex_)
   std::string jwks_uri_;                     // GUARDED_BY(mutex_); empty until discovered
+  core::EpochMillis fetched_at_ = 0;         // GUARDED_BY(mutex_); when keys_ arrived
   core::EpochMillis last_attempt_ = 0;       // GUARDED_BY(mutex_)
   bool attempted_ = false;                   // GUARDED_BY(mutex_)
   std::unique_ptr<core::Error> last_error_;  // GUARDED_BY(mutex_); the last fetch's failure

@@ -14,6 +14,7 @@
 #include "auth/oidc_verifier.h"
 #include "core/crypto.h"
 #include "core/json.h"
+#include "net/http_server.h"
 
 namespace zebros::auth {
 namespace {
@@ -152,6 +153,26 @@ TEST(HttpJwksSourceTest, RefreshIsRateLimitedPerTenSeconds) {
   EXPECT_EQ(issuer.Count(kDiscovery), 1);
 }
 
+TEST(HttpJwksSourceTest, WithdrawnKeysExpireAfterTheMaximumAge) {
+  FakeIssuer issuer;
+  FakeClock clock;
+  HttpJwksSource source(kIssuer, clock, issuer.Fetcher());
+  EXPECT_EQ(Kids(source.Keys(false)), std::vector<std::string>{"k1"});
+  issuer.SetKeys({Key(1).PublicJwkJson()});  // k1 withdrawn
+  clock.Advance(HttpJwksSource::kMaxKeyAge - 1);
+  EXPECT_EQ(Kids(source.Keys(false)), std::vector<std::string>{"k1"});
+  EXPECT_EQ(issuer.Count(kJwksUri), 1);
+  clock.Advance(1);
+  EXPECT_EQ(Kids(source.Keys(false)), std::vector<std::string>{"k2"});
+  EXPECT_EQ(issuer.Count(kJwksUri), 2);
+  // An issuer that is down when the keys age keeps its last keys, retried once per interval.
+  issuer.Fail(kJwksUri);
+  clock.Advance(HttpJwksSource::kMaxKeyAge);
+  EXPECT_EQ(Kids(source.Keys(false)), std::vector<std::string>{"k2"});
+  EXPECT_EQ(Kids(source.Keys(false)), std::vector<std::string>{"k2"});
+  EXPECT_EQ(issuer.Count(kJwksUri), 3);
+}
+
 TEST(HttpJwksSourceTest, DiscoveryMustNameOurIssuerAndAnHttpJwksUri) {
   const std::vector<json::object> documents = {
       {{"issuer", "https://evil.example/realms/acme"}, {"jwks_uri", kJwksUri}},
@@ -272,6 +293,54 @@ TEST(HttpJwksSourceTest, FloodOfRandomKidsFetchesAtMostOncePerInterval) {
   json::object good = claims;
   good["exp"] = clock.NowMillis() / 1000 + 300;
   EXPECT_TRUE(verifier.Verify(Key(0).Sign(good)).ok());
+}
+
+// The real path: HttpJwksSource over net::HttpFetch against the project's own HTTP server playing
+// the issuer (discovery and JWKS on an ephemeral port).
+class IssuerHandler : public net::HttpHandler {
+ public:
+  void Handle(net::HttpRequest& request, net::Reply reply) override {
+    net::HttpResponse response;
+    response.SetHeader("Content-Type", "application/json");
+    if (request.path == "/realms/acme/.well-known/openid-configuration") {
+      response.body = core::WriteJson(json::object{
+          {"issuer", issuer}, {"jwks_uri", issuer + "/protocol/openid-connect/certs"}});
+    } else if (request.path == "/realms/acme/protocol/openid-connect/certs") {
+      response.body = core::WriteJson(json::object{{"keys", json::array{Key(0).PublicJwkJson()}}});
+    } else {
+      response.status = 404;
+    }
+    reply(std::move(response));
+  }
+  std::string issuer;
+};
+
+TEST(HttpJwksSourceTest, VerifiesTokensWithKeysFetchedOverHttp) {
+  IssuerHandler handler;
+  net::ServerOptions options;
+  options.port = 0;
+  options.io_threads = 1;
+  options.shutdown_grace = std::chrono::seconds(1);
+  net::HttpServer server(options, handler);
+  auto port = server.Listen();
+  ASSERT_TRUE(port.ok());
+  handler.issuer = "http://127.0.0.1:" + std::to_string(*port) + "/realms/acme";
+  std::thread running([&server] { server.Run(); });
+
+  FakeClock clock;
+  OidcSettings settings;
+  settings.issuers.push_back({handler.issuer, "acme"});
+  TokenVerifier verifier(settings, clock, [&clock](const std::string& url) {
+    return std::make_unique<HttpJwksSource>(url, clock);
+  });
+  const std::int64_t now = kStart / 1000;
+  auto identity = verifier.Verify(Key(0).Sign(
+      {{"iss", handler.issuer}, {"aud", "zebros-api"}, {"sub", "u-1"}, {"exp", now + 60}}));
+  server.Shutdown();
+  running.join();
+  ASSERT_TRUE(identity.ok()) << identity.error().detail;
+  EXPECT_EQ(identity->subject, "u-1");
+  EXPECT_EQ(identity->tenant_name, "acme");
 }
 
 }  // namespace
