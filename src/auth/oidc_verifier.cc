@@ -88,6 +88,15 @@ void TokenVerifier::AddIssuer(OidcIssuer issuer, std::unique_ptr<JwksSource> sou
   cache_.Clear();
 }
 
+void TokenVerifier::WarmUp() {
+  std::vector<std::shared_ptr<const IssuerEntry>> entries;
+  {
+    std::shared_lock lock(issuers_mutex_);
+    for (const auto& [url, entry] : issuers_) entries.push_back(entry);
+  }
+  for (const auto& entry : entries) (void)entry->source->Keys(false);
+}
+
 std::shared_ptr<const TokenVerifier::IssuerEntry> TokenVerifier::FindIssuer(
     const std::string& url) const {
   std::shared_lock lock(issuers_mutex_);
@@ -100,8 +109,9 @@ core::Result<TokenIdentity> TokenVerifier::Verify(std::string_view token) {
   const core::EpochMillis now = clock_.NowMillis();
   const std::string hash = core::Sha256Hex(token);
   if (auto cached = cache_.Find(hash, now)) return std::move(*cached);
+  const std::uint64_t generation = cache_.generation();
   auto identity = VerifyUncached(token, now);
-  if (identity.ok()) cache_.Insert(hash, *identity, now);
+  if (identity.ok()) cache_.Insert(hash, *identity, now, generation);
   return identity;
 }
 

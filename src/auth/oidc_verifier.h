@@ -32,6 +32,10 @@ namespace zebros::auth {
 // contains the token. A verified token's identity is cached until it expires, so a repeated
 // token costs a SHA-256 and a map lookup.
 //
+// Verify blocks while an issuer's keys are fetched (first token of an issuer, an unknown kid at
+// most once per 10 s, keys an hour old): up to two HTTP timeouts. WarmUp() at start-up spares
+// the first requests that wait.
+//
 // Thread-safe: Verify and AddIssuer may be called concurrently.
 class TokenVerifier {
  public:
@@ -49,6 +53,10 @@ class TokenVerifier {
   void AddIssuer(OidcIssuer issuer, std::unique_ptr<JwksSource> source);
 
   core::Result<TokenIdentity> Verify(std::string_view token);
+
+  // Fetches every issuer's keys now (blocking; e.g. on a start-up thread). Failures are logged by
+  // the sources and retried on demand later.
+  void WarmUp();
 
  private:
   struct IssuerEntry {

@@ -197,6 +197,13 @@ TEST(OidcVerifier, TenantClaimMayBeADottedPath) {
   EXPECT_EQ(identity->tenant_name, "initech");
 }
 
+TEST(OidcVerifier, WarmUpAsksEveryIssuerForItsKeys) {
+  Fixture f;
+  f.verifier->WarmUp();
+  EXPECT_EQ(f.source->calls(), 1);
+  EXPECT_EQ(f.source->refreshes(), 0);
+}
+
 TEST(OidcVerifier, KeyRotationIsPickedUpByOneRefresh) {
   Fixture f({}, {Key(0).PublicJwk()}, {Key(0).PublicJwk(), Key(1).PublicJwk()});
   EXPECT_TRUE(f.verifier->Verify(Key(0).Sign(Claims(f.clock))).ok());
@@ -358,19 +365,31 @@ TEST(VerifiedTokenCacheTest, BoundedEvictingExpiredThenSoonestToExpire) {
     out.expires_at = expires_at;
     return out;
   };
-  cache.Insert("a", identity(100), 0);
-  cache.Insert("b", identity(300), 0);
-  cache.Insert("c", identity(200), 0);
-  cache.Insert("d", identity(400), 0);  // full: "a" expires soonest and goes
+  cache.Insert("a", identity(100), 0, 0);
+  cache.Insert("b", identity(300), 0, 0);
+  cache.Insert("c", identity(200), 0, 0);
+  cache.Insert("d", identity(400), 0, 0);  // full: "a" expires soonest and goes
   EXPECT_EQ(cache.size(), 3u);
   EXPECT_FALSE(cache.Find("a", 0));
   EXPECT_TRUE(cache.Find("c", 0));
-  cache.Insert("e", identity(500), 250);  // "c" has expired by now, so it goes, not "b"
+  cache.Insert("e", identity(500), 250, 0);  // "c" has expired by now, so it goes, not "b"
   EXPECT_FALSE(cache.Find("c", 0));
   ASSERT_TRUE(cache.Find("b", 250));
   EXPECT_EQ(cache.Find("b", 250)->subject, "300");
   EXPECT_FALSE(cache.Find("b", 300));  // expired on lookup
   EXPECT_EQ(cache.size(), 2u);
+}
+
+TEST(VerifiedTokenCacheTest, InsertsFromBeforeAClearAreDropped) {
+  VerifiedTokenCache cache(10, 0);
+  TokenIdentity identity;
+  identity.expires_at = 1000;
+  const std::uint64_t before = cache.generation();
+  cache.Clear();  // e.g. AddIssuer replaced an issuer while a verification was under way
+  cache.Insert("late", identity, 0, before);
+  EXPECT_FALSE(cache.Find("late", 0));
+  cache.Insert("fresh", identity, 0, cache.generation());
+  EXPECT_TRUE(cache.Find("fresh", 0));
 }
 
 }  // namespace

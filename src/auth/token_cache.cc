@@ -15,9 +15,10 @@ std::optional<TokenIdentity> VerifiedTokenCache::Find(const std::string& token_h
 }
 
 void VerifiedTokenCache::Insert(const std::string& token_hash, const TokenIdentity& identity,
-                                core::EpochMillis now) {
+                                core::EpochMillis now, std::uint64_t generation) {
   if (max_entries_ == 0) return;
   std::lock_guard lock(mutex_);
+  if (generation != generation_) return;
   auto existing = entries_.find(token_hash);
   if (existing != entries_.end()) EraseLocked(existing);
   // Expired entries first; then, if still full, the ones that would expire soonest.
@@ -33,6 +34,12 @@ void VerifiedTokenCache::Clear() {
   std::lock_guard lock(mutex_);
   entries_.clear();
   expiry_order_.clear();
+  ++generation_;
+}
+
+std::uint64_t VerifiedTokenCache::generation() const {
+  std::lock_guard lock(mutex_);
+  return generation_;
 }
 
 std::size_t VerifiedTokenCache::size() const {

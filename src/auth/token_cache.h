@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -22,8 +23,13 @@ class VerifiedTokenCache {
 
   // The identity cached for `token_hash`, or nullopt when absent or expired at `now`.
   std::optional<TokenIdentity> Find(const std::string& token_hash, core::EpochMillis now);
-  void Insert(const std::string& token_hash, const TokenIdentity& identity, core::EpochMillis now);
+  // Caches `identity` unless Clear() ran since `generation` was read: a verification that began
+  // under an older configuration must not repopulate the cache after it was cleared.
+  void Insert(const std::string& token_hash, const TokenIdentity& identity, core::EpochMillis now,
+              std::uint64_t generation);
+  // Drops every entry and starts a new generation.
   void Clear();
+  std::uint64_t generation() const;
   std::size_t size() const;
 
  private:
@@ -36,6 +42,7 @@ class VerifiedTokenCache {
   const std::size_t max_entries_;
   const core::EpochMillis skew_millis_;
   mutable std::mutex mutex_;
+  std::uint64_t generation_ = 0;                                // GUARDED_BY(mutex_)
   std::unordered_map<std::string, Entry> entries_;              // GUARDED_BY(mutex_)
   std::multimap<core::EpochMillis, std::string> expiry_order_;  // GUARDED_BY(mutex_)
 };
