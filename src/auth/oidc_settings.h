@@ -14,13 +14,19 @@ struct OidcIssuer {
   std::string url;     // the exact `iss` value; discovery lives under {url}/.well-known/…
   std::string tenant;  // every token of this issuer belongs to this tenant (realm per tenant);
                        // empty: the tenant comes from the token's tenant claim
+  // A realm of Zebros' own identity provider: its tokens carry the audience kZebrosAudience and
+  // Zebros role names in realm_access.roles, whatever OidcSettings says for external issuers.
+  bool built_in = false;
 };
+
+// The audience of tokens for the Zebros API (and the default expected from external issuers).
+inline constexpr std::string_view kZebrosAudience = "zebros-api";
 
 // How tokens map to Zebros identities. Plain data with defaults; see TokenVerifier.
 struct OidcSettings {
   std::vector<OidcIssuer> issuers;
   // `aud` must contain this (Keycloak: an audience mapper on the client scope).
-  std::string audience = "zebros-api";
+  std::string audience = std::string(kZebrosAudience);
   // Dotted path of the claim naming the tenant, used when the issuer pins none.
   std::string tenant_claim = "tenant";
   // Dotted path of the array of role names, e.g. "resource_access.zebros-api.roles".

@@ -59,12 +59,11 @@ TokenVerifier::TokenVerifier(OidcSettings settings, const core::Clock& clock,
     : settings_(std::move(settings)),
       clock_(clock),
       cache_(kCacheEntries, static_cast<core::EpochMillis>(kSkewSeconds) * 1000) {
-  if (settings_.role_map.empty()) {
-    for (model::Role role : {model::Role::kAdmin, model::Role::kSales, model::Role::kSupport,
-                             model::Role::kReadOnly}) {
-      role_map_.emplace_back(std::string(model::RoleName(role)), role);
-    }
+  for (model::Role role :
+       {model::Role::kAdmin, model::Role::kSales, model::Role::kSupport, model::Role::kReadOnly}) {
+    identity_role_map_.emplace_back(std::string(model::RoleName(role)), role);
   }
+  if (settings_.role_map.empty()) role_map_ = identity_role_map_;
   for (const auto& [from, to] : settings_.role_map) {
     model::Role role;
     if (!model::ParseRole(to, role)) {
@@ -125,7 +124,9 @@ core::Result<TokenIdentity> TokenVerifier::VerifyUncached(std::string_view token
   auto entry = FindIssuer(std::string(iss->get_string()));
   if (!entry) return InvalidToken("issuer is not configured");
   if (auto verified = VerifyWithKeys(*jwt, *entry->source); !verified.ok()) return verified.error();
-  ClaimRules rules{entry->issuer.url, settings_.audience, now, kSkewSeconds};
+  ClaimRules rules{entry->issuer.url,
+                   entry->issuer.built_in ? std::string(kZebrosAudience) : settings_.audience, now,
+                   kSkewSeconds};
   if (auto valid = ValidateClaims(*jwt, rules); !valid.ok()) return valid.error();
   return ExtractIdentity(*jwt, *entry);
 }
@@ -174,18 +175,20 @@ core::Result<TokenIdentity> TokenVerifier::ExtractIdentity(const Jwt& jwt,
   identity.username = OptionalString(jwt.claims, "preferred_username");
   identity.email = OptionalString(jwt.claims, "email");
   identity.client_id = OptionalString(jwt.claims, "azp");
-  identity.role = RoleOf(jwt);
+  identity.role = RoleOf(jwt, entry.issuer);
   identity.expires_at = ExpiryMillis(jwt).value_or(0);
   return identity;
 }
 
-std::optional<model::Role> TokenVerifier::RoleOf(const Jwt& jwt) const {
-  const json::value* roles = FindClaim(jwt.claims, settings_.roles_claim);
+std::optional<model::Role> TokenVerifier::RoleOf(const Jwt& jwt, const OidcIssuer& issuer) const {
+  const json::value* roles =
+      FindClaim(jwt.claims, issuer.built_in ? "realm_access.roles" : settings_.roles_claim);
+  const auto& role_map = issuer.built_in ? identity_role_map_ : role_map_;
   if (!roles) return std::nullopt;
   std::optional<model::Role> best;
   const auto consider = [&](const json::value& name) {
     if (!name.is_string()) return;
-    for (const auto& [from, role] : role_map_) {
+    for (const auto& [from, role] : role_map) {
       if (name.get_string() == from && (!best || Rank(role) < Rank(*best))) best = role;
     }
   };

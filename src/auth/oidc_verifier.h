@@ -68,12 +68,14 @@ class TokenVerifier {
   core::Result<TokenIdentity> VerifyUncached(std::string_view token, core::EpochMillis now);
   core::Status VerifyWithKeys(const Jwt& jwt, JwksSource& source);
   core::Result<TokenIdentity> ExtractIdentity(const Jwt& jwt, const IssuerEntry& entry) const;
-  std::optional<model::Role> RoleOf(const Jwt& jwt) const;
+  std::optional<model::Role> RoleOf(const Jwt& jwt, const OidcIssuer& issuer) const;
 
   const OidcSettings settings_;
   const core::Clock& clock_;
   // issuer role -> Zebros role, from settings_.role_map (or the identity map when that is empty).
   std::vector<std::pair<std::string, model::Role>> role_map_;
+  // Zebros role names to themselves, for built-in issuers.
+  std::vector<std::pair<std::string, model::Role>> identity_role_map_;
   mutable std::shared_mutex issuers_mutex_;
   std::map<std::string, std::shared_ptr<const IssuerEntry>> issuers_;  // GUARDED_BY(issuers_mutex_)
   VerifiedTokenCache cache_;

@@ -310,6 +310,38 @@ TEST(OidcRoles, ClientRolesWithDottedClientIds) {
       model::Role::kSales);
 }
 
+TEST(OidcRoles, BuiltInIssuersKeepZebrosAudienceAndRoleNames) {
+  // Settings tuned for an external Keycloak must not break the built-in provider's tokens.
+  OidcSettings settings;
+  settings.audience = "crm-backend";
+  settings.roles_claim = "resource_access.crm.roles";
+  settings.role_map = {{"crm-admin", "admin"}};
+  Fixture f(settings);
+  const std::string builtin = "http://127.0.0.1:8080/realms/globex";
+  f.verifier->AddIssuer({builtin, "globex", /*built_in=*/true},
+                        std::make_unique<StaticJwksSource>(std::vector<Jwk>{Key(1).PublicJwk()}));
+  json::object claims = Claims(f.clock);
+  claims["iss"] = builtin;
+  claims["aud"] = "zebros-api";
+  claims["realm_access"] = {{"roles", {"support"}}};
+  claims["resource_access"] = {{"crm", {{"roles", {"crm-admin"}}}}};
+  auto identity = f.verifier->Verify(Key(1).Sign(claims));
+  ASSERT_TRUE(identity.ok()) << identity.error().detail;
+  EXPECT_EQ(identity->role, model::Role::kSupport);
+  claims["aud"] = "crm-backend";
+  ExpectInvalid(f.verifier->Verify(Key(1).Sign(claims)));
+
+  // The external issuer follows the settings.
+  claims = Claims(f.clock);
+  claims["aud"] = "crm-backend";
+  claims["resource_access"] = {{"crm", {{"roles", {"crm-admin"}}}}};
+  identity = f.verifier->Verify(Key(0).Sign(claims));
+  ASSERT_TRUE(identity.ok()) << identity.error().detail;
+  EXPECT_EQ(identity->role, model::Role::kAdmin);
+  claims["aud"] = "zebros-api";
+  ExpectInvalid(f.verifier->Verify(Key(0).Sign(claims)));
+}
+
 TEST(OidcRoles, UnknownZebrosRoleInTheMapIsAStartUpError) {
   OidcSettings settings;
   settings.role_map = {{"x", "superuser"}};
