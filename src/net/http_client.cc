@@ -144,12 +144,16 @@ asio::awaitable<void> Run(Call& call) {
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
   beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), context);
   SSL* ssl_handle = tls.native_handle();
-  if (call.target.host_is_ip) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), call.target.host.c_str());
-  } else {
-    // SNI, so virtual hosts present the right certificate, and the name check on it.
-    SSL_set_tlsext_host_name(ssl_handle, call.target.host.c_str());
-    SSL_set1_host(ssl_handle, call.target.host.c_str());
+  // Without the name check any trusted certificate would do, so failing to set it up is fatal.
+  const bool name_check_set =
+      call.target.host_is_ip
+          ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), call.target.host.c_str()) == 1
+          // SNI, so virtual hosts present the right certificate, and the name check on it.
+          : SSL_set_tlsext_host_name(ssl_handle, call.target.host.c_str()) == 1 &&
+                SSL_set1_host(ssl_handle, call.target.host.c_str()) == 1;
+  if (!name_check_set) {
+    call.failure = call.target.host + ":" + call.target.port + " cannot check the TLS host name";
+    co_return;
   }
   beast::get_lowest_layer(tls).expires_at(call.deadline);
   co_await tls.async_handshake(ssl::stream_base::client, token);
