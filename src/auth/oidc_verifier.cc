@@ -72,8 +72,7 @@ TokenVerifier::TokenVerifier(OidcSettings settings, const core::Clock& clock,
     role_map_.emplace_back(from, role);
   }
   for (const OidcIssuer& issuer : settings_.issuers) {
-    issuers_[issuer.url] =
-        std::make_shared<const IssuerEntry>(IssuerEntry{issuer, make_source(issuer.url)});
+    issuers_[issuer.url] = std::make_shared<const IssuerEntry>(issuer, make_source(issuer.url));
   }
 }
 
@@ -81,8 +80,7 @@ void TokenVerifier::AddIssuer(OidcIssuer issuer, std::unique_ptr<JwksSource> sou
   {
     std::unique_lock lock(issuers_mutex_);
     std::string url = issuer.url;
-    issuers_[url] =
-        std::make_shared<const IssuerEntry>(IssuerEntry{std::move(issuer), std::move(source)});
+    issuers_[url] = std::make_shared<const IssuerEntry>(std::move(issuer), std::move(source));
   }
   cache_.Clear();
 }
@@ -123,7 +121,7 @@ core::Result<TokenIdentity> TokenVerifier::VerifyUncached(std::string_view token
   // Exact match only: the token picks among issuers we trust, never introduces one.
   auto entry = FindIssuer(std::string(iss->get_string()));
   if (!entry) return InvalidToken("issuer is not configured");
-  if (auto verified = VerifyWithKeys(*jwt, *entry->source); !verified.ok()) return verified.error();
+  if (auto verified = VerifyWithKeys(*jwt, *entry); !verified.ok()) return verified.error();
   ClaimRules rules{entry->issuer.url,
                    entry->issuer.built_in ? std::string(kZebrosAudience) : settings_.audience, now,
                    kSkewSeconds};
@@ -131,7 +129,21 @@ core::Result<TokenIdentity> TokenVerifier::VerifyUncached(std::string_view token
   return ExtractIdentity(*jwt, *entry);
 }
 
-core::Status TokenVerifier::VerifyWithKeys(const Jwt& jwt, JwksSource& source) {
+void TokenVerifier::NoteKeys(const IssuerEntry& entry, const std::vector<Jwk>& keys) {
+  std::set<std::string> kids;
+  for (const Jwk& key : keys) kids.insert(key.kid);
+  bool removed = false;
+  {
+    std::lock_guard lock(entry.kids_mutex);
+    if (kids == entry.kids) return;
+    for (const std::string& kid : entry.kids) removed |= kids.count(kid) == 0;
+    entry.kids = std::move(kids);
+  }
+  if (removed) cache_.Clear();
+}
+
+core::Status TokenVerifier::VerifyWithKeys(const Jwt& jwt, const IssuerEntry& entry) {
+  JwksSource& source = *entry.source;
   // With a kid only keys of that kid are candidates; without one (issuers with a single key
   // often omit it), every key of the token's algorithm is.
   const auto candidates = [&jwt](const std::vector<Jwk>& keys) {
@@ -143,11 +155,13 @@ core::Status TokenVerifier::VerifyWithKeys(const Jwt& jwt, JwksSource& source) {
   };
   auto keys = source.Keys(false);
   if (!keys.ok()) return std::move(keys).error();
+  NoteKeys(entry, *keys);
   auto matching = candidates(*keys);
   if (matching.empty() && !jwt.kid.empty()) {
     // Perhaps the issuer rotated its keys; the source decides whether a fetch is allowed now.
     keys = source.Keys(true);
     if (!keys.ok()) return std::move(keys).error();
+    NoteKeys(entry, *keys);
     matching = candidates(*keys);
   }
   if (matching.empty()) return InvalidToken("no key of the issuer matches the token's kid");

@@ -3,7 +3,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -30,7 +32,8 @@ namespace zebros::auth {
 // non-empty string and the tenant is known (pinned by the issuer, else a non-empty string in the
 // tenant claim). Every refusal is invalid_token (kUnauthenticated); the detail says why and never
 // contains the token. A verified token's identity is cached until it expires, so a repeated
-// token costs a SHA-256 and a map lookup.
+// token costs a SHA-256 and a map lookup; when a key leaves an issuer's key set (noticed on the
+// next verification that consults the keys) the cache is dropped.
 //
 // Verify blocks while an issuer's keys are fetched (first token of an issuer, an unknown kid at
 // most once per 10 s, keys an hour old): up to two HTTP timeouts. WarmUp() at start-up spares
@@ -60,13 +63,21 @@ class TokenVerifier {
 
  private:
   struct IssuerEntry {
-    OidcIssuer issuer;
-    std::unique_ptr<JwksSource> source;
+    IssuerEntry(OidcIssuer issuer_in, std::unique_ptr<JwksSource> source_in)
+        : issuer(std::move(issuer_in)), source(std::move(source_in)) {}
+    const OidcIssuer issuer;
+    const std::unique_ptr<JwksSource> source;
+    // The kids seen in the issuer's last key set, to notice a key leaving it.
+    mutable std::mutex kids_mutex;
+    mutable std::set<std::string> kids;  // GUARDED_BY(kids_mutex)
   };
 
   std::shared_ptr<const IssuerEntry> FindIssuer(const std::string& url) const;
   core::Result<TokenIdentity> VerifyUncached(std::string_view token, core::EpochMillis now);
-  core::Status VerifyWithKeys(const Jwt& jwt, JwksSource& source);
+  core::Status VerifyWithKeys(const Jwt& jwt, const IssuerEntry& entry);
+  // Drops every cached identity when a kid the issuer published before is gone from `keys`: a
+  // withdrawn key must stop vouching for tokens at once, cached ones included.
+  void NoteKeys(const IssuerEntry& entry, const std::vector<Jwk>& keys);
   core::Result<TokenIdentity> ExtractIdentity(const Jwt& jwt, const IssuerEntry& entry) const;
   std::optional<model::Role> RoleOf(const Jwt& jwt, const OidcIssuer& issuer) const;
 

@@ -216,6 +216,27 @@ TEST(OidcVerifier, KeyRotationIsPickedUpByOneRefresh) {
   EXPECT_EQ(f.source->refreshes(), 2);
 }
 
+TEST(OidcVerifier, AKeyLeavingTheKeySetRetiresItsCachedTokens) {
+  // The issuer rotates: after the refresh only k2 is published.
+  Fixture f({}, {Key(0).PublicJwk()}, {Key(1).PublicJwk()});
+  const std::string old_token = Key(0).Sign(Claims(f.clock));
+  ASSERT_TRUE(f.verifier->Verify(old_token).ok());
+  ASSERT_TRUE(f.verifier->Verify(old_token).ok());  // cached
+  auto fresh = f.verifier->Verify(Key(1).Sign(Claims(f.clock)));
+  ASSERT_TRUE(fresh.ok()) << fresh.error().detail;
+  ExpectInvalid(f.verifier->Verify(old_token), old_token);
+}
+
+TEST(OidcVerifier, AddedKeysKeepCachedTokens) {
+  Fixture f({}, {Key(0).PublicJwk()}, {Key(0).PublicJwk(), Key(1).PublicJwk()});
+  const std::string token = Key(0).Sign(Claims(f.clock));
+  ASSERT_TRUE(f.verifier->Verify(token).ok());
+  ASSERT_TRUE(f.verifier->Verify(Key(1).Sign(Claims(f.clock))).ok());
+  const int calls = f.source->calls();
+  ASSERT_TRUE(f.verifier->Verify(token).ok());
+  EXPECT_EQ(f.source->calls(), calls);  // still a cache hit
+}
+
 TEST(OidcVerifier, CachedTokensSkipTheKeysAndExpireWithTheToken) {
   Fixture f;
   const std::string token = Key(0).Sign(Claims(f.clock));
