@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace zebros::app {
 
@@ -9,6 +10,12 @@ struct ServeConfig {
   std::string data_dir;
   std::string listen;  // HOST:PORT
   int io_threads = 0;
+  // External OIDC issuers: "URL[=TENANT]" each, and how their tokens map to Zebros.
+  std::vector<std::string> oidc_issuers;
+  std::string oidc_audience = "zebros-api";
+  std::string oidc_tenant_claim = "tenant";
+  std::string oidc_roles_claim = "realm_access.roles";
+  std::string oidc_role_map;
 };
 
 // `zebros serve`: runs until SIGINT/SIGTERM; returns the process exit code.

@@ -7,6 +7,8 @@
 #include "api/problem.h"
 #include "app/commands.h"
 #include "app/environment.h"
+#include "auth/jwks_source.h"
+#include "auth/oidc_verifier.h"
 #include "core/log.h"
 #include "net/http_server.h"
 
@@ -58,6 +60,36 @@ bool Bootstrap(Environment& env) {
   return true;
 }
 
+// The external issuers and their claim mapping from the flags; prints the problem and returns
+// nullopt when a flag is malformed.
+std::optional<auth::OidcSettings> OidcSettingsFrom(const ServeConfig& config) {
+  auth::OidcSettings settings;
+  for (const auto& spec : config.oidc_issuers) {
+    auto issuer = auth::ParseIssuerSpec(spec);
+    if (!issuer.ok()) {
+      std::cerr << "zebros: --oidc-issuer " << spec << ": " << issuer.error().public_message
+                << "\n";
+      return std::nullopt;
+    }
+    settings.issuers.push_back(std::move(issuer).value());
+  }
+  auto role_map = auth::ParseRoleMap(config.oidc_role_map);
+  if (!role_map.ok()) {
+    std::cerr << "zebros: --oidc-role-map: " << role_map.error().public_message << "\n";
+    return std::nullopt;
+  }
+  settings.role_map = std::move(role_map).value();
+  settings.audience = config.oidc_audience;
+  settings.tenant_claim = config.oidc_tenant_claim;
+  settings.roles_claim = config.oidc_roles_claim;
+  if (settings.audience.empty() || settings.tenant_claim.empty() || settings.roles_claim.empty()) {
+    std::cerr << "zebros: --oidc-audience, --oidc-tenant-claim and --oidc-roles-claim must not be "
+                 "empty\n";
+    return std::nullopt;
+  }
+  return settings;
+}
+
 }  // namespace
 
 int RunServe(const ServeConfig& config) {
@@ -74,12 +106,28 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
   storage::sqlite::Database& database = *env->database;
+  auto oidc = OidcSettingsFrom(config);
+  if (!oidc) return 2;
+  const auto& clock = env->clock;
+  auth::TokenVerifier tokens(std::move(*oidc), clock, [&clock](const std::string& issuer) {
+    return std::make_unique<auth::HttpJwksSource>(issuer, clock);
+  });
+  // The base URL is known once the server listens (the port may be ephemeral).
+  std::string base_url;
+  auth::Authenticator authenticator(
+      *env->authenticator, tokens,
+      auth::Authenticator::BuiltinProvider{[&base_url] { return base_url + "/realms/"; },
+                                           [] {
+                                             return std::make_unique<auth::CallbackJwksSource>(
+                                                 [] { return std::vector<auth::Jwk>{}; });
+                                           }},
+      *env->directory, *env->identity, clock);
   auth::AccessResolver access(*env->directory, env->clock);
   // Blocking directory work and password hashing, off the I/O threads.
   core::WorkPool pool(2, 1000);
   api::ApiHandler handler(api::ApiServices{
-      *env->records, *env->schemas, *env->authenticator, access, *env->directory, *env->identity,
-      pool, env->clock, *env->audit, [&database] {
+      *env->records, *env->schemas, authenticator, access, *env->directory, *env->identity, pool,
+      env->clock, *env->audit, [&database] {
         auto version = database.AppliedSchemaVersion();
         return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
       }});
@@ -111,6 +159,8 @@ int RunServe(const ServeConfig& config) {
   const std::string url = "http://" +
                           (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                           std::to_string(*bound);
+  base_url = url;
+  tokens.WarmUp();
   core::Log(core::LogLevel::kInfo, "listening",
             {{"port", *bound}, {"url", url}, {"data_dir", config.data_dir}});
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.data_dir << ")\n"
