@@ -1,6 +1,7 @@
 // The access endpoints of ApiHandler: who am I, users, API keys, teams and record scopes. Every
 // one of them is scoped to the caller's tenant; another tenant's ids answer 404 like unknown ones.
 #include <algorithm>
+#include <future>
 
 #include "api/api_handler.h"
 #include "api/problem.h"
@@ -102,6 +103,23 @@ core::Result<std::string> LabelMember(const json::object& body, std::string_view
   return text;
 }
 
+// Appends an access event to the audit log and waits until it is durable, so a change is never
+// reported done without its entry. Runs on the work pool.
+core::Status Audit(storage::AuditStore& audit, const model::Principal& principal,
+                   std::string action, std::string object, std::string id,
+                   json::object details = {}) {
+  storage::AuditEntry entry;
+  entry.action = std::move(action);
+  entry.object = std::move(object);
+  entry.record_id = std::move(id);
+  entry.details = std::move(details);
+  std::promise<core::Status> written;
+  auto done = written.get_future();
+  audit.Append(principal, std::move(entry),
+               [&written](core::Status status) { written.set_value(std::move(status)); });
+  return done.get();
+}
+
 net::HttpResponse NoContent() {
   net::HttpResponse response;
   response.status = 204;
@@ -184,11 +202,14 @@ void ApiHandler::ApiKeys(Call& call, const std::string& id) {
       }
       expires_at = parsed;
     }
-    return OffIo(call, [this, tenant, name = *name, role = *role, expires_at] {
+    return OffIo(call, [this, principal = call.principal, name = *name, role = *role, expires_at] {
       const std::string secret = auth::NewApiKeySecret();
-      auto key =
-          directory_.CreateApiKey(tenant, name, role, auth::HashApiKeySecret(secret), expires_at);
+      auto key = directory_.CreateApiKey(principal.tenant_id, name, role,
+                                         auth::HashApiKeySecret(secret), expires_at);
       if (!key.ok()) return ProblemResponse(key.error());
+      auto audited = Audit(audit_, principal, storage::audit_action::kApiKeyCreate, "api_keys",
+                           key->id, json::object{{"name", name}, {"role", model::RoleName(role)}});
+      if (!audited.ok()) return ProblemResponse(audited.error());
       key->created_at = clock_.NowMillis();
       json::object out = KeyJson(*key);
       out["key"] = secret;  // shown this once; only its hash is stored
@@ -202,10 +223,12 @@ void ApiHandler::ApiKeys(Call& call, const std::string& id) {
       return JsonResponse(200, core::WriteJson(KeyJson(*key)));
     });
   }
-  OffIo(call, [this, tenant, id] {
-    auto key = directory_.RevokeApiKey(tenant, id);
+  OffIo(call, [this, principal = call.principal, id] {
+    auto key = directory_.RevokeApiKey(principal.tenant_id, id);
     if (!key.ok()) return ProblemResponse(key.error());
     authenticator_.ForgetKey(id);
+    auto audited = Audit(audit_, principal, storage::audit_action::kApiKeyRevoke, "api_keys", id);
+    if (!audited.ok()) return ProblemResponse(audited.error());
     return NoContent();
   });
 }
@@ -359,8 +382,9 @@ void ApiHandler::Users(Call& call, const std::string& id) {
     });
   }
   if (method == "DELETE") {
-    return OffIo(call, [this, tenant, id, me = call.principal.user_id] {
-      if (id == me) {
+    return OffIo(call, [this, principal = call.principal, id] {
+      const std::string& tenant = principal.tenant_id;
+      if (id == principal.user_id) {
         return ProblemResponse(core::MakeError(core::Code::kConflict, "cannot_deactivate_self",
                                                "You cannot deactivate yourself."));
       }
@@ -369,6 +393,8 @@ void ApiHandler::Users(Call& call, const std::string& id) {
       auto user = identities_.UpdateUser(tenant, id, change);
       if (!user.ok()) return ProblemResponse(user.error());
       authenticator_.ForgetUser(id);
+      auto audited = Audit(audit_, principal, storage::audit_action::kUserDeactivate, "users", id);
+      if (!audited.ok()) return ProblemResponse(audited.error());
       return NoContent();
     });
   }
@@ -397,9 +423,12 @@ void ApiHandler::Users(Call& call, const std::string& id) {
     user.username = username->empty() ? user.email : *username;
     user.display_name = *display_name;
     user.role = *role;
-    return OffIo(call, [this, user] {
+    return OffIo(call, [this, principal = call.principal, user] {
       auto created = identities_.CreateUser(user);
       if (!created.ok()) return ProblemResponse(created.error());
+      auto audited = Audit(audit_, principal, storage::audit_action::kUserCreate, "users",
+                           created->id, json::object{{"role", model::RoleName(created->role)}});
+      if (!audited.ok()) return ProblemResponse(audited.error());
       return Created(UserJson(*created), "/api/v1/users/" + created->id);
     });
   }
@@ -423,16 +452,29 @@ void ApiHandler::Users(Call& call, const std::string& id) {
     if (!display_name.ok()) return call.Send(ProblemResponse(display_name.error()));
     change.display_name = *display_name;
   }
-  OffIo(call, [this, tenant, id, change, me = call.principal.user_id] {
-    if (id == me && ((change.active && !*change.active) ||
-                     (change.role && *change.role != model::Role::kAdmin))) {
+  OffIo(call, [this, principal = call.principal, id, change] {
+    const std::string& tenant = principal.tenant_id;
+    if (id == principal.user_id && ((change.active && !*change.active) ||
+                                    (change.role && *change.role != model::Role::kAdmin))) {
       return ProblemResponse(core::MakeError(core::Code::kConflict, "cannot_demote_self",
                                              "You cannot deactivate yourself or drop your own "
                                              "admin role; ask another admin."));
     }
+    auto before = identities_.FindUser(tenant, id);
+    if (!before.ok()) return ProblemResponse(before.error());
     auto user = identities_.UpdateUser(tenant, id, change);
     if (!user.ok()) return ProblemResponse(user.error());
     authenticator_.ForgetUser(id);
+    core::Status audited = core::OkStatus();
+    if (before->role != user->role) {
+      audited = Audit(audit_, principal, storage::audit_action::kUserRoleChange, "users", id,
+                      json::object{{"from", model::RoleName(before->role)},
+                                   {"to", model::RoleName(user->role)}});
+    }
+    if (audited.ok() && before->active && !user->active) {
+      audited = Audit(audit_, principal, storage::audit_action::kUserDeactivate, "users", id);
+    }
+    if (!audited.ok()) return ProblemResponse(audited.error());
     return JsonResponse(200, core::WriteJson(UserJson(*user)));
   });
 }

@@ -1,5 +1,6 @@
 #include "auth/authenticator.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "auth/jwt.h"
@@ -26,13 +27,15 @@ core::Error NoRole() {
 }  // namespace
 
 core::Result<model::Principal> Authenticator::Authenticate(const std::string* header) {
-  // API keys keep their own, cheaper path; everything else that says Bearer is a token.
+  // A credential shaped like a JWT (three dot-separated parts) is a token; anything else is
+  // judged as an API key, which keeps its own, cheaper path and its `unauthenticated` answer.
   if (header == nullptr || StartsWithNoCase(*header, kApiKeyPrefix) ||
       !StartsWithNoCase(*header, "Bearer ")) {
     return keys_.Authenticate(header);
   }
   std::string_view token = std::string_view(*header).substr(7);
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  if (std::count(token.begin(), token.end(), '.') != 2) return keys_.Authenticate(header);
   return FromToken(token);
 }
 
@@ -150,9 +153,8 @@ core::Result<model::Principal> Authenticator::UserPrincipal(const TokenIdentity&
 
 void Authenticator::ForgetUser(const std::string& user_id) {
   std::lock_guard lock(mutex_);
-  std::erase_if(users_, [&user_id](const auto& entry) {
-    return entry.second.principal.user_id == user_id;
-  });
+  std::erase_if(
+      users_, [&user_id](const auto& entry) { return entry.second.principal.user_id == user_id; });
 }
 
 }  // namespace zebros::auth

@@ -1,9 +1,9 @@
 #pragma once
 
-#include <mutex>
-#include <string>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 

@@ -36,6 +36,15 @@ void Label(std::vector<core::FieldError>& into, const std::string& section, int 
   }
 }
 
+// A record a user creates without naming an owner is theirs, so `own` and `team` scopes show
+// it to them. API keys belong to no user: their records stay unowned unless the body says.
+void DefaultOwner(const model::Principal& principal, const model::ObjectType& type,
+                  json::object& values) {
+  if (principal.user_id.empty() || values.contains("owner_id")) return;
+  const model::Field* owner = type.FindField("owner_id");
+  if (owner != nullptr && !owner->custom) values["owner_id"] = principal.user_id;
+}
+
 bool IsRecordId(const json::value& value, const model::ObjectType& type) {
   return value.is_string() && core::IsWellFormedId(value.get_string(), type.id_prefix);
 }
@@ -108,6 +117,7 @@ void RecordService::Create(const model::Principal& principal, const model::Objec
   change.type = type;
   change.id = ids_.Next(type->id_prefix);
   change.values = std::move(values).value();
+  DefaultOwner(principal, *type, change.values);
   std::vector<Change> changes;
   changes.push_back(std::move(change));
   store_.Apply(principal, std::move(changes), std::move(idempotency), std::move(done));
@@ -246,6 +256,7 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
         Label(errors, "create", index, std::move(values).error().field_errors);
         continue;
       }
+      DefaultOwner(principal, *type, *values);
       Change change{Change::Kind::kCreate,
                     type,
                     ids_.Next(type->id_prefix),

@@ -87,6 +87,12 @@ class ApiKeyTest(ServerTestCase):
                             "unauthenticated")
         after = self.api("GET", "/api/v1/api-keys/" + created["id"]).body
         self.assertIsNotNone(after["revoked_at"])
+        for action in ("api_key.create", "api_key.revoke"):
+            entries = self.api("GET", "/api/v1/audit?action=" + action +
+                               "&record_id=" + created["id"]).body["data"]
+            self.assertEqual(len(entries), 1, (action, entries))
+            self.assertTrue(entries[0]["actor"].startswith("key:"))
+            self.assertNotIn(created["key"], str(entries[0]))
         self.assert_problem(self.api("DELETE", "/api/v1/api-keys/key_nosuchkey"), 404, "not_found")
 
     def test_last_used_is_recorded(self):
@@ -169,6 +175,10 @@ class UsersAndTeamsTest(ServerTestCase):
         after = self.api("GET", "/api/v1/users/" + user["id"]).body
         self.assertEqual(after["status"], "deactivated")
         self.assertIsNotNone(after["deactivated_at"])
+        entries = self.api("GET", "/api/v1/audit?record_id=" + user["id"]).body["data"]
+        self.assertEqual([e["action"] for e in entries],
+                         ["user.deactivate", "user.role_change", "user.create"])
+        self.assertEqual(entries[1]["details"], {"from": "sales", "to": "support"})
 
     def test_user_requests_are_validated(self):
         cases = [({"role": "sales"}, "email", "required"),
