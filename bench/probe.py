@@ -9,6 +9,8 @@
                                               prints "STATUS first-300-bytes"; exit 0 iff 2xx
   probe.py static-json FILE [SIZE]            write a JSON document of exactly SIZE (200) bytes
   probe.py rss PID LABEL                      print {"label","vmrss_kb","vmhwm_kb"} for PID
+  probe.py token BASE TENANT USERNAME         password grant of the built-in identity provider
+                                              (password on stdin); prints the access token
 """
 
 import http.client
@@ -129,6 +131,21 @@ def rss(pid, label):
                       "vmhwm_kb": values.get("VmHWM"), "time": int(time.time())}))
 
 
+def token(base, tenant, username):
+    password = sys.stdin.readline().rstrip("\r\n")
+    url = urllib.parse.urlsplit(base)
+    body = urllib.parse.urlencode({"grant_type": "password", "client_id": "zebros-cli",
+                                   "username": username, "password": password})
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    conn.request("POST", f"/realms/{tenant}/protocol/openid-connect/token", body,
+                 {"Content-Type": "application/x-www-form-urlencoded"})
+    resp = conn.getresponse()
+    data = resp.read()
+    if resp.status != 200:
+        raise SystemExit(f"token: {resp.status} {data[:300]!r}")
+    print(json.loads(data)["access_token"])
+
+
 def main(argv):
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
@@ -146,6 +163,8 @@ def main(argv):
         static_json(rest[0], int(rest[1]) if len(rest) > 1 else 200)
     elif cmd == "rss":
         rss(int(rest[0]), rest[1])
+    elif cmd == "token":
+        token(rest[0], rest[1], rest[2])
     else:
         raise SystemExit(f"unknown command {cmd!r}; see --help")
     return 0

@@ -23,10 +23,14 @@ import sys
 MARK = "@@WRK_JSON "
 RSS_LIMIT_MIB = 200
 
+# An authenticated read with an access token costs within 10% of one with an API key.
+TOKEN_VS_KEY_MIN = 0.90
+
 # name -> (label, min ratio to nginx req/s or None, max p99 ms or None)
 SCENARIOS = {
     "nginx": ("nginx static 200 B JSON (ceiling)", None, None),
     "get_by_id": ("GET contact by id", 0.40, 10.0),
+    "get_by_id_jwt": ("GET contact by id, OIDC access token", 0.40, 10.0),
     "list_filtered": ("GET contacts, 2 filters, limit 50", 0.20, 10.0),
     "search": ("POST contacts/search, limit 20", None, 20.0),
     "create": ("POST contact (durable create)", 0.15, 10.0),
@@ -113,6 +117,13 @@ def build(raw_dir, names, rss_file, meta):
                 reasons.append(f"p99 {s['p99_ms']:.2f} > {s['max_p99_ms']:g} ms")
             if s["errors"]:
                 reasons.append(f"{s['errors']} errors")
+            key_read = next((o for o in scenarios if o["scenario"] == "get_by_id" and o["runs"]),
+                            None)
+            if s["scenario"] == "get_by_id_jwt" and key_read:
+                s["vs_key"] = s["rps"] / key_read["rps"]
+                if s["vs_key"] < TOKEN_VS_KEY_MIN:
+                    reasons.append(f"{s['vs_key'] * 100:.1f}% of the API-key read < "
+                                   f"{TOKEN_VS_KEY_MIN * 100:.0f}%")
             if s.get("bad_runs"):
                 reasons.append(f"{len(s['bad_runs'])} failed runs")
         s["pass"] = not reasons
@@ -162,6 +173,10 @@ def markdown(doc):
         else:
             out.append(f"| {s['label']} (`{s['scenario']}`) | — | — | — | — | — | "
                        f"{target_text(s['min_ratio'], s['max_p99_ms'])} | {s['result']} |")
+    for s in doc["scenarios"]:
+        if s.get("vs_key") is not None:
+            out += ["", f"Token read vs API-key read: {s['vs_key'] * 100:.1f}% of the req/s "
+                        f"(target ≥ {TOKEN_VS_KEY_MIN * 100:.0f}%)."]
     if doc["rss"]:
         out += ["", f"Memory of the zebros process (target: RSS ≤ {doc['rss_limit_mib']} MiB):", "",
                 "| when | VmRSS (MiB) | VmHWM, peak so far (MiB) | result |", "|---|---:|---:|---|"]

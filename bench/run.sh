@@ -2,7 +2,7 @@
 # End-to-end benchmark of the zebros server against an nginx static-file ceiling.
 #
 #   bench/run.sh [--data-dir DIR] [--keep-data] [--duration SECS] [--runs N]
-#                [--scenarios "nginx get_by_id list_filtered search create"] [--out DIR]
+#                [--scenarios "nginx get_by_id get_by_id_jwt list_filtered search create"] [--out DIR]
 #
 # 1. checks the tools (wrk, nginx, python3) and that $ZEBROS_BIN is a Release build;
 # 2. starts `zebros serve` on a fresh data dir under the output dir (or on --data-dir DIR) at an
@@ -19,7 +19,7 @@
 #   SEED_THREADS (4) SETTLE (5 s of idle after seeding) WRK_TIMEOUT (5s) PYTHON (python3)
 #   ZEBROS_ARGS (extra `zebros serve` arguments) ZEBROS_KEY (API key when DIR has no
 #   bootstrap-admin-key) ALLOW_NON_RELEASE (0) STRICT (0; 1 = exit 3 when a target is missed)
-#   BENCH_OUT (bench/out) SCENARIOS (nginx get_by_id list_filtered search create)
+#   BENCH_OUT (bench/out) SCENARIOS (nginx get_by_id get_by_id_jwt list_filtered search create)
 # A run with SCENARIOS=nginx needs no zebros binary (checks the kit itself).
 set -euo pipefail
 
@@ -43,7 +43,7 @@ ZEBROS_ARGS=${ZEBROS_ARGS:-}
 ALLOW_NON_RELEASE=${ALLOW_NON_RELEASE:-0}
 STRICT=${STRICT:-0}
 OUT=${BENCH_OUT:-$here/out}
-SCENARIOS=${SCENARIOS:-nginx get_by_id list_filtered search create}
+SCENARIOS=${SCENARIOS:-nginx get_by_id get_by_id_jwt list_filtered search create}
 DATA_DIR=""
 KEEP_DATA=0
 
@@ -67,8 +67,8 @@ die() { log "ERROR: $*"; exit 1; }
 
 for sc in $SCENARIOS; do
   case "$sc" in
-    nginx|get_by_id|list_filtered|search|create) ;;
-    *) die "unknown scenario '$sc' (nginx get_by_id list_filtered search create)" ;;
+    nginx|get_by_id|get_by_id_jwt|list_filtered|search|create) ;;
+    *) die "unknown scenario '$sc' (nginx get_by_id get_by_id_jwt list_filtered search create)" ;;
   esac
 done
 need_zebros=0
@@ -271,7 +271,7 @@ scenario_setup() { # name -> sets script, url, probe_method, probe_path, probe_b
   case "$name" in
     nginx) script=baseline.lua; url=http://127.0.0.1:$NPORT/contact.json
       probe_method=GET; probe_path=/contact.json ;;
-    get_by_id) script=get_by_id.lua; url=http://127.0.0.1:$ZPORT
+    get_by_id|get_by_id_jwt) script=get_by_id.lua; url=http://127.0.0.1:$ZPORT
       probe_method=GET; probe_path=/api/v1/contacts/$(head -n1 "$BENCH_IDS") ;;
     list_filtered) script=list_filtered.lua; url=http://127.0.0.1:$ZPORT
       probe_method=GET
@@ -285,11 +285,30 @@ scenario_setup() { # name -> sets script, url, probe_method, probe_path, probe_b
   esac
 }
 
+# get_by_id_jwt: the same reads with an access token of the built-in identity provider instead
+# of an API key (password grant of a bench user made with the CLI), to price token checks.
+jwt_token() {
+  local email=bench-jwt@load-test.example password
+  password=$("${PY[@]}" -c 'import secrets; print(secrets.token_urlsafe(24))')
+  printf '%s\n' "$password" | "$ZEBROS_BIN" admin create-user --data-dir "$DATA_DIR" --tenant default \
+    --email "$email" --role admin --password-stdin >/dev/null 2>&1 ||
+    printf '%s\n' "$password" | "$ZEBROS_BIN" admin set-password --data-dir "$DATA_DIR" \
+      --tenant default --email "$email" --password-stdin >/dev/null
+  printf '%s\n' "$password" | "${PY[@]}" "$here/probe.py" token "http://127.0.0.1:$ZPORT" default "$email"
+}
+
 for sc in $SCENARIOS; do
   scenario_setup "$sc"
+  scenario_key=${ZEBROS_KEY:-$placeholder_key}
+  if [[ $sc == get_by_id_jwt ]]; then
+    if ! scenario_key=$(jwt_token 2>&1); then
+      log "$sc: no access token ($scenario_key) -- skipping"
+      continue
+    fi
+  fi
   base=${url%/contact.json}
   # One request first: a route that fails (404, 401, 500...) is skipped, not hammered.
-  if ! probe_out=$("${PY[@]}" "$here/probe.py" request "$probe_method" "$base$probe_path" \
+  if ! probe_out=$(ZEBROS_KEY=$scenario_key "${PY[@]}" "$here/probe.py" request "$probe_method" "$base$probe_path" \
     "${probe_body[@]}" 2>&1); then
     log "$sc: probe $probe_method $probe_path failed: $probe_out -- skipping"
     echo "probe $probe_method $probe_path: $probe_out" | head -c 400 >"$RAW/$sc.skipped"
@@ -297,13 +316,13 @@ for sc in $SCENARIOS; do
   fi
   if ((WARMUP > 0)); then
     log "$sc: warm-up ${WARMUP}s"
-    ZEBROS_KEY=${ZEBROS_KEY:-$placeholder_key} BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.${sc}.w \
+    ZEBROS_KEY=$scenario_key BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.${sc}.w \
       run_child /dev/null wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout "$WRK_TIMEOUT" \
       -s "$here/wrk/$script" "$url" || true
   fi
   for ((r = 1; r <= RUNS; r++)); do
     f=$RAW/$sc.run$r.txt
-    if ! ZEBROS_KEY=${ZEBROS_KEY:-$placeholder_key} BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.$sc.$r \
+    if ! ZEBROS_KEY=$scenario_key BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.$sc.$r \
       run_child "$f" wrk "${wrk_args[@]}" -s "$here/wrk/$script" "$url"; then
       log "$sc run $r: wrk failed: $(tail -n 3 "$f" | tr '\n' ' ')"
       continue
