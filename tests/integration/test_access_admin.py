@@ -2,10 +2,15 @@
 effective on the very next request."""
 
 import datetime
+import http.client
+import json
+import subprocess
 import unittest
+import urllib.parse
 
 from crm import CONTACTS
-from harness import ServerTestCase, create_api_key, create_tenant, unique, wait_until
+from harness import (CLI_TIMEOUT, ServerTestCase, create_api_key, create_tenant, unique,
+                     wait_until, zebros_bin)
 
 
 def in_days(days):
@@ -291,6 +296,104 @@ class ScopeTest(ServerTestCase):
         self.assert_problem(self.set_scope("sales", "contacts", "all", key=sales), 403,
                             "forbidden")
         self.assertEqual(self.api("GET", "/api/v1/access/scopes").body["data"], [])
+
+
+class UserScopeTest(ServerTestCase):
+    """Record scopes for people: `own` and `team` decided by owner_id and team membership."""
+
+    def make_user(self, role="sales"):
+        email = unique("rep") + "@example.com"
+        password = unique("pw-") + "-long-enough"
+        made = subprocess.run([zebros_bin(), "admin", "create-user", "--tenant", "default",
+                               "--email", email, "--role", role, "--password-stdin",
+                               "--data-dir", self.server.data_dir],
+                              input=password + "\n", capture_output=True, text=True,
+                              timeout=CLI_TIMEOUT)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        user_id = made.stdout.strip()
+        return user_id, self.token(email, password)
+
+    def token(self, username, password):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        try:
+            conn.request("POST", "/realms/default/protocol/openid-connect/token",
+                         urllib.parse.urlencode({"grant_type": "password",
+                                                 "client_id": "zebros-cli",
+                                                 "username": username, "password": password}),
+                         {"Content-Type": "application/x-www-form-urlencoded"})
+            resp = conn.getresponse()
+            body = json.loads(resp.read())
+        finally:
+            conn.close()
+        self.assertEqual(resp.status, 200, body)
+        return body["access_token"]
+
+    def set_scope(self, scope):
+        resp = self.api("PUT", "/api/v1/access/scopes/sales/contacts", {"scope": scope})
+        self.assertEqual(resp.status, 200, resp.body)
+
+    def visible(self, token, record):
+        got = self.api("GET", "/api/v1/contacts/" + record["id"], key=token)
+        listed = self.api("POST", "/api/v1/contacts/search",
+                          {"filter": {"field": "id", "op": "eq", "value": record["id"]}},
+                          key=token).body["data"]
+        found = self.api("POST", "/api/v1/contacts/search", {"q": record["last_name"]},
+                         key=token).body["data"]
+        views = (got.status == 200, [r["id"] for r in listed] == [record["id"]],
+                 record["id"] in [r["id"] for r in found])
+        self.assertEqual(len(set(views)), 1, f"get, list and search disagree: {views}")
+        if not views[0]:
+            self.assert_problem(got, 404, "not_found")
+        return views[0]
+
+    def test_own_and_team_scopes_follow_owner_and_membership(self):
+        ann, ann_token = self.make_user()
+        bob, bob_token = self.make_user()
+        _, cid_token = self.make_user()
+        me = self.api("GET", "/api/v1/me", key=ann_token).body
+        self.assertEqual((me["user_id"], me["role"]), (ann, "sales"))
+        resp = self.api("POST", "/api/v1/contacts", CONTACTS.minimal(unique("anns")), key=ann_token)
+        self.assertEqual(resp.status, 201, resp.body)
+        record = resp.body
+        self.assertEqual(record["owner_id"], ann, "a user's new record is theirs by default")
+        team = self.api("POST", "/api/v1/teams", {"name": unique("west"),
+                                                  "member_ids": [ann, bob]})
+        self.assertEqual(team.status, 201, team.body)
+        try:
+            self.set_scope("own")
+            self.assertTrue(self.visible(ann_token, record))
+            self.assertFalse(self.visible(bob_token, record))
+            self.assertFalse(self.visible(cid_token, record))
+            resp = self.api("PATCH", "/api/v1/contacts/" + record["id"], {"title": "VP"},
+                            key=bob_token)
+            self.assert_problem(resp, 404, "not_found")
+            self.set_scope("team")
+            self.assertTrue(self.visible(ann_token, record))
+            self.assertTrue(self.visible(bob_token, record))
+            self.assertFalse(self.visible(cid_token, record))
+            resp = self.api("PATCH", "/api/v1/contacts/" + record["id"], {"title": "VP"},
+                            key=bob_token)
+            self.assertEqual(resp.status, 200, resp.body)
+        finally:
+            self.set_scope("all")
+        self.assertTrue(self.visible(cid_token, record))
+
+    def test_deactivated_user_is_refused_at_once(self):
+        user, token = self.make_user()
+        self.assertEqual(self.api("GET", "/api/v1/contacts", key=token).status, 200)
+        self.assertEqual(self.api("DELETE", "/api/v1/users/" + user).status, 204)
+        resp = self.api("GET", "/api/v1/contacts", key=token)
+        self.assertEqual(resp.status, 401, resp.body)
+        self.assertIn('error="invalid_token"', resp.header("WWW-Authenticate"))
+
+    def test_role_change_applies_on_the_next_request(self):
+        user, token = self.make_user("read_only")
+        self.assert_problem(self.api("POST", "/api/v1/contacts", CONTACTS.minimal(unique()),
+                                     key=token), 403, "forbidden")
+        self.assertEqual(self.api("PATCH", "/api/v1/users/" + user, {"role": "sales"}).status,
+                         200)
+        resp = self.api("POST", "/api/v1/contacts", CONTACTS.minimal(unique()), key=token)
+        self.assertEqual(resp.status, 201, resp.body)
 
 
 if __name__ == "__main__":
