@@ -37,11 +37,13 @@ bool IsJsonContentType(const std::string* content_type) {
 }  // namespace
 
 ApiHandler::ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
-                       auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready)
+                       auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready,
+                       IdpRoutes* idp)
     : records_(records),
       schemas_(schemas),
       authenticator_(authenticator),
-      ready_(std::move(ready)) {}
+      ready_(std::move(ready)),
+      idp_(idp) {}
 
 void ApiHandler::Call::Send(net::HttpResponse response) const {
   response.log_tenant = principal.tenant_id;
@@ -87,6 +89,10 @@ bool ApiHandler::MethodAllowed(const Route& route, std::string_view method) {
 }
 
 void ApiHandler::Handle(net::HttpRequest& request, net::Reply reply) {
+  // The identity provider's endpoints carry no API credential; they answer for themselves.
+  if (idp_ != nullptr && IdpRoutes::Matches(request.path)) {
+    return idp_->Handle(request, std::move(reply));
+  }
   Call call{request, std::move(reply), {}};
   auto route = Match(request.path);
   if (!route) {

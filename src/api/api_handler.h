@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "api/idp_routes.h"
 #include "auth/api_keys.h"
 #include "auth/policy.h"
 #include "domain/record_service.h"
@@ -16,8 +17,10 @@ namespace zebros::api {
 // object type is served by the same handlers; nothing here is specific to one object. Thread-safe.
 class ApiHandler final : public net::HttpHandler {
  public:
+  // `idp` (may be null: no built-in identity provider) serves /realms/….
   ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
-             auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready);
+             auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready,
+             IdpRoutes* idp = nullptr);
 
   void Handle(net::HttpRequest& request, net::Reply reply) override;
 
@@ -76,6 +79,7 @@ class ApiHandler final : public net::HttpHandler {
   domain::SchemaRegistry& schemas_;
   auth::ApiKeyAuthenticator& authenticator_;
   std::function<bool()> ready_;
+  IdpRoutes* idp_;
 };
 
 }  // namespace zebros::api
