@@ -10,6 +10,7 @@
 #include "domain/schema_registry.h"
 #include "storage/sqlite/database.h"
 #include "storage/sqlite/sqlite_directory_store.h"
+#include "storage/sqlite/sqlite_identity_store.h"
 #include "storage/sqlite/sqlite_record_store.h"
 
 namespace zebros::app {
@@ -23,6 +24,7 @@ struct Environment {
   std::string data_dir;
   std::unique_ptr<storage::sqlite::Database> database;
   std::unique_ptr<storage::sqlite::SqliteDirectoryStore> directory;
+  std::unique_ptr<storage::sqlite::SqliteIdentityStore> identity;
   std::unique_ptr<storage::sqlite::SqliteRecordStore> record_store;
   std::unique_ptr<domain::SchemaRegistry> schemas;
   std::unique_ptr<domain::RecordService> records;
@@ -31,6 +33,17 @@ struct Environment {
   // Creates the data dir (0700) when missing and opens its database (applying migrations).
   // Prints the reason to stderr and returns nullptr on failure.
   static std::unique_ptr<Environment> Open(const std::string& data_dir);
+
+  // Where the built-in identity provider keeps its signing keys.
+  std::string IdpKeyDir() const { return data_dir + "/idp-keys"; }
 };
+
+// Writes `content` to a new file readable by the owner only (0600), replacing any old one.
+// False when the file cannot be written.
+bool WriteSecretFile(const std::string& path, const std::string& content);
+
+// Reads one line from standard input (a password given with --password-stdin), without its
+// line ending.
+std::string ReadSecretLine();
 
 }  // namespace zebros::app

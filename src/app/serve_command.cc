@@ -4,16 +4,24 @@
 #include <iostream>
 
 #include "api/api_handler.h"
+#include "api/idp_routes.h"
 #include "api/problem.h"
 #include "app/commands.h"
 #include "app/environment.h"
+#include "auth/idp_service.h"
+#include "core/crypto.h"
 #include "core/log.h"
+#include "core/work_pool.h"
 #include "net/http_server.h"
 
 namespace zebros::app {
 namespace {
 
 constexpr char kBootstrapKeyFile[] = "bootstrap-admin-key";
+constexpr char kBootstrapPasswordFile[] = "bootstrap-admin-password";
+// Threads for the identity provider's blocking work (argon2id, durable writes), and its queue.
+constexpr std::size_t kIdpThreads = 2;
+constexpr std::size_t kIdpQueue = 256;
 
 bool SplitListen(const std::string& listen, std::string& host, int& port) {
   const auto colon = listen.rfind(':');
@@ -32,8 +40,9 @@ bool SplitListen(const std::string& listen, std::string& host, int& port) {
   return !host.empty() && port >= 0 && port <= 65535;
 }
 
-// First start: tenant `default` and an admin key, shown once and kept in a 0600 file.
-bool Bootstrap(Environment& env) {
+// First start: tenant `default`, an admin API key and the admin user `admin` of the built-in
+// identity provider with a random password; both secrets are shown once and kept in 0600 files.
+bool Bootstrap(Environment& env, auth::PasswordHasher& hasher) {
   auto tenants = env.directory->ListTenants();
   if (!tenants.ok()) return false;
   if (!tenants->empty()) return true;
@@ -43,19 +52,35 @@ bool Bootstrap(Environment& env) {
   auto key = env.directory->CreateApiKey(tenant->id, "bootstrap admin", model::Role::kAdmin,
                                          auth::HashApiKeySecret(secret), std::nullopt);
   if (!key.ok()) return false;
-  const std::string path = env.data_dir + "/" + kBootstrapKeyFile;
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd >= 0) {
-    const std::string line = secret + "\n";
-    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    ::close(fd);
-    if (!written) return false;
-  }
-  std::cout << "Created tenant 'default' with an admin API key (shown once, also saved in " << path
-            << "):\n"
+  const std::string key_path = env.data_dir + "/" + kBootstrapKeyFile;
+  if (!WriteSecretFile(key_path, secret + "\n")) return false;
+
+  const std::string password = core::Base64UrlEncode(core::RandomBytes(18));
+  auto hash = hasher.Hash(password);
+  if (!hash.ok()) return false;
+  storage::NewUser admin;
+  admin.tenant_id = tenant->id;
+  admin.username = "admin";
+  admin.display_name = "Administrator";
+  admin.role = model::Role::kAdmin;
+  admin.password_hash = std::move(hash).value();
+  if (!env.identity->CreateUser(admin).ok()) return false;
+  const std::string password_path = env.data_dir + "/" + kBootstrapPasswordFile;
+  if (!WriteSecretFile(password_path, password + "\n")) return false;
+
+  std::cout << "Created tenant 'default' with an admin API key (shown once, also saved in "
+            << key_path << "):\n"
             << secret << "\n"
+            << "and the user 'admin' with the password (shown once, also saved in " << password_path
+            << "):\n"
+            << password << "\n"
             << std::flush;
   return true;
+}
+
+std::string TrimSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
 }
 
 }  // namespace
@@ -69,15 +94,30 @@ int RunServe(const ServeConfig& config) {
   }
   auto env = Environment::Open(config.data_dir);
   if (!env) return 1;
-  if (!Bootstrap(*env)) {
-    std::cerr << "zebros: could not create the bootstrap tenant and key\n";
+  auth::PasswordHasher hasher;
+  if (!Bootstrap(*env, hasher)) {
+    std::cerr << "zebros: could not create the bootstrap tenant, key and user\n";
     return 1;
   }
+  auto keys = auth::KeyRing::Open(env->IdpKeyDir(), env->ids);
+  if (!keys.ok()) {
+    std::cerr << "zebros: " << keys.error().public_message << " " << keys.error().detail << "\n";
+    return 1;
+  }
+  // The issuer needs the bound port, known only after Listen(); set before Run(), read after.
+  std::string base_url = TrimSlash(config.public_url);
+  auth::IdpService idp(*env->identity, *env->directory, **keys, hasher, env->clock,
+                       [&base_url] { return base_url; });
+  core::WorkPool idp_pool(kIdpThreads, kIdpQueue);
+  api::IdpRoutes idp_routes(idp, idp_pool);
   storage::sqlite::Database& database = *env->database;
-  api::ApiHandler handler(*env->records, *env->schemas, *env->authenticator, [&database] {
-    auto version = database.AppliedSchemaVersion();
-    return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
-  });
+  api::ApiHandler handler(
+      *env->records, *env->schemas, *env->authenticator,
+      [&database] {
+        auto version = database.AppliedSchemaVersion();
+        return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
+      },
+      &idp_routes);
 
   net::ServerOptions options;
   options.host = host;
@@ -106,11 +146,13 @@ int RunServe(const ServeConfig& config) {
   const std::string url = "http://" +
                           (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                           std::to_string(*bound);
+  if (base_url.empty()) base_url = url;
   core::Log(core::LogLevel::kInfo, "listening",
             {{"port", *bound}, {"url", url}, {"data_dir", config.data_dir}});
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.data_dir << ")\n"
             << std::flush;
   server.Run();
+  idp_pool.Stop();
   core::Log(core::LogLevel::kInfo, "stopping: draining writes", {});
   env->database->writer().Stop();
   core::Log(core::LogLevel::kInfo, "stopped", {});
