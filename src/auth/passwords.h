@@ -14,7 +14,7 @@ namespace zebros::auth {
 // logins — dear enough that a stolen database is slow to attack, cheap enough that a login
 // stays quick. A hash records its own cost, so raising these later still verifies old hashes.
 struct PasswordCost {
-  unsigned long long opslimit = 2;  // crypto_pwhash_OPSLIMIT_INTERACTIVE
+  unsigned long long opslimit = 2;   // crypto_pwhash_OPSLIMIT_INTERACTIVE
   std::size_t memlimit = 64u << 20;  // crypto_pwhash_MEMLIMIT_INTERACTIVE
   // libsodium's minimum: for unit tests only.
   static PasswordCost Minimal() { return {1, 8192}; }

@@ -126,24 +126,24 @@ core::Error UserConflict(core::Error error) {
 
 core::Status InsertUser(Connection& connection, const UserInfo& user,
                         const std::string& password_hash) {
-  auto status = Execute(
-      connection,
-      "INSERT INTO users (id, tenant_id, username, email, display_name, role, issuer,"
-      " external_subject, password_hash, active, created_at, updated_at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-      [&](Statement& stmt) {
-        stmt.BindText(1, user.id);
-        stmt.BindText(2, user.tenant_id);
-        stmt.BindText(3, user.username);
-        BindOptionalText(stmt, 4, user.email);
-        BindOptionalText(stmt, 5, user.display_name);
-        stmt.BindText(6, model::RoleName(user.role));
-        stmt.BindText(7, user.issuer);
-        BindOptionalText(stmt, 8, user.external_subject);
-        BindOptionalText(stmt, 9, password_hash);
-        stmt.BindInt(10, user.created_at);
-        stmt.BindInt(11, user.updated_at);
-      });
+  auto status =
+      Execute(connection,
+              "INSERT INTO users (id, tenant_id, username, email, display_name, role, issuer,"
+              " external_subject, password_hash, active, created_at, updated_at)"
+              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+              [&](Statement& stmt) {
+                stmt.BindText(1, user.id);
+                stmt.BindText(2, user.tenant_id);
+                stmt.BindText(3, user.username);
+                BindOptionalText(stmt, 4, user.email);
+                BindOptionalText(stmt, 5, user.display_name);
+                stmt.BindText(6, model::RoleName(user.role));
+                stmt.BindText(7, user.issuer);
+                BindOptionalText(stmt, 8, user.external_subject);
+                BindOptionalText(stmt, 9, password_hash);
+                stmt.BindInt(10, user.created_at);
+                stmt.BindInt(11, user.updated_at);
+              });
   if (!status.ok()) return UserConflict(std::move(status).error());
   return status;
 }
@@ -171,9 +171,8 @@ core::Result<UserInfo> SqliteIdentityStore::CreateUser(const NewUser& user) {
     return core::MakeError(core::Code::kValidation, "invalid_user", "A user needs a username.");
   }
   UserInfo info = FromNewUser(user, ids_.Next("usr"), database_.clock().NowMillis());
-  auto status = database_.writer().Run([&](Connection& connection) {
-    return InsertUser(connection, info, user.password_hash);
-  });
+  auto status = database_.writer().Run(
+      [&](Connection& connection) { return InsertUser(connection, info, user.password_hash); });
   if (!status.ok()) return std::move(status).error();
   return info;
 }
@@ -356,8 +355,9 @@ core::Result<SessionInfo> SqliteIdentityStore::CreateSession(const std::string& 
                                                              const std::string& user_id,
                                                              const std::string& client_id,
                                                              const std::string& scope) {
-  SessionInfo session{ids_.Next("ses"), tenant_id,   user_id, client_id, scope,
-                      database_.clock().NowMillis(), std::nullopt};
+  SessionInfo session{ids_.Next("ses"), tenant_id, user_id,
+                      client_id,        scope,     database_.clock().NowMillis(),
+                      std::nullopt};
   auto status = database_.writer().Run([&](Connection& connection) {
     return Execute(connection,
                    "INSERT INTO idp_sessions (id, tenant_id, user_id, client_id, scope,"
@@ -473,9 +473,10 @@ core::Status SqliteIdentityStore::StoreRefreshToken(const std::string& token_has
   });
 }
 
-core::Result<SessionInfo> SqliteIdentityStore::RotateRefreshToken(
-    const std::string& token_hash, const std::string& next_hash, core::EpochMillis next_expires_at,
-    core::EpochMillis now) {
+core::Result<SessionInfo> SqliteIdentityStore::RotateRefreshToken(const std::string& token_hash,
+                                                                  const std::string& next_hash,
+                                                                  core::EpochMillis next_expires_at,
+                                                                  core::EpochMillis now) {
   enum class Outcome { kInvalid, kReused, kRotated };
   Outcome outcome = Outcome::kInvalid;
   SessionInfo session;
@@ -500,12 +501,12 @@ core::Result<SessionInfo> SqliteIdentityStore::RotateRefreshToken(
       return RevokeSessionOn(connection, session.id, now);
     }
     if (expires_at <= now) return core::OkStatus();
-    auto marked = Execute(connection,
-                          "UPDATE idp_refresh_tokens SET used_at = ? WHERE token_hash = ?",
-                          [&](Statement& update) {
-                            update.BindInt(1, now);
-                            update.BindText(2, token_hash);
-                          });
+    auto marked =
+        Execute(connection, "UPDATE idp_refresh_tokens SET used_at = ? WHERE token_hash = ?",
+                [&](Statement& update) {
+                  update.BindInt(1, now);
+                  update.BindText(2, token_hash);
+                });
     if (!marked.ok()) return marked;
     auto inserted = Execute(connection,
                             "INSERT INTO idp_refresh_tokens (token_hash, session_id, issued_at,"

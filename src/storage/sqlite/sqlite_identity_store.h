@@ -28,8 +28,7 @@ class SqliteIdentityStore final : public IdentityStore {
   core::Status RecordLogin(const std::string& tenant_id, const std::string& user_id,
                            core::EpochMillis at) override;
 
-  core::Result<SessionInfo> CreateSession(const std::string& tenant_id,
-                                          const std::string& user_id,
+  core::Result<SessionInfo> CreateSession(const std::string& tenant_id, const std::string& user_id,
                                           const std::string& client_id,
                                           const std::string& scope) override;
   core::Result<SessionInfo> FindSession(const std::string& session_id) override;

@@ -174,8 +174,9 @@ TEST_F(IdentityStoreTest, ListsUsersInPages) {
 }
 
 TEST_F(IdentityStoreTest, UpsertsExternalUsersJustInTime) {
-  NewUser external{tenant_a_, "kc-ada", "ada@example.com", "Ada", model::Role::kSales,
-                   "https://kc/realms/acme", "sub-1", ""};
+  NewUser external{
+      tenant_a_, "kc-ada", "ada@example.com", "Ada", model::Role::kSales, "https://kc/realms/acme",
+      "sub-1",   ""};
   auto first = store_->UpsertExternalUser(external);
   ASSERT_TRUE(first.ok());
   EXPECT_FALSE(first->has_password);
@@ -192,8 +193,8 @@ TEST_F(IdentityStoreTest, UpsertsExternalUsersJustInTime) {
 
 TEST_F(IdentityStoreTest, AuthCodeIsUsableOnceAndAReplayRevokesTheSession) {
   const auto session = StartSession();
-  AuthCode code{"c1", session.id, "zebros-web", "http://127.0.0.1:9/cb", "chal", "n", "openid",
-                kStart + kMinute};
+  AuthCode code{"c1",   session.id, "zebros-web", "http://127.0.0.1:9/cb",
+                "chal", "n",        "openid",     kStart + kMinute};
   ASSERT_TRUE(store_->StoreAuthCode(code).ok());
   auto consumed = store_->ConsumeAuthCode("c1", kStart);
   ASSERT_TRUE(consumed.ok());
@@ -209,8 +210,8 @@ TEST_F(IdentityStoreTest, AuthCodeIsUsableOnceAndAReplayRevokesTheSession) {
 
 TEST_F(IdentityStoreTest, ExpiredAuthCodeIsRefused) {
   const auto session = StartSession();
-  AuthCode code{"c2", session.id, "zebros-web", "http://127.0.0.1:9/cb", "chal", "", "",
-                kStart + kMinute};
+  AuthCode code{"c2",   session.id, "zebros-web", "http://127.0.0.1:9/cb",
+                "chal", "",         "",           kStart + kMinute};
   ASSERT_TRUE(store_->StoreAuthCode(code).ok());
   EXPECT_FALSE(store_->ConsumeAuthCode("c2", kStart + kMinute).ok());
   EXPECT_FALSE(store_->ConsumeAuthCode("unknown", kStart).ok());
@@ -236,7 +237,8 @@ TEST_F(IdentityStoreTest, RefreshTokensRotateAndAReuseRevokesTheSession) {
 
 TEST_F(IdentityStoreTest, ExpiredOrUnknownRefreshTokenIsRefusedWithoutRevoking) {
   const auto session = StartSession();
-  auto expired = store_->RotateRefreshToken("r0", "r1", kStart + 60 * kMinute, kStart + 30 * kMinute);
+  auto expired =
+      store_->RotateRefreshToken("r0", "r1", kStart + 60 * kMinute, kStart + 30 * kMinute);
   ASSERT_FALSE(expired.ok());
   EXPECT_EQ(expired.error().code, Code::kNotFound);
   EXPECT_FALSE(store_->RotateRefreshToken("nope", "r1", kStart, kStart).ok());
