@@ -109,8 +109,8 @@ core::Status ReadClient(const net::HttpRequest& request, const FormParams& param
   client_id = FormValue(params, "client_id");
   client_secret = FormValue(params, "client_secret");
   const std::string* header = request.FindHeader("authorization");
-  if (header == nullptr || header->size() < 6 || (header->substr(0, 6) != "Basic " &&
-                                                   header->substr(0, 6) != "basic ")) {
+  if (header == nullptr || header->size() < 6 ||
+      (header->substr(0, 6) != "Basic " && header->substr(0, 6) != "basic ")) {
     return core::OkStatus();
   }
   const auto invalid = core::MakeError(core::Code::kUnauthenticated, "invalid_client",
@@ -190,6 +190,15 @@ void IdpRoutes::Serve(const net::HttpRequest& request, const net::Reply& reply) 
     }
     return reply(ProblemResponse(realm.error()));
   }
+  const net::Reply tagged = [&reply, tenant = realm->tenant.id](net::HttpResponse response) {
+    response.log_tenant = tenant;  // the access log names the realm's tenant
+    reply(std::move(response));
+  };
+  ServeRealm(*realm, endpoint, request, tagged);
+}
+
+void IdpRoutes::ServeRealm(const auth::Realm& realm, std::string_view endpoint,
+                           const net::HttpRequest& request, const net::Reply& reply) {
   const auto method_not_allowed = [&](const char* allowed) {
     auto response = ProblemResponse(core::MakeError(core::Code::kMethodNotAllowed,
                                                     "method_not_allowed", "Method not allowed."));
@@ -200,11 +209,11 @@ void IdpRoutes::Serve(const net::HttpRequest& request, const net::Reply& reply) 
   const bool post = request.method == "POST";
   if (endpoint == "/.well-known/openid-configuration") {
     if (!get) return method_not_allowed("GET");
-    return reply(JsonResponse(200, idp_.DiscoveryJson(*realm)));
+    return reply(JsonResponse(200, idp_.DiscoveryJson(realm)));
   }
   if (!endpoint.starts_with(kEndpoints)) {
-    return reply(ProblemResponse(
-        core::MakeError(core::Code::kNotFound, "not_found", "No such resource.")));
+    return reply(
+        ProblemResponse(core::MakeError(core::Code::kNotFound, "not_found", "No such resource.")));
   }
   const std::string_view name = endpoint.substr(kEndpoints.size());
   if (name == "certs") {
@@ -213,19 +222,19 @@ void IdpRoutes::Serve(const net::HttpRequest& request, const net::Reply& reply) 
   }
   if (name == "auth") {
     if (!get && !post) return method_not_allowed("GET, POST");
-    return Authorize(*realm, request, reply);
+    return Authorize(realm, request, reply);
   }
   if (name == "token") {
     if (!post) return method_not_allowed("POST");
-    return Token(*realm, request, reply);
+    return Token(realm, request, reply);
   }
   if (name == "userinfo") {
     if (!get && !post) return method_not_allowed("GET, POST");
-    return UserInfo(*realm, request, reply);
+    return UserInfo(realm, request, reply);
   }
   if (name == "logout") {
     if (!get && !post) return method_not_allowed("GET, POST");
-    return Logout(*realm, request, reply);
+    return Logout(realm, request, reply);
   }
   reply(ProblemResponse(core::MakeError(core::Code::kNotFound, "not_found", "No such resource.")));
 }
@@ -250,11 +259,11 @@ void IdpRoutes::Authorize(const auth::Realm& realm, const net::HttpRequest& requ
   }
   auto checked = auth::IdpService::CheckAuthorizeParams(authorize);
   if (!checked.ok()) {
-    return reply(RedirectTo(authorize.redirect_uri,
-                            {{"error", checked.error().problem_code},
-                             {"error_description", checked.error().public_message},
-                             {"state", authorize.state},
-                             {"iss", realm.issuer}}));
+    return reply(
+        RedirectTo(authorize.redirect_uri, {{"error", checked.error().problem_code},
+                                            {"error_description", checked.error().public_message},
+                                            {"state", authorize.state},
+                                            {"iss", realm.issuer}}));
   }
   LoginPage page{realm.tenant.name, request.path, HiddenFields(authorize), {}, {}};
   if (!post) return reply(LoginPageResponse(200, page));
@@ -287,9 +296,9 @@ void IdpRoutes::Authorize(const auth::Realm& realm, const net::HttpRequest& requ
 void IdpRoutes::Token(const auth::Realm& realm, const net::HttpRequest& request,
                       const net::Reply& reply) {
   if (!IsFormContentType(request)) {
-    return reply(OAuthErrorResponse(
-        core::MakeError(core::Code::kBadRequest, "invalid_request",
-                        "The body must be application/x-www-form-urlencoded.")));
+    return reply(
+        OAuthErrorResponse(core::MakeError(core::Code::kBadRequest, "invalid_request",
+                                           "The body must be application/x-www-form-urlencoded.")));
   }
   auto params = ParseForm(request.body);
   if (!params.ok()) return reply(OAuthErrorResponse(params.error()));
@@ -304,9 +313,9 @@ void IdpRoutes::Token(const auth::Realm& realm, const net::HttpRequest& request,
   if (grant_type.empty()) {
     tokens = core::MakeError(core::Code::kBadRequest, "invalid_request", "grant_type is required.");
   } else if (grant_type == "authorization_code") {
-    tokens = idp_.ExchangeCode(realm, client_id, FormValue(*params, "code"),
-                               FormValue(*params, "redirect_uri"),
-                               FormValue(*params, "code_verifier"));
+    tokens =
+        idp_.ExchangeCode(realm, client_id, FormValue(*params, "code"),
+                          FormValue(*params, "redirect_uri"), FormValue(*params, "code_verifier"));
   } else if (grant_type == "refresh_token") {
     tokens = idp_.Refresh(realm, client_id, FormValue(*params, "refresh_token"));
   } else if (grant_type == "password") {
@@ -337,8 +346,8 @@ void IdpRoutes::UserInfo(const auth::Realm& realm, const net::HttpRequest& reque
   net::HttpResponse response = JsonResponse(
       401, core::WriteJson(json::object{{"error", "invalid_token"},
                                         {"error_description", "The access token is not valid."}}));
-  response.SetHeader("WWW-Authenticate", "Bearer realm=\"" + realm.tenant.name +
-                                             "\", error=\"invalid_token\"");
+  response.SetHeader("WWW-Authenticate",
+                     "Bearer realm=\"" + realm.tenant.name + "\", error=\"invalid_token\"");
   response.SetHeader("Cache-Control", "no-store");
   reply(std::move(response));
 }
@@ -351,9 +360,9 @@ void IdpRoutes::Logout(const auth::Realm& realm, const net::HttpRequest& request
     return reply(ErrorPageResponse(200, "Signed out", "You can close this window."));
   }
   if (!IsFormContentType(request)) {
-    return reply(OAuthErrorResponse(
-        core::MakeError(core::Code::kBadRequest, "invalid_request",
-                        "The body must be application/x-www-form-urlencoded.")));
+    return reply(
+        OAuthErrorResponse(core::MakeError(core::Code::kBadRequest, "invalid_request",
+                                           "The body must be application/x-www-form-urlencoded.")));
   }
   auto params = ParseForm(request.body);
   if (!params.ok()) return reply(OAuthErrorResponse(params.error()));

@@ -24,11 +24,13 @@ class IdpRoutes {
 
  private:
   void Serve(const net::HttpRequest& request, const net::Reply& reply);
+  // `endpoint`: the path after /realms/{tenant}.
+  void ServeRealm(const auth::Realm& realm, std::string_view endpoint,
+                  const net::HttpRequest& request, const net::Reply& reply);
   void Authorize(const auth::Realm& realm, const net::HttpRequest& request,
                  const net::Reply& reply);
   void Token(const auth::Realm& realm, const net::HttpRequest& request, const net::Reply& reply);
-  void UserInfo(const auth::Realm& realm, const net::HttpRequest& request,
-                const net::Reply& reply);
+  void UserInfo(const auth::Realm& realm, const net::HttpRequest& request, const net::Reply& reply);
   void Logout(const auth::Realm& realm, const net::HttpRequest& request, const net::Reply& reply);
 
   auth::IdpService& idp_;

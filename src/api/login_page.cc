@@ -84,19 +84,21 @@ net::HttpResponse LoginPageResponse(int status, const LoginPage& page) {
   }
   html += "<form method=\"post\" action=\"" + Escape(page.action) + "\">\n";
   for (const auto& [name, value] : page.hidden) {
-    html += "<input type=\"hidden\" name=\"" + Escape(name) + "\" value=\"" + Escape(value) +
-            "\">\n";
+    html +=
+        "<input type=\"hidden\" name=\"" + Escape(name) + "\" value=\"" + Escape(value) + "\">\n";
   }
   const std::string invalid =
       failed ? " aria-invalid=\"true\" aria-describedby=\"login-error\"" : "";
-  html += "<div class=\"field\"><label for=\"username\">Username or e-mail</label>\n"
-          "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
-          "autocapitalize=\"none\" spellcheck=\"false\" required value=\"" +
-          Escape(page.username) + "\"" + invalid + "></div>\n";
-  html += "<div class=\"field\"><label for=\"password\">Password</label>\n"
-          "<input id=\"password\" name=\"password\" type=\"password\" "
-          "autocomplete=\"current-password\" required" +
-          invalid + "></div>\n";
+  html +=
+      "<div class=\"field\"><label for=\"username\">Username or e-mail</label>\n"
+      "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
+      "autocapitalize=\"none\" spellcheck=\"false\" required value=\"" +
+      Escape(page.username) + "\"" + invalid + "></div>\n";
+  html +=
+      "<div class=\"field\"><label for=\"password\">Password</label>\n"
+      "<input id=\"password\" name=\"password\" type=\"password\" "
+      "autocomplete=\"current-password\" required" +
+      invalid + "></div>\n";
   html += "<button type=\"submit\">Sign in</button>\n</form>\n";
   html += kFoot;
   return HtmlResponse(status, std::move(html));
@@ -105,8 +107,8 @@ net::HttpResponse LoginPageResponse(int status, const LoginPage& page) {
 net::HttpResponse ErrorPageResponse(int status, const std::string& title,
                                     const std::string& message) {
   std::string html = Head(title);
-  html += "<h1>" + Escape(title) + "</h1>\n<div role=\"alert\"><p>" + Escape(message) +
-          "</p></div>\n";
+  html +=
+      "<h1>" + Escape(title) + "</h1>\n<div role=\"alert\"><p>" + Escape(message) + "</p></div>\n";
   html += kFoot;
   return HtmlResponse(status, std::move(html));
 }

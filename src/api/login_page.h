@@ -13,8 +13,8 @@ struct LoginPage {
   std::string realm;
   std::string action;  // the authorization endpoint's path: the form posts back to it
   std::vector<std::pair<std::string, std::string>> hidden;  // the authorization request
-  std::string username;  // kept after a failed attempt
-  std::string error;     // announced to screen readers (role="alert") when not empty
+  std::string username;                                     // kept after a failed attempt
+  std::string error;  // announced to screen readers (role="alert") when not empty
 };
 
 // The plain, accessible HTML sign-in page: real labels, `lang`, no JavaScript, errors in an

@@ -54,8 +54,8 @@ core::Status WriteKeyFile(const std::string& dir, const SigningKey& key) {
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return KeysUnavailable("cannot write " + temp + ": " + std::strerror(errno));
   const std::string pem = key.PrivatePem();
-  const bool written = ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) &&
-                       ::fsync(fd) == 0;
+  const bool written =
+      ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
     ::unlink(temp.c_str());

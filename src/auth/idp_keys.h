@@ -49,7 +49,7 @@ class KeyRing {
 
   const std::string dir_;
   std::mutex mutex_;
-  std::vector<SigningKey> keys_;  // newest first; guarded by mutex_
+  std::vector<SigningKey> keys_;     // newest first; guarded by mutex_
   struct timespec loaded_mtime_ {};  // guarded by mutex_
 };
 

@@ -164,9 +164,9 @@ std::string IdpService::DiscoveryJson(const Realm& realm) const {
       {"token_endpoint_auth_methods_supported",
        json::array{"none", "client_secret_basic", "client_secret_post"}},
       {"scopes_supported", json::array{"openid", "profile", "email", "offline_access", "roles"}},
-      {"claims_supported", json::array{"iss", "sub", "aud", "azp", "exp", "iat", "jti", "sid",
-                                       "typ", "nonce", "preferred_username", "email", "scope",
-                                       "realm_access"}},
+      {"claims_supported",
+       json::array{"iss", "sub", "aud", "azp", "exp", "iat", "jti", "sid", "typ", "nonce",
+                   "preferred_username", "email", "scope", "realm_access"}},
       {"authorization_response_iss_parameter_supported", true},
   };
   return core::WriteJson(doc);
@@ -303,9 +303,14 @@ core::Result<TokenSet> IdpService::Mint(const Realm& realm, const storage::UserI
   tokens.access_token = key->Sign(access);
   if (HasScope(session.scope, "openid")) {
     json::object id{
-        {"iss", realm.issuer},        {"sub", user.id}, {"aud", session.client_id},
-        {"azp", session.client_id},   {"typ", "ID"},    {"iat", iat},
-        {"exp", exp},                 {"sid", session.id},
+        {"iss", realm.issuer},
+        {"sub", user.id},
+        {"aud", session.client_id},
+        {"azp", session.client_id},
+        {"typ", "ID"},
+        {"iat", iat},
+        {"exp", exp},
+        {"sid", session.id},
         {"auth_time", Seconds(session.created_at)},
         {"preferred_username", user.username},
     };
@@ -471,8 +476,8 @@ core::Result<std::string> IdpService::UserInfo(const Realm& realm,
   if (key == keys.end() || !VerifySignature(*jwt, *key)) {
     return InvalidToken("unknown kid or bad signature");
   }
-  auto valid = ValidateClaims(*jwt, ClaimRules{realm.issuer, std::string(kApiAudience),
-                                               clock_.NowMillis()});
+  auto valid =
+      ValidateClaims(*jwt, ClaimRules{realm.issuer, std::string(kApiAudience), clock_.NowMillis()});
   if (!valid.ok()) return std::move(valid).error();
   const auto* sub = jwt->claims.if_contains("sub");
   if (sub == nullptr || !sub->is_string()) return InvalidToken("no sub");

@@ -107,8 +107,9 @@ class IdpService {
   // `invalid_grant` for a wrong username or password (the same for unknown users, who cost the
   // same time), `too_many_attempts` when throttled. REQUIRES: both checks passed.
   core::Result<AuthorizationGrant> Authorize(const Realm& realm, const AuthorizeRequest& request,
-                                      const std::string& username, const std::string& password,
-                                      const std::string& client_ip);
+                                             const std::string& username,
+                                             const std::string& password,
+                                             const std::string& client_ip);
   // Seconds the account or IP must wait after a kTooManyRequests (at least 1).
   std::int64_t RetryAfterSeconds(const Realm& realm, const std::string& username,
                                  const std::string& client_ip);
@@ -139,8 +140,7 @@ class IdpService {
 
  private:
   core::Result<storage::UserInfo> Login(const Realm& realm, const std::string& username,
-                                        const std::string& password,
-                                        const std::string& client_ip);
+                                        const std::string& password, const std::string& client_ip);
   core::Result<TokenSet> Mint(const Realm& realm, const storage::UserInfo& user,
                               const storage::SessionInfo& session, const std::string& nonce,
                               std::string refresh_token, core::EpochMillis refresh_expires_at);

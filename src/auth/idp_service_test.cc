@@ -34,8 +34,8 @@ class IdpServiceTest : public ::testing::Test {
     std::string path = std::filesystem::temp_directory_path() / "zebros-idp-test-XXXXXX";
     ASSERT_NE(mkdtemp(path.data()), nullptr);
     dir_ = path;
-    auto db = storage::sqlite::Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(),
-                                              clock_);
+    auto db =
+        storage::sqlite::Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok());
     db_ = std::move(db).value();
     directory_ = std::make_unique<storage::sqlite::SqliteDirectoryStore>(
@@ -148,8 +148,8 @@ TEST_F(IdpServiceTest, ThrottlesAnAccountAfterFiveFailures) {
 
 TEST_F(IdpServiceTest, ThrottlesAnIpAfterFiveFailures) {
   for (int i = 0; i < 5; ++i) {
-    auto failed = idp_->PasswordGrant(realm_, "zebros-cli", "ghost" + std::to_string(i), "pw",
-                                      "", "10.9.9.9");
+    auto failed = idp_->PasswordGrant(realm_, "zebros-cli", "ghost" + std::to_string(i), "pw", "",
+                                      "10.9.9.9");
     EXPECT_EQ(ErrorOf(failed.error()), "invalid_grant");
   }
   EXPECT_EQ(SignIn(kPassword, "10.9.9.9").error().code, core::Code::kTooManyRequests);
@@ -158,8 +158,9 @@ TEST_F(IdpServiceTest, ThrottlesAnIpAfterFiveFailures) {
 
 TEST_F(IdpServiceTest, AuthorizationCodeWithPkce) {
   const std::string verifier = core::Base64UrlEncode(core::RandomBytes(32));
-  AuthorizeRequest request{"zebros-web", kRedirect, "code", "openid email", "st",
-                           core::Base64UrlEncode(core::Sha256(verifier)), "S256", "nonce-1"};
+  AuthorizeRequest request{"zebros-web",   kRedirect, "code",
+                           "openid email", "st",      core::Base64UrlEncode(core::Sha256(verifier)),
+                           "S256",         "nonce-1"};
   ASSERT_TRUE(idp_->CheckClient(realm_, request).ok());
   ASSERT_TRUE(IdpService::CheckAuthorizeParams(request).ok());
   auto grant = idp_->Authorize(realm_, request, "ada@example.com", kPassword, "10.0.0.1");
@@ -185,18 +186,12 @@ TEST_F(IdpServiceTest, AuthorizationCodeWithPkce) {
 TEST_F(IdpServiceTest, ChecksClientsRedirectsAndPkceParameters) {
   AuthorizeRequest request{"zebros-web", kRedirect, "code", "", "", std::string(43, 'A'), "S256"};
   const std::pair<const char*, bool> redirects[] = {
-      {"http://127.0.0.1:1/", true},
-      {"http://localhost/x/y?z=1", true},
-      {"http://[::1]:8080/cb", true},
-      {"https://crm.example/app/cb", true},
-      {"https://crm.example.evil/cb", false},
-      {"https://crm.exampl", false},
-      {"http://127.0.0.1.evil.com/", false},
-      {"http://localhost@evil.com/", false},
-      {"http://localhost:99999999/", false},
-      {"http://127.0.0.1:1/#frag", false},
-      {"https://127.0.0.1/", false},
-      {"", false},
+      {"http://127.0.0.1:1/", true},          {"http://localhost/x/y?z=1", true},
+      {"http://[::1]:8080/cb", true},         {"https://crm.example/app/cb", true},
+      {"https://crm.example.evil/cb", false}, {"https://crm.exampl", false},
+      {"http://127.0.0.1.evil.com/", false},  {"http://localhost@evil.com/", false},
+      {"http://localhost:99999999/", false},  {"http://127.0.0.1:1/#frag", false},
+      {"https://127.0.0.1/", false},          {"", false},
   };
   for (const auto& [uri, allowed] : redirects) {
     request.redirect_uri = uri;
@@ -214,8 +209,7 @@ TEST_F(IdpServiceTest, ChecksClientsRedirectsAndPkceParameters) {
   EXPECT_EQ(ErrorOf(IdpService::CheckAuthorizeParams(plain).error()), "invalid_request");
   auto token = request;
   token.response_type = "token";
-  EXPECT_EQ(ErrorOf(IdpService::CheckAuthorizeParams(token).error()),
-            "unsupported_response_type");
+  EXPECT_EQ(ErrorOf(IdpService::CheckAuthorizeParams(token).error()), "unsupported_response_type");
   auto missing = request;
   missing.code_challenge.clear();
   EXPECT_FALSE(IdpService::CheckAuthorizeParams(missing).ok());

@@ -424,6 +424,15 @@ class IdpFlowTest(IdpCase):
         for name in os.listdir(key_dir):
             self.assertEqual(stat.S_IMODE(os.stat(os.path.join(key_dir, name)).st_mode), 0o600)
 
+    def test_restart_keeps_signing_keys_and_the_admin_password(self):
+        before, _ = jwt_parts(self.admin_tokens()["access_token"])
+        password = self.bootstrap_password()
+        self.server.restart()
+        self.assertEqual(self.bootstrap_password(), password)
+        after, _ = jwt_parts(self.admin_tokens()["access_token"])
+        self.assertEqual(after["kid"], before["kid"])
+        self.assertNotIn(password, "\n".join(self.server.current_stdout_lines()))
+
     def test_bootstrap_password_file_is_private(self):
         path = os.path.join(self.server.data_dir, "bootstrap-admin-password")
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
