@@ -13,8 +13,11 @@ std::string Header(const net::HttpResponse& response, const std::string& name) {
 }
 
 TEST(LoginPageTest, EscapesEverythingItEchoes) {
-  LoginPage page{"acme<script>", "/realms/acme/protocol/openid-connect/auth",
-                 {{"state", "\"><script>alert(1)</script>"}}, "a'b\"c", "bad & worse"};
+  LoginPage page{"acme<script>",
+                 "/realms/acme/protocol/openid-connect/auth",
+                 {{"state", "\"><script>alert(1)</script>"}},
+                 "a'b\"c",
+                 "bad & worse"};
   const auto response = LoginPageResponse(400, page);
   EXPECT_EQ(response.status, 400);
   EXPECT_EQ(response.body.find("<script"), std::string::npos);

@@ -47,11 +47,13 @@ core::Result<std::vector<std::string>> ListKids(const std::string& dir) {
   return kids;
 }
 
-// Writes the file under a temporary name and renames it, so a reader never sees half a key.
+// Writes the key beside the directory and renames it in, so the directory changes once per new
+// key: a server that compares the directory's mtime (coarse, a few milliseconds) cannot load a
+// half-written state and then miss the finished one within the same tick.
 core::Status WriteKeyFile(const std::string& dir, const SigningKey& key) {
   const std::string path = dir + "/" + key.kid() + std::string(kSuffix);
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const std::string temp = dir + "." + key.kid() + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) return KeysUnavailable("cannot write " + temp + ": " + std::strerror(errno));
   const std::string pem = key.PrivatePem();
   const bool written =
@@ -60,6 +62,12 @@ core::Status WriteKeyFile(const std::string& dir, const SigningKey& key) {
   if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
     ::unlink(temp.c_str());
     return KeysUnavailable("cannot store " + path);
+  }
+  // Make the rename itself durable.
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
   }
   return core::OkStatus();
 }
