@@ -6,6 +6,7 @@
 #include "auth/api_keys.h"
 #include "core/crypto.h"
 #include "core/json.h"
+#include "core/log.h"
 
 namespace zebros::auth {
 namespace json = boost::json;
@@ -253,6 +254,7 @@ core::Result<AuthorizationGrant> IdpService::Authorize(const Realm& realm,
                                                        const std::string& client_ip) {
   auto user = Login(realm, username, password, client_ip);
   if (!user.ok()) return std::move(user).error();
+  MaybePurge();
   auto session = identity_.CreateSession(realm.tenant.id, user->id, request.client_id,
                                          GrantedScope(request.scope));
   if (!session.ok()) return std::move(session).error();
@@ -268,6 +270,19 @@ core::Result<AuthorizationGrant> IdpService::Authorize(const Realm& realm,
   auto stored = identity_.StoreAuthCode(code);
   if (!stored.ok()) return std::move(stored).error();
   return grant;
+}
+
+void IdpService::MaybePurge() {
+  const core::EpochMillis now = clock_.NowMillis();
+  core::EpochMillis last = last_purge_.load();
+  if (now - last < kPurgeInterval || !last_purge_.compare_exchange_strong(last, now)) return;
+  // Sessions past their maximum age can mint nothing, and their last access token has expired
+  // one access-token lifetime later.
+  auto status =
+      identity_.PurgeExpired(now, now - options_.session_max_ttl - options_.access_token_ttl);
+  if (!status.ok()) {
+    core::Log(core::LogLevel::kWarn, "idp purge failed", {{"error", status.error().detail}});
+  }
 }
 
 core::EpochMillis IdpService::RefreshExpiry(const storage::SessionInfo& session,
@@ -426,6 +441,7 @@ core::Result<TokenSet> IdpService::PasswordGrant(const Realm& realm, const std::
   }
   auto user = Login(realm, username, password, client_ip);
   if (!user.ok()) return std::move(user).error();
+  MaybePurge();
   return StartSession(realm, *user, client_id, scope, {});
 }
 

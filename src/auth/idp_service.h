@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -148,6 +149,9 @@ class IdpService {
                                       const std::string& client_id, const std::string& scope,
                                       const std::string& nonce);
   core::EpochMillis RefreshExpiry(const storage::SessionInfo& session, core::EpochMillis now) const;
+  // Deletes dead codes, tokens and sessions at most once per kPurgeInterval (the caller's thread
+  // pays for it; failures are logged and retried next time).
+  void MaybePurge();
 
   storage::IdentityStore& identity_;
   storage::DirectoryStore& directory_;
@@ -157,6 +161,8 @@ class IdpService {
   std::function<std::string()> base_url_;
   const IdpOptions options_;
   LoginThrottle throttle_;
+  static constexpr core::EpochMillis kPurgeInterval = 60 * 60 * 1000;
+  std::atomic<core::EpochMillis> last_purge_{0};
 };
 
 }  // namespace zebros::auth

@@ -254,6 +254,20 @@ TEST_F(IdpServiceTest, RefreshTokensExpireWhenIdleAndSessionsAtTheirMaximumAge) 
   EXPECT_EQ(ErrorOf(expired.error()), "invalid_grant");
 }
 
+TEST_F(IdpServiceTest, SignInsPurgeDeadSessionsHourly) {
+  auto old = SignIn();
+  ASSERT_TRUE(old.ok());
+  auto recent = SignIn();
+  ASSERT_TRUE(recent.ok());
+  clock_.Advance(11 * 60 * kMinute);
+  ASSERT_TRUE(SignIn().ok());  // the first sign-in after an hour purges
+  auto session = identity_->FindSessionByRefreshToken(core::Sha256Hex(old->refresh_token));
+  ASSERT_FALSE(session.ok());
+  EXPECT_EQ(session.error().code, core::Code::kNotFound);
+  EXPECT_EQ(ErrorOf(idp_->Logout(realm_, "zebros-cli", old->refresh_token).error()),
+            "invalid_grant");
+}
+
 TEST_F(IdpServiceTest, UserInfoAndLogout) {
   auto tokens = SignIn();
   ASSERT_TRUE(tokens.ok());
