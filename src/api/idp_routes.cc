@@ -154,7 +154,7 @@ bool IdpRoutes::Matches(std::string_view path) { return path.starts_with(kRealms
 void IdpRoutes::Handle(net::HttpRequest& request, net::Reply reply) {
   auto shared_request = std::make_shared<net::HttpRequest>(request);
   auto shared_reply = std::make_shared<net::Reply>(std::move(reply));
-  const bool queued = pool_.Submit([this, shared_request, shared_reply] {
+  const bool queued = pool_.Post([this, shared_request, shared_reply] {
     try {
       Serve(*shared_request, *shared_reply);
     } catch (const std::exception& e) {

@@ -108,8 +108,8 @@ int RunServe(const ServeConfig& config) {
   std::string base_url = TrimSlash(config.public_url);
   auth::IdpService idp(*env->identity, *env->directory, **keys, hasher, env->clock,
                        [&base_url] { return base_url; });
-  auto idp_pool = std::make_unique<core::WorkPool>(kIdpThreads, kIdpQueue);
-  api::IdpRoutes idp_routes(idp, *idp_pool);
+  core::WorkPool idp_pool(kIdpThreads, kIdpQueue);
+  api::IdpRoutes idp_routes(idp, idp_pool);
   storage::sqlite::Database& database = *env->database;
   api::ApiHandler handler(
       *env->records, *env->schemas, *env->authenticator,
@@ -152,7 +152,7 @@ int RunServe(const ServeConfig& config) {
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.data_dir << ")\n"
             << std::flush;
   server.Run();
-  idp_pool.reset();  // finishes queued sign-ins while the writer still runs; no I/O thread is left
+  idp_pool.Stop();
   core::Log(core::LogLevel::kInfo, "stopping: draining writes", {});
   env->database->writer().Stop();
   core::Log(core::LogLevel::kInfo, "stopped", {});

@@ -6,36 +6,40 @@ WorkPool::WorkPool(std::size_t threads, std::size_t max_queued) : max_queued_(ma
   for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
-WorkPool::~WorkPool() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  for (auto& thread : threads_) thread.join();
-}
+WorkPool::~WorkPool() { Stop(); }
 
-bool WorkPool::Submit(std::function<void()> task) {
+bool WorkPool::Post(std::function<void()> work) {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ || queue_.size() >= max_queued_) return false;
-    queue_.push_back(std::move(task));
+    queue_.push_back(std::move(work));
   }
   wake_.notify_one();
   return true;
 }
 
+void WorkPool::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
 void WorkPool::Loop() {
   for (;;) {
-    std::function<void()> task;
+    std::function<void()> work;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      task = std::move(queue_.front());
+      if (queue_.empty()) return;  // stopping and drained
+      work = std::move(queue_.front());
       queue_.pop_front();
     }
-    task();
+    work();
   }
 }
 

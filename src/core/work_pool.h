@@ -10,17 +10,19 @@
 
 namespace zebros::core {
 
-// A few threads for work that must not run on an I/O thread: blocking directory writes,
-// password hashing. Bounded: Submit refuses (returns false) when `max_queued` tasks wait, so a
-// flood turns into 503s instead of memory. Destruction runs what is queued, then joins.
+// A few threads for work that blocks (password hashing, waiting for a durable write), so I/O
+// threads never do. The queue is bounded: Post refuses work when it is full. Thread-safe.
 class WorkPool {
  public:
   WorkPool(std::size_t threads, std::size_t max_queued);
-  ~WorkPool();
+  ~WorkPool();  // Stop()s
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;
 
-  bool Submit(std::function<void()> task);
+  // Queues `work`; false (and `work` dropped) when the queue is full or the pool stopped.
+  bool Post(std::function<void()> work);
+  // Runs what is queued, then joins the threads. Idempotent.
+  void Stop();
 
  private:
   void Loop();

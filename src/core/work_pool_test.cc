@@ -8,28 +8,29 @@
 namespace zebros::core {
 namespace {
 
-TEST(WorkPoolTest, RunsEveryTaskBeforeDestruction) {
-  std::atomic<int> ran{0};
-  {
-    WorkPool pool(2, 100);
-    for (int i = 0; i < 50; ++i) ASSERT_TRUE(pool.Submit([&ran] { ++ran; }));
-  }
-  EXPECT_EQ(ran.load(), 50);
+TEST(WorkPoolTest, RunsPostedWorkOnItsThreads) {
+  WorkPool pool(2, 100);
+  std::atomic<int> done{0};
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(pool.Post([&done] { ++done; }));
+  pool.Stop();
+  EXPECT_EQ(done.load(), 50);
 }
 
-TEST(WorkPoolTest, RefusesWhenTheQueueIsFull) {
+TEST(WorkPoolTest, RefusesWorkWhenFullOrStopped) {
   WorkPool pool(1, 1);
   std::promise<void> release;
   std::shared_future<void> gate = release.get_future().share();
   std::promise<void> started;
-  ASSERT_TRUE(pool.Submit([&started, gate] {
+  ASSERT_TRUE(pool.Post([gate, &started] {
     started.set_value();
     gate.wait();
   }));
-  started.get_future().wait();  // the only thread is busy now
-  EXPECT_TRUE(pool.Submit([] {}));
-  EXPECT_FALSE(pool.Submit([] {}));
+  started.get_future().wait();  // the one thread is busy; the queue is empty
+  EXPECT_TRUE(pool.Post([] {}));
+  EXPECT_FALSE(pool.Post([] {}));
   release.set_value();
+  pool.Stop();
+  EXPECT_FALSE(pool.Post([] {}));
 }
 
 }  // namespace
