@@ -8,9 +8,12 @@ scripts/install-deps.sh --test
 
 scripts/check-format.sh
 
-if [[ ! -d tests/openapi/node_modules ]] || [[ tests/openapi/package-lock.json -nt tests/openapi/node_modules ]]; then
-  (cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
-fi
+# npm fixtures of the whole-server tests: the OpenAPI validator and the OIDC provider.
+for npm_dir in tests/openapi tests/fixtures/oidc; do
+  if [[ ! -d $npm_dir/node_modules ]] || [[ $npm_dir/package-lock.json -nt $npm_dir/node_modules ]]; then
+    (cd "$npm_dir" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules)
+  fi
+done
 
 build_dir="${ZEBROS_TEST_BUILD_DIR:-build-test}"
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DZEBROS_SANITIZE=ON >/dev/null

@@ -36,14 +36,18 @@ bool IsJsonContentType(const std::string* content_type) {
 
 }  // namespace
 
-ApiHandler::ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
-                       auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready,
-                       IdpRoutes* idp)
-    : records_(records),
-      schemas_(schemas),
-      authenticator_(authenticator),
-      ready_(std::move(ready)),
-      idp_(idp) {}
+ApiHandler::ApiHandler(ApiServices services)
+    : records_(services.records),
+      schemas_(services.schemas),
+      authenticator_(services.authenticator),
+      access_(services.access),
+      directory_(services.directory),
+      identities_(services.identities),
+      pool_(services.pool),
+      clock_(services.clock),
+      audit_(services.audit),
+      ready_(std::move(services.ready)),
+      idp_(services.idp) {}
 
 void ApiHandler::Call::Send(net::HttpResponse response) const {
   response.log_tenant = principal.tenant_id;
@@ -57,6 +61,28 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
   if (s.size() < 3 || s[0] != "api" || s[1] != "v1") return std::nullopt;
   const std::string third(s[2]);
   if (third == "openapi.json" && s.size() == 3) return Route{RouteKind::kOpenApi, {}, {}, "GET"};
+  // Access areas come before objects: their names are reserved, never object types.
+  if (third == "me" && s.size() == 3) return Route{RouteKind::kMe, {}, {}, "GET"};
+  if (third == "users" || third == "api-keys" || third == "teams") {
+    const RouteKind kind = third == "users"      ? RouteKind::kUsers
+                           : third == "api-keys" ? RouteKind::kApiKeys
+                                                 : RouteKind::kTeams;
+    if (s.size() == 3) return Route{kind, {}, {}, "GET, POST"};
+    if (s.size() == 4) {
+      return Route{kind,
+                   {},
+                   std::string(s[3]),
+                   kind == RouteKind::kApiKeys ? "GET, DELETE" : "GET, PATCH, DELETE"};
+    }
+    return std::nullopt;
+  }
+  if (third == "access" && s.size() >= 4 && s[3] == "scopes") {
+    if (s.size() == 4) return Route{RouteKind::kScopes, {}, {}, "GET"};
+    // /access/scopes/{role}/{object}: the role travels in `id`, the object in `object`.
+    if (s.size() == 6)
+      return Route{RouteKind::kScopes, std::string(s[5]), std::string(s[4]), "PUT"};
+    return std::nullopt;
+  }
   if (third == "schema") {
     if (s.size() == 3) return Route{RouteKind::kSchemaList, {}, {}, "GET"};
     if (s.size() == 4) return Route{RouteKind::kSchemaObject, std::string(s[3]), {}, "GET"};
@@ -65,6 +91,7 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
     }
     return std::nullopt;
   }
+  if (third == "audit" && s.size() == 3) return Route{RouteKind::kAudit, {}, {}, "GET"};
   if (!model::IsValidIdentifier(third)) return std::nullopt;
   if (s.size() == 3) return Route{RouteKind::kCollection, third, {}, "GET, POST"};
   if (s.size() == 4 && s[3] == "search") return Route{RouteKind::kSearch, third, {}, "POST"};
@@ -73,6 +100,9 @@ std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {
     return Route{RouteKind::kRecord, third, std::string(s[3]), "GET, PATCH, DELETE"};
   if (s.size() == 5 && s[4] == "restore") {
     return Route{RouteKind::kRestore, third, std::string(s[3]), "POST"};
+  }
+  if (s.size() == 5 && s[4] == "history") {
+    return Route{RouteKind::kHistory, third, std::string(s[3]), "GET"};
   }
   return std::nullopt;
 }
@@ -120,6 +150,8 @@ void ApiHandler::Handle(net::HttpRequest& request, net::Reply reply) {
   call.principal.mask_pii = auth::MasksPii(call.principal.role);
   call.principal.request_id = request.request_id;
   call.principal.client_ip = request.remote_address;
+  auto resolved = access_.Resolve(call.principal);
+  if (!resolved.ok()) return call.Send(ProblemResponse(resolved.error()));
   Dispatch(*route, call);
 }
 
@@ -131,10 +163,25 @@ bool ApiHandler::Permit(const Call& call, std::string_view object, auth::Action 
              {"subject", call.principal.subject},
              {"object", object},
              {"action", auth::ActionName(action)}});
-  call.Send(
+  storage::AuditEntry entry;
+  entry.action = storage::audit_action::kPermissionDenied;
+  entry.object = std::string(object);
+  entry.details["action"] = auth::ActionName(action);
+  entry.details["method"] = call.request.method;
+  entry.details["path"] = call.request.path;
+  auto problem =
       ProblemResponse(core::MakeError(core::Code::kForbidden, "forbidden",
                                       "Your role may not " + std::string(auth::ActionName(action)) +
-                                          " " + std::string(object) + ".")));
+                                          " " + std::string(object) + "."));
+  // The answer waits for the entry, so a denial a client has seen is always on record.
+  audit_.Append(
+      call.principal, std::move(entry), [call, problem = std::move(problem)](core::Status status) {
+        if (!status.ok()) {
+          core::Log(core::LogLevel::kError, "audit entry of a denial failed",
+                    {{"request_id", call.principal.request_id}, {"detail", status.error().detail}});
+        }
+        call.Send(problem);
+      });
   return false;
 }
 
@@ -158,6 +205,19 @@ void ApiHandler::Dispatch(const Route& route, Call& call) {
       return GetOpenApi(call);
     case RouteKind::kSchemaList:
       return ListSchemas(call);
+    case RouteKind::kMe:
+      return GetMe(call);
+    case RouteKind::kUsers:
+      return Users(call, route.id);
+    case RouteKind::kApiKeys:
+      return ApiKeys(call, route.id);
+    case RouteKind::kTeams:
+      return Teams(call, route.id);
+    case RouteKind::kScopes:
+      return Scopes(call, route.id, route.object);
+    case RouteKind::kAudit:
+      if (!Permit(call, "audit_log", auth::Action::kRead)) return;
+      return ListAudit(call);
     default:
       break;
   }
@@ -196,6 +256,9 @@ void ApiHandler::Dispatch(const Route& route, Call& call) {
     case RouteKind::kRestore:
       if (!Permit(call, route.object, auth::Action::kRestore)) return;
       return RestoreRecord(call, *type, route.id);
+    case RouteKind::kHistory:
+      if (!Permit(call, route.object, auth::Action::kRead)) return;
+      return RecordHistory(call, *type, route.id);
     default:
       return call.Send(ProblemResponse(
           core::MakeError(core::Code::kNotFound, "not_found", "No such resource.")));

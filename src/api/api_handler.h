@@ -5,22 +5,38 @@
 #include <string>
 
 #include "api/idp_routes.h"
+#include "auth/access_resolver.h"
 #include "auth/api_keys.h"
 #include "auth/policy.h"
+#include "core/work_pool.h"
 #include "domain/record_service.h"
 #include "domain/schema_registry.h"
 #include "net/http_types.h"
+#include "storage/audit_store.h"
+#include "storage/identity_store.h"
 
 namespace zebros::api {
+
+// What the API is served from; every member outlives the handler.
+struct ApiServices {
+  domain::RecordService& records;
+  domain::SchemaRegistry& schemas;
+  auth::ApiKeyAuthenticator& authenticator;
+  auth::AccessResolver& access;
+  storage::DirectoryStore& directory;
+  storage::IdentityStore& identities;
+  core::WorkPool& pool;  // for blocking directory work, off the I/O threads
+  const core::Clock& clock;
+  storage::AuditStore& audit;
+  std::function<bool()> ready;  // database reachable and migrated
+  IdpRoutes* idp = nullptr;     // the built-in identity provider (/realms/…); null: none
+};
 
 // The REST API: matches routes, authenticates, checks the policy, and calls the domain. Every
 // object type is served by the same handlers; nothing here is specific to one object. Thread-safe.
 class ApiHandler final : public net::HttpHandler {
  public:
-  // `idp` (may be null: no built-in identity provider) serves /realms/….
-  ApiHandler(domain::RecordService& records, domain::SchemaRegistry& schemas,
-             auth::ApiKeyAuthenticator& authenticator, std::function<bool()> ready,
-             IdpRoutes* idp = nullptr);
+  explicit ApiHandler(ApiServices services);
 
   void Handle(net::HttpRequest& request, net::Reply reply) override;
 
@@ -37,12 +53,20 @@ class ApiHandler final : public net::HttpHandler {
     kBatch,
     kRecord,
     kRestore,
+    kMe,
+    kUsers,
+    kApiKeys,
+    kTeams,
+    kScopes,
+    kAudit,
+    kHistory,
   };
   struct Route {
     RouteKind kind;
     std::string object;
     std::string id;
-    const char* allowed;  // for 405's Allow header, e.g. "GET, POST"
+    const char* allowed;
+    // for 405's Allow header, e.g. "GET, POST"
   };
   // One request on its way through: who asks, and how to answer (stamping the access log's tenant).
   struct Call {
@@ -56,6 +80,7 @@ class ApiHandler final : public net::HttpHandler {
   static bool MethodAllowed(const Route& route, std::string_view method);
 
   void Dispatch(const Route& route, Call& call);
+  // False after answering 403, which is sent once the denial's audit entry is durable.
   bool Permit(const Call& call, std::string_view object, auth::Action action) const;
   core::Result<boost::json::object> JsonObjectBody(const net::HttpRequest& request) const;
 
@@ -75,9 +100,26 @@ class ApiHandler final : public net::HttpHandler {
   void AddField(Call& call, const model::ObjectTypePtr& type);
   void GetOpenApi(Call& call);
 
+  // Access endpoints (access_routes.cc).
+  void GetMe(Call& call);
+  void Users(Call& call, const std::string& id);
+  void ApiKeys(Call& call, const std::string& id);
+  void Teams(Call& call, const std::string& id);
+  void Scopes(Call& call, const std::string& role, const std::string& object);
+  void OffIo(Call& call, std::function<net::HttpResponse()> work);
+  // Audit endpoints (audit_routes.cc).
+  void ListAudit(Call& call);
+  void RecordHistory(Call& call, const model::ObjectTypePtr& type, const std::string& id);
+
   domain::RecordService& records_;
   domain::SchemaRegistry& schemas_;
   auth::ApiKeyAuthenticator& authenticator_;
+  auth::AccessResolver& access_;
+  storage::DirectoryStore& directory_;
+  storage::IdentityStore& identities_;
+  core::WorkPool& pool_;
+  const core::Clock& clock_;
+  storage::AuditStore& audit_;
   std::function<bool()> ready_;
   IdpRoutes* idp_;
 };

@@ -280,6 +280,8 @@ json::array Tags(const std::vector<model::ObjectTypePtr>& types) {
                               {"description", "Object types and their fields, custom fields."}});
   tags.push_back(
       json::object{{"name", kSystemTag}, {"description", "Health and API description."}});
+  tags.push_back(
+      json::object{{"name", kAuditTag}, {"description", "The tenant's tamper-evident audit log."}});
   return tags;
 }
 
@@ -303,8 +305,11 @@ json::value BuildOpenApiDocument(const std::vector<model::ObjectTypePtr>& types)
   for (const auto& type : types) {
     for (auto& entry : RecordSchemas(*type, types)) schemas[entry.key()] = std::move(entry.value());
     for (auto& entry : ObjectPaths(*type)) paths[entry.key()] = std::move(entry.value());
+    for (auto& entry : HistoryPaths(*type)) paths[entry.key()] = std::move(entry.value());
   }
   for (auto& entry : SystemPaths()) paths[entry.key()] = std::move(entry.value());
+  for (auto& entry : AuditPaths()) paths[entry.key()] = std::move(entry.value());
+  for (auto& entry : AuditSchemas()) schemas[entry.key()] = std::move(entry.value());
   for (auto& path : paths) {
     for (auto& operation : path.value().as_object()) {
       if (operation.key() == "parameters") continue;

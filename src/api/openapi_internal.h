@@ -20,6 +20,7 @@ namespace zebros::api::openapi_internal {
 // Tags of the operations that do not belong to an object type.
 inline constexpr std::string_view kSystemTag = "System";
 inline constexpr std::string_view kSchemaTag = "Schema";
+inline constexpr std::string_view kAuditTag = "Audit";
 
 // {"$ref": "#/components/<section>/<name>"}.
 boost::json::object Ref(std::string_view section, std::string_view name);
@@ -73,6 +74,12 @@ boost::json::object ObjectPaths(const model::ObjectType& type);
 
 // The path items that do not depend on the object types (health, OpenAPI, schema).
 boost::json::object SystemPaths();
+
+// The audit log's path (/api/v1/audit), one object type's record history path, and the
+// AuditEntry and AuditPage schemas. (openapi_audit.cc)
+boost::json::object AuditPaths();
+boost::json::object HistoryPaths(const model::ObjectType& type);
+boost::json::object AuditSchemas();
 
 // An operation's error responses, each a $ref to components.responses. REQUIRES: every status
 // is one of 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 503.

@@ -124,6 +124,7 @@ TEST_F(OpenApiTest, HasEveryPathAndOperation) {
       {"/api/v1/schema", {{"get", "listObjectTypes"}}},
       {"/api/v1/schema/{object}", {{"get", "getObjectType"}}},
       {"/api/v1/schema/{object}/fields", {{"post", "createField"}}},
+      {"/api/v1/audit", {{"get", "listAuditEntries"}}},
   };
   for (auto [name, one, many] : {std::array<std::string, 3>{"deals", "Deal", "Deals"},
                                  std::array<std::string, 3>{"companies", "Company", "Companies"}}) {
@@ -132,6 +133,7 @@ TEST_F(OpenApiTest, HasEveryPathAndOperation) {
     expected[base + "/{id}"] = {
         {"get", "get" + one}, {"patch", "update" + one}, {"delete", "delete" + one}};
     expected[base + "/{id}/restore"] = {{"post", "restore" + one}};
+    expected[base + "/{id}/history"] = {{"get", "get" + one + "History"}};
     expected[base + "/search"] = {{"post", "search" + many}};
     expected[base + "/batch"] = {{"post", "batch" + many}};
   }
@@ -365,7 +367,7 @@ TEST_F(OpenApiTest, OperationsAreTaggedAndResponsesCarryTheRequestId) {
   for (const auto& response : Doc().at("components").at("responses").as_object()) {
     check(response.value(), std::string(response.key()));
   }
-  EXPECT_EQ(operations, 22);
+  EXPECT_EQ(operations, 25);
   EXPECT_GT(responses, 30);
   EXPECT_EQ(Op("/api/v1/deals", "get", "/tags/0"), "Deals");
 }
@@ -451,7 +453,7 @@ TEST_F(OpenApiTest, IsDeterministic) {
 
 TEST(OpenApiEmptyTest, NoTypesStillGivesAValidSkeleton) {
   const json::value document = BuildOpenApiDocument({});
-  EXPECT_EQ(document.at("paths").as_object().size(), 6u);
+  EXPECT_EQ(document.at("paths").as_object().size(), 7u);
   EXPECT_TRUE(document.at("components").at("schemas").as_object().contains("Problem"));
 }
 

@@ -21,16 +21,6 @@ int HexValue(char c) {
   return -1;
 }
 
-core::Result<int> ParseLimit(std::string_view text) {
-  int limit = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
-  if (ec != std::errc() || end != text.data() + text.size() || limit < 1 ||
-      limit > model::kMaxPageSize) {
-    return InvalidParameter("limit must be an integer between 1 and 500.");
-  }
-  return limit;
-}
-
 core::Status ParseSortList(std::string_view text, std::vector<model::SortKey>& sort) {
   if (text.empty()) return InvalidFilter("Empty sort field.");
   for (;;) {
@@ -115,6 +105,16 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
     }
   }
   return out;
+}
+
+core::Result<int> ParseLimit(std::string_view text) {
+  int limit = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (ec != std::errc() || end != text.data() + text.size() || limit < 1 ||
+      limit > model::kMaxPageSize) {
+    return InvalidParameter("limit must be an integer between 1 and 500.");
+  }
+  return limit;
 }
 
 core::Result<model::Query> ParseListQuery(std::string_view query_string) {

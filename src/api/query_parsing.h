@@ -17,6 +17,9 @@ core::Result<model::Query> ParseListQuery(std::string_view query_string);
 // Reads a search body {"filter":{and|or|field/op/value},"q","sort":[{field,dir}],"limit","cursor"}.
 core::Result<model::Query> ParseSearchBody(const boost::json::object& body);
 
+// A page size: an integer in 1..model::kMaxPageSize, else kBadRequest `invalid_parameter`.
+core::Result<int> ParseLimit(std::string_view text);
+
 // Percent-decodes `text` ('+' as space when `plus_is_space`); nullopt on a bad escape.
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
 

@@ -23,6 +23,10 @@ int RunCreateTenant(const std::string& data_dir, const std::string& name);
 // `zebros admin create-api-key`: prints the key alone.
 int RunCreateApiKey(const std::string& data_dir, const std::string& tenant, const std::string& role,
                     const std::string& label);
+// `zebros admin verify-audit`: recomputes every tenant's audit hash chain. Exit 0 and
+// "audit chain ok: N entries" when intact; exit 1 naming the tenant and seq of the first broken
+// entry otherwise (2 when the database cannot be read).
+int RunVerifyAudit(const std::string& data_dir);
 
 // `zebros admin create-user`: prints the user id. Without `password_stdin` the user is invited
 // (no password until `set-password`).

@@ -31,6 +31,7 @@ std::unique_ptr<Environment> Environment::Open(const std::string& data_dir) {
       std::make_unique<storage::sqlite::SqliteDirectoryStore>(*env->database, env->ids, types);
   env->identity = std::make_unique<storage::sqlite::SqliteIdentityStore>(*env->database, env->ids);
   env->record_store = std::make_unique<storage::sqlite::SqliteRecordStore>(*env->database);
+  env->audit = std::make_unique<storage::sqlite::SqliteAuditStore>(*env->database);
   env->schemas = std::make_unique<domain::SchemaRegistry>(*env->directory, types);
   env->records = std::make_unique<domain::RecordService>(*env->record_store, env->ids);
   env->authenticator = std::make_unique<auth::ApiKeyAuthenticator>(*env->directory, env->clock);

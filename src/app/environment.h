@@ -9,6 +9,7 @@
 #include "domain/record_service.h"
 #include "domain/schema_registry.h"
 #include "storage/sqlite/database.h"
+#include "storage/sqlite/sqlite_audit_store.h"
 #include "storage/sqlite/sqlite_directory_store.h"
 #include "storage/sqlite/sqlite_identity_store.h"
 #include "storage/sqlite/sqlite_record_store.h"
@@ -26,6 +27,7 @@ struct Environment {
   std::unique_ptr<storage::sqlite::SqliteDirectoryStore> directory;
   std::unique_ptr<storage::sqlite::SqliteIdentityStore> identity;
   std::unique_ptr<storage::sqlite::SqliteRecordStore> record_store;
+  std::unique_ptr<storage::sqlite::SqliteAuditStore> audit;
   std::unique_ptr<domain::SchemaRegistry> schemas;
   std::unique_ptr<domain::RecordService> records;
   std::unique_ptr<auth::ApiKeyAuthenticator> authenticator;

@@ -65,6 +65,10 @@ int main(int argc, char** argv) {
       admin->add_subcommand("rotate-keys", "New signing key for the built-in identity provider");
   rotate_keys->add_option("--data-dir", data_dir, "Data directory");
 
+  auto* verify_audit =
+      admin->add_subcommand("verify-audit", "Check the audit log's hash chains; exit 1 if broken");
+  verify_audit->add_option("--data-dir", data_dir, "Data directory");
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve_cmd->parsed()) {
@@ -84,5 +88,6 @@ int main(int argc, char** argv) {
     return zebros::app::RunSetPassword(data_dir, user_tenant, user_email);
   }
   if (rotate_keys->parsed()) return zebros::app::RunRotateKeys(data_dir);
+  if (verify_audit->parsed()) return zebros::app::RunVerifyAudit(data_dir);
   return 2;
 }

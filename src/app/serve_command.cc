@@ -19,9 +19,9 @@ namespace {
 
 constexpr char kBootstrapKeyFile[] = "bootstrap-admin-key";
 constexpr char kBootstrapPasswordFile[] = "bootstrap-admin-password";
-// Threads for the identity provider's blocking work (argon2id, durable writes), and its queue.
-constexpr std::size_t kIdpThreads = 2;
-constexpr std::size_t kIdpQueue = 256;
+// Threads for blocking work (argon2id, durable directory writes, sign-ins), and their queue.
+constexpr std::size_t kBlockingThreads = 2;
+constexpr std::size_t kBlockingQueue = 1000;
 
 bool SplitListen(const std::string& listen, std::string& host, int& port) {
   const auto colon = listen.rfind(':');
@@ -108,16 +108,19 @@ int RunServe(const ServeConfig& config) {
   std::string base_url = TrimSlash(config.public_url);
   auth::IdpService idp(*env->identity, *env->directory, **keys, hasher, env->clock,
                        [&base_url] { return base_url; });
-  core::WorkPool idp_pool(kIdpThreads, kIdpQueue);
-  api::IdpRoutes idp_routes(idp, idp_pool);
   storage::sqlite::Database& database = *env->database;
-  api::ApiHandler handler(
-      *env->records, *env->schemas, *env->authenticator,
+  auth::AccessResolver access(*env->directory, env->clock);
+  // Blocking directory work, sign-ins and password hashing, off the I/O threads.
+  core::WorkPool pool(kBlockingThreads, kBlockingQueue);
+  api::IdpRoutes idp_routes(idp, pool);
+  api::ApiHandler handler(api::ApiServices{
+      *env->records, *env->schemas, *env->authenticator, access, *env->directory, *env->identity,
+      pool, env->clock, *env->audit,
       [&database] {
         auto version = database.AppliedSchemaVersion();
         return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
       },
-      &idp_routes);
+      &idp_routes});
 
   net::ServerOptions options;
   options.host = host;
@@ -152,7 +155,7 @@ int RunServe(const ServeConfig& config) {
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.data_dir << ")\n"
             << std::flush;
   server.Run();
-  idp_pool.Stop();
+  pool.Stop();  // finishes queued work while the writer still runs
   core::Log(core::LogLevel::kInfo, "stopping: draining writes", {});
   env->database->writer().Stop();
   core::Log(core::LogLevel::kInfo, "stopped", {});

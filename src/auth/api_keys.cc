@@ -56,6 +56,10 @@ core::Result<model::Principal> ApiKeyAuthenticator::Authenticate(
   if (key->revoked_at || (key->expires_at && *key->expires_at <= now)) {
     return Unauthenticated("The credential is not valid.");
   }
+  // At most one write a minute per key (and per process) keeps "last used" useful and cheap.
+  if (!key->last_used_at || now - *key->last_used_at > kLastUsedResolution) {
+    directory_.TouchApiKey(key->id, now);
+  }
   model::Principal principal{key->tenant_id, key->tenant_name, "key:" + key->id, key->role,
                              key->tenant_number};
   std::lock_guard lock(mutex_);
@@ -67,6 +71,13 @@ core::Result<model::Principal> ApiKeyAuthenticator::Authenticate(
 void ApiKeyAuthenticator::Forget(const std::string& secret_hash) {
   std::lock_guard lock(mutex_);
   cache_.erase(secret_hash);
+}
+
+void ApiKeyAuthenticator::ForgetKey(const std::string& key_id) {
+  const std::string subject = "key:" + key_id;
+  std::lock_guard lock(mutex_);
+  std::erase_if(
+      cache_, [&subject](const auto& entry) { return entry.second.principal.subject == subject; });
 }
 
 }  // namespace zebros::auth

@@ -31,8 +31,11 @@ class ApiKeyAuthenticator {
   // credential; kUnavailable when the directory cannot be read.
   core::Result<model::Principal> Authenticate(const std::string* authorization_header);
   void Forget(const std::string& secret_hash);
+  // Drops the cached entry of the key with this id (after a revocation).
+  void ForgetKey(const std::string& key_id);
 
   static constexpr core::EpochMillis kCacheTtl = 5000;
+  static constexpr core::EpochMillis kLastUsedResolution = 60000;
 
  private:
   struct Entry {

@@ -7,11 +7,15 @@ namespace {
 
 enum class Area { kSales, kService, kAdmin, kOther };
 
+constexpr std::string_view kSales[] = {"accounts", "contacts", "leads", "opportunities",
+                                       "activities"};
+constexpr std::string_view kService[] = {"tickets", "comments", "kb_articles"};
+constexpr std::string_view kAdmin[] = {"schema", "users", "api_keys", "audit_log"};
+constexpr std::string_view kAllObjects[] = {"accounts",   "contacts", "leads",    "opportunities",
+                                            "activities", "tickets",  "comments", "kb_articles",
+                                            "schema",     "users",    "api_keys", "audit_log"};
+
 Area AreaOf(std::string_view object) {
-  static constexpr std::string_view kSales[] = {"accounts", "contacts", "leads", "opportunities",
-                                                "activities"};
-  static constexpr std::string_view kService[] = {"tickets", "comments", "kb_articles"};
-  static constexpr std::string_view kAdmin[] = {"schema", "users", "api_keys", "audit_log"};
   auto in = [object](const auto& list) {
     return std::find(std::begin(list), std::end(list), object) != std::end(list);
   };
@@ -22,6 +26,8 @@ Area AreaOf(std::string_view object) {
 }
 
 }  // namespace
+
+std::span<const std::string_view> PolicyObjects() { return kAllObjects; }
 
 std::string_view ActionName(Action action) {
   switch (action) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <span>
 #include <string_view>
 
 #include "model/principal.h"
@@ -8,7 +9,14 @@ namespace zebros::auth {
 
 enum class Action { kRead, kCreate, kUpdate, kDelete, kRestore, kExport, kAdmin };
 
+inline constexpr Action kAllActions[] = {Action::kRead,   Action::kCreate,  Action::kUpdate,
+                                         Action::kDelete, Action::kRestore, Action::kExport,
+                                         Action::kAdmin};
+
 std::string_view ActionName(Action action);
+
+// Every object and admin area the policy table names, in the order it is documented.
+std::span<const std::string_view> PolicyObjects();
 
 // The one place that decides whether a role may perform an action on an object (or on an admin
 // area: "schema", "users", "api_keys", "audit_log"). Rendered into docs/security.md.

@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <stdexcept>
@@ -17,6 +18,17 @@ int Base64UrlValue(char c) {
   if (c == '-') return 62;
   if (c == '_') return 63;
   return -1;
+}
+
+std::string Hex(const unsigned char* bytes, unsigned int length) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 15]);
+  }
+  return out;
 }
 }  // namespace
 
@@ -38,16 +50,20 @@ std::string Sha256(std::string_view data) {
 }
 
 std::string Sha256Hex(std::string_view data) {
-  static constexpr char kHex[] = "0123456789abcdef";
   const std::string digest = Sha256(data);
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (const char byte : digest) {
-    const auto value = static_cast<unsigned char>(byte);
-    out.push_back(kHex[value >> 4]);
-    out.push_back(kHex[value & 15]);
+  return Hex(reinterpret_cast<const unsigned char*>(digest.data()),
+             static_cast<unsigned int>(digest.size()));
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest,
+           &length) == nullptr) {
+    throw std::runtime_error("HMAC failed");
   }
-  return out;
+  return Hex(digest, length);
 }
 
 std::string Base64UrlEncode(std::string_view data) {

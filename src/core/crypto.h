@@ -14,6 +14,8 @@ std::string RandomBytes(std::size_t size);
 std::string Sha256(std::string_view data);
 // SHA-256 of `data` as 64 lowercase hex digits.
 std::string Sha256Hex(std::string_view data);
+// HMAC-SHA256 (RFC 2104) of `data` under `key`, as 64 lowercase hex digits.
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
 // Unpadded base64url (RFC 4648 section 5).
 std::string Base64UrlEncode(std::string_view data);
 std::optional<std::string> Base64UrlDecode(std::string_view text);

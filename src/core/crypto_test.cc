@@ -102,6 +102,16 @@ TEST(Sha256HexTest, KnownVectors) {
   EXPECT_NE(Sha256Hex(std::string_view("a\0b", 3)), Sha256Hex("a"));
 }
 
+TEST(HmacSha256HexTest, Rfc4231Vectors) {
+  // Test case 2: a short key.
+  EXPECT_EQ(HmacSha256Hex("Jefe", "what do ya want for nothing?"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  // Test case 6: a key longer than the block size is hashed first.
+  EXPECT_EQ(HmacSha256Hex(std::string(131, '\xaa'),
+                          "Test Using Larger Than Block-Size Key - Hash Key First"),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 TEST(ConstantTimeEqualsTest, ComparesWholeStrings) {
   EXPECT_TRUE(ConstantTimeEquals("", ""));
   EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));

@@ -527,6 +527,15 @@ class ServerTestCase(unittest.TestCase):
 
     server: ZebrosServer = None
     maxDiff = 4000
+    # Tenant names `zebros admin create-tenant` makes before the server starts with
+    # serve_args(); their printed ids end up in `tenant_ids` (name -> id).
+    tenants_before_start = ()
+    tenant_ids: dict = {}
+
+    @classmethod
+    def serve_args(cls):
+        """Extra `zebros serve` arguments for this class's server (none unless overridden)."""
+        return []
 
     @classmethod
     def setUpClass(cls):
@@ -535,6 +544,15 @@ class ServerTestCase(unittest.TestCase):
         # A class cleanup (unlike tearDownClass) also runs when a subclass's setUpClass fails
         # after this point, e.g. while seeding.
         cls.addClassCleanup(cls._stop_server, cls.server)
+        cls.tenant_ids = {}
+        if cls.tenants_before_start:
+            # Only the first start in an empty data dir makes tenant `default` and the
+            # bootstrap key: start once plainly, then add the tenants while stopped.
+            cls.server.start()
+            cls.server.stop()
+            cls.tenant_ids = {name: create_tenant(cls.server.data_dir, name)
+                              for name in cls.tenants_before_start}
+        cls.server.extra_args = list(cls.serve_args())
         cls.server.start()
 
     @staticmethod

@@ -4,7 +4,9 @@
 
 #include "core/json.h"
 #include "model/presence.h"
+#include "storage/audit_diff.h"
 #include "storage/sqlite/record_codec.h"
+#include "storage/sqlite/record_scope.h"
 
 namespace zebros::storage::sqlite {
 namespace json = boost::json;
@@ -37,12 +39,14 @@ int IndexOfLabel(const std::string& label) {
 
 ChangeApplier::ChangeApplier(model::Principal principal, std::vector<Change> changes,
                              std::optional<Idempotency> idempotency, const core::Clock& clock,
-                             const std::vector<model::ObjectTypePtr>& builtin_types)
+                             const std::vector<model::ObjectTypePtr>& builtin_types,
+                             const AuditLog& audit_log)
     : search_(builtin_types),
       principal_(std::move(principal)),
       changes_(std::move(changes)),
       idempotency_(std::move(idempotency)),
-      clock_(clock) {}
+      clock_(clock),
+      audit_log_(audit_log) {}
 
 core::Status ChangeApplier::Run(Connection& connection) {
   results_.clear();
@@ -105,6 +109,26 @@ core::Error ChangeApplier::LabelledError(const Change& change, core::Error error
   return error;
 }
 
+PiiDigester ChangeApplier::Digester() const {
+  return [this](const json::value& value) { return audit_log_.DigestPii(value); };
+}
+
+core::Status ChangeApplier::Audit(Connection& connection, const char* action,
+                                  const model::ObjectType& type, const model::Record& record,
+                                  json::object details) {
+  AuditEntry entry;
+  entry.tenant_id = principal_.tenant_id;
+  entry.at = now_;
+  entry.actor = principal_.subject;
+  entry.action = action;
+  entry.object = type.name;
+  entry.record_id = record.id;
+  entry.request_id = principal_.request_id;
+  entry.ip = principal_.client_ip;
+  entry.details = std::move(details);
+  return audit_log_.Append(connection, entry);
+}
+
 core::Status ChangeApplier::Create(Connection& connection, const Change& change,
                                    const std::string& id) {
   const auto& type = *change.type;
@@ -116,6 +140,9 @@ core::Status ChangeApplier::Create(Connection& connection, const Change& change,
   if (!status.ok()) return LabelledError(change, std::move(status).error());
   auto row = LoadByRowId(connection, type, last_insert_rowid_);
   if (!row.ok()) return std::move(row).error();
+  auto audited = Audit(connection, audit_action::kRecordCreate, type, row->record,
+                       CreateDetails(type, row->record.values, row->record.version, Digester()));
+  if (!audited.ok()) return audited;
   results_.push_back({std::move(row->record), true});
   return core::OkStatus();
 }
@@ -141,6 +168,10 @@ core::Status ChangeApplier::Update(Connection& connection, const Change& change,
   if (!status.ok()) return status;
   auto updated = LoadByRowId(connection, type, row.rowid);
   if (!updated.ok()) return std::move(updated).error();
+  auto audited = Audit(connection, audit_action::kRecordUpdate, type, updated->record,
+                       UpdateDetails(type, row.record.values, updated->record.values,
+                                     updated->record.version, Digester()));
+  if (!audited.ok()) return audited;
   results_.push_back({std::move(updated->record), false});
   return core::OkStatus();
 }
@@ -182,6 +213,10 @@ core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& cha
   if (!indexed.ok()) return indexed;
   auto updated = LoadByRowId(connection, type, row->rowid);
   if (!updated.ok()) return std::move(updated).error();
+  auto audited =
+      Audit(connection, deleted ? audit_action::kRecordDelete : audit_action::kRecordRestore, type,
+            updated->record, StateDetails(updated->record.version));
+  if (!audited.ok()) return audited;
   results_.push_back({std::move(updated->record), false});
   return core::OkStatus();
 }
@@ -194,13 +229,18 @@ core::Status ChangeApplier::Upsert(Connection& connection, const Change& change)
     return LabelledError(change, Validation({{change.upsert_key, "required",
                                               "An upsert record needs a value for its key.", -1}}));
   }
+  std::vector<json::value> params;
+  const std::string scope = ScopeCondition(type, principal_, params);
   auto stmt = connection.Prepare("SELECT o.id FROM " + TableName(type) +
                                  " o WHERE o.tenant_id = ?"
                                  " AND o.deleted_at IS NULL AND " +
-                                 ref->expr + " = ? LIMIT 2");
+                                 ref->expr + " = ?" + scope + " LIMIT 2");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, principal_.tenant_id);
   BindSqlValue(*stmt, 2, ToSqlValue(*ref, *key_value));
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    BindSqlValue(*stmt, static_cast<int>(i) + 3, params[i]);
+  }
   std::vector<std::string> matches;
   for (;;) {
     auto row = stmt->Step();
@@ -223,12 +263,17 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::Load(Connection& connectio
                                                            const std::string& id, bool deleted,
                                                            const Change& change) {
   // `deleted` = also accept soft-deleted rows (restore).
+  std::vector<json::value> params;
+  const std::string scope = ScopeCondition(type, principal_, params);
   auto stmt = connection.Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
                                  " o WHERE o.id = ? AND o.tenant_id = ?" +
-                                 (deleted ? "" : " AND o.deleted_at IS NULL"));
+                                 (deleted ? "" : " AND o.deleted_at IS NULL") + scope);
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, id);
   stmt->BindText(2, principal_.tenant_id);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    BindSqlValue(*stmt, static_cast<int>(i) + 3, params[i]);
+  }
   auto row = stmt->Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) return LabelledError(change, NotFound(type));

@@ -5,7 +5,9 @@
 
 #include "core/clock.h"
 #include "model/principal.h"
+#include "storage/audit_diff.h"
 #include "storage/record_store.h"
+#include "storage/sqlite/audit_log.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/search_index.h"
 
@@ -13,13 +15,15 @@ namespace zebros::storage::sqlite {
 
 // Carries out one atomic set of changes on the writer's connection (inside the writer's
 // savepoint): tenant scoping, version checks, presence after merge, uniqueness and references,
-// the search index and the idempotency record. Used by one writer pass, then read by `done`.
+// the search index, one audit entry per change and the idempotency record (a replay writes
+// nothing, so it is not audited again). Used by one writer pass, then read by `done`.
 class ChangeApplier {
  public:
-  // `builtin_types` must outlive the applier (the search index follows their references).
+  // `builtin_types` must outlive the applier (the search index follows their references), and
+  // so must `audit_log`.
   ChangeApplier(model::Principal principal, std::vector<Change> changes,
                 std::optional<Idempotency> idempotency, const core::Clock& clock,
-                const std::vector<model::ObjectTypePtr>& builtin_types);
+                const std::vector<model::ObjectTypePtr>& builtin_types, const AuditLog& audit_log);
 
   // Runs every change; the first failure stops and is returned (the writer rolls back).
   core::Status Run(Connection& connection);
@@ -51,6 +55,10 @@ class ChangeApplier {
                         const boost::json::object& values, std::int64_t rowid,
                         const std::string& id);
   core::Error LabelledError(const Change& change, core::Error error) const;
+  // Appends the audit entry of a change to `record` (after the change) in the same transaction.
+  core::Status Audit(Connection& connection, const char* action, const model::ObjectType& type,
+                     const model::Record& record, boost::json::object details);
+  PiiDigester Digester() const;
 
   // The next free storage key in the principal's tenant range (see TenantRowids).
   core::Result<std::int64_t> NextRowid(Connection& connection, const model::ObjectType& type);
@@ -62,6 +70,7 @@ class ChangeApplier {
   std::vector<Change> changes_;
   std::optional<Idempotency> idempotency_;
   const core::Clock& clock_;
+  const AuditLog& audit_log_;
   core::EpochMillis now_ = 0;
   std::vector<ChangeResult> results_;
   std::optional<StoredResponse> replay_;

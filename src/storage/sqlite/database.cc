@@ -33,8 +33,11 @@ core::Result<std::unique_ptr<Database>> Database::Open(
     status = (*txn)->Commit();
     if (!status.ok()) return std::move(status).error();
   }
+  auto audit_log = AuditLog::Open(**connection);
+  if (!audit_log.ok()) return std::move(audit_log).error();
   std::unique_ptr<Database> database(new Database(path, clock));
   database->types_ = types;
+  database->audit_log_ = std::move(audit_log).value();
   database->writer_ = std::make_unique<Writer>(std::move(connection).value());
   return database;
 }

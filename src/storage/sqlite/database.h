@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "model/object_type.h"
+#include "storage/sqlite/audit_log.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/writer.h"
 
@@ -26,6 +27,8 @@ class Database {
   ~Database();
 
   Writer& writer() { return *writer_; }
+  // Appends audit entries inside the writer's transactions.
+  const AuditLog& audit_log() const { return *audit_log_; }
   const core::Clock& clock() const { return clock_; }
   // The built-in object types the tables were laid out for.
   const std::vector<model::ObjectTypePtr>& types() const { return types_; }
@@ -44,6 +47,7 @@ class Database {
   const core::Clock& clock_;
   const std::uint64_t instance_;  // tells this Database's thread-local readers from others'
   std::vector<model::ObjectTypePtr> types_;
+  std::unique_ptr<AuditLog> audit_log_;
   std::unique_ptr<Writer> writer_;
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> readers_;  // guarded by readers_mutex_

@@ -136,7 +136,7 @@ CREATE TABLE idp_auth_codes (
 CREATE INDEX ix_idp_codes_expires ON idp_auth_codes(expires_at);
 
 -- Tamper-evident audit log: each entry's hash covers its content and the hash of the tenant's
--- previous entry.
+-- previous entry (storage/audit_chain.h says exactly what is covered).
 CREATE TABLE audit_log (
   seq INTEGER PRIMARY KEY,
   tenant_id TEXT NOT NULL,
@@ -154,6 +154,20 @@ CREATE TABLE audit_log (
 CREATE INDEX ix_audit_tenant ON audit_log(tenant_id, seq);
 CREATE INDEX ix_audit_record ON audit_log(tenant_id, record_id, seq);
 CREATE INDEX ix_audit_actor ON audit_log(tenant_id, actor, seq);
+-- Each tenant's newest entry, written in the same transaction as it: the next append links to it,
+-- and verification notices when a tenant's newest entries were removed.
+CREATE TABLE audit_heads (
+  tenant_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  entries INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Per-install secrets of the audit log (base64url): 'pii_hmac' keys the digests that stand in for
+-- personal values in audit details. Never logged, never served.
+CREATE TABLE audit_keys (
+  name TEXT PRIMARY KEY,
+  secret TEXT NOT NULL
+) WITHOUT ROWID;
 
 ALTER TABLE api_keys ADD COLUMN created_by TEXT;
 )sql"},

@@ -6,6 +6,7 @@
 #include "core/crypto.h"
 #include "core/json.h"
 #include "storage/sqlite/record_codec.h"
+#include "storage/sqlite/record_scope.h"
 
 namespace zebros::storage::sqlite {
 namespace json = boost::json;
@@ -294,6 +295,11 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     }
   }
 
+  // A scoped caller's candidates need the record's owner, as filters need its fields.
+  std::vector<boost::json::value> probe;
+  const bool needs_row =
+      query.filter.has_value() || !ScopeCondition(type, principal, probe).empty();
+
   // Ranked text search first gathers candidates (rowid and score only, no full rows), newest
   // first, from at most a window of matches, then fetches the page's rows. See kRankWindow.
   std::string sql;
@@ -301,12 +307,12 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     // The tenant's key range keeps candidates to the tenant inside the search index itself;
     // soft-deleted records have left the index. Filters need the record, so only then a join.
     sql = "SELECT " + fts + ".rowid AS r, zrank(" + fts + ") AS score FROM " + fts;
-    if (query.filter) sql += " JOIN " + table + " o ON o.rowid = " + fts + ".rowid";
+    if (needs_row) sql += " JOIN " + table + " o ON o.rowid = " + fts + ".rowid";
     sql += " WHERE " + fts + " MATCH ? AND " + fts + ".rowid BETWEEN ? AND ?";
     compiled.params.emplace_back(match);
     compiled.params.emplace_back(rowids.first);
     compiled.params.emplace_back(rowids.last);
-    if (query.filter) {
+    if (needs_row) {
       sql += " AND o.tenant_id = ? AND o.deleted_at IS NULL";
       compiled.params.emplace_back(tenant_id);
     }
@@ -322,6 +328,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     }
     compiled.params.emplace_back(tenant_id);
   }
+  sql += ScopeCondition(type, principal, compiled.params);
   compiled.sort_key_count = compiled.rank_order ? 0 : static_cast<int>(sort.size());
 
   if (query.filter) {

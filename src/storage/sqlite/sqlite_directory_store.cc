@@ -27,7 +27,18 @@ core::Result<ApiKeyInfo> ReadKey(Statement& stmt) {
   }
   if (!stmt.IsNull(5)) key.expires_at = stmt.Int(5);
   if (!stmt.IsNull(6)) key.revoked_at = stmt.Int(6);
+  key.created_at = stmt.Int(8);
+  if (!stmt.IsNull(9)) key.last_used_at = stmt.Int(9);
   return key;
+}
+
+// The columns ReadKey reads, from api_keys k joined with tenants t.
+constexpr char kKeyColumns[] =
+    "SELECT k.id, k.tenant_id, t.name, k.name, k.role, k.expires_at, k.revoked_at, t.number,"
+    " k.created_at, k.last_used_at FROM api_keys k JOIN tenants t ON t.id = k.tenant_id ";
+
+core::Error KeyNotFound() {
+  return core::MakeError(core::Code::kNotFound, "not_found", "No API key has this id.");
 }
 }  // namespace
 
@@ -124,15 +135,80 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::CreateApiKey(
 core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKeyByHash(const std::string& secret_hash) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
-  auto stmt = (*reader)->Prepare(
-      "SELECT k.id, k.tenant_id, t.name, k.name, k.role, k.expires_at, k.revoked_at, t.number"
-      " FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.secret_hash = ?");
+  auto stmt = (*reader)->Prepare(std::string(kKeyColumns) + "WHERE k.secret_hash = ?");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, secret_hash);
   auto row = stmt->Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) return core::MakeError(core::Code::kNotFound, "not_found", "Unknown API key.");
   return ReadKey(*stmt);
+}
+
+core::Result<std::vector<ApiKeyInfo>> SqliteDirectoryStore::ListApiKeys(
+    const std::string& tenant_id) {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare(std::string(kKeyColumns) +
+                                 "WHERE k.tenant_id = ? ORDER BY k.created_at DESC, k.id DESC");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, tenant_id);
+  std::vector<ApiKeyInfo> keys;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    auto key = ReadKey(*stmt);
+    if (!key.ok()) return std::move(key).error();
+    keys.push_back(std::move(key).value());
+  }
+  return keys;
+}
+
+core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKey(const std::string& tenant_id,
+                                                          const std::string& key_id) {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare(std::string(kKeyColumns) + "WHERE k.id = ? AND k.tenant_id = ?");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, key_id);
+  stmt->BindText(2, tenant_id);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return KeyNotFound();
+  return ReadKey(*stmt);
+}
+
+core::Result<ApiKeyInfo> SqliteDirectoryStore::RevokeApiKey(const std::string& tenant_id,
+                                                            const std::string& key_id) {
+  const core::EpochMillis now = database_.clock().NowMillis();
+  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+    auto stmt = connection.Prepare(
+        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND tenant_id = ?");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindInt(1, now);
+    stmt->BindText(2, key_id);
+    stmt->BindText(3, tenant_id);
+    auto done = stmt->Step();
+    if (!done.ok()) return std::move(done).error();
+    if (connection.Changes() == 0) return KeyNotFound();
+    return core::OkStatus();
+  });
+  if (!status.ok()) return std::move(status).error();
+  return FindApiKey(tenant_id, key_id);
+}
+
+void SqliteDirectoryStore::TouchApiKey(const std::string& key_id, core::EpochMillis at) {
+  database_.writer().Submit(
+      [key_id, at](Connection& connection) -> core::Status {
+        auto stmt = connection.Prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
+        if (!stmt.ok()) return std::move(stmt).error();
+        stmt->BindInt(1, at);
+        stmt->BindText(2, key_id);
+        auto done = stmt->Step();
+        if (!done.ok()) return std::move(done).error();
+        return core::OkStatus();
+      },
+      [](core::Status) {});
 }
 
 core::Result<std::vector<CustomField>> SqliteDirectoryStore::LoadCustomFields(
@@ -173,8 +249,18 @@ void SqliteDirectoryStore::AddCustomField(const model::Principal& principal,
   const std::string tenant_id = principal.tenant_id;
   const std::string subject = principal.subject;
   const core::EpochMillis now = database_.clock().NowMillis();
+  AuditEntry audit;
+  audit.tenant_id = tenant_id;
+  audit.at = now;
+  audit.actor = subject;
+  audit.action = audit_action::kSchemaFieldAdd;
+  audit.object = object;
+  audit.request_id = principal.request_id;
+  audit.ip = principal.client_ip;
+  audit.details["field"] = model::FieldToJson(field);
+  const AuditLog& audit_log = database_.audit_log();
   database_.writer().Submit(
-      [=](Connection& connection) -> core::Status {
+      [=, &audit_log](Connection& connection) mutable -> core::Status {
         auto stmt = connection.Prepare(
             "INSERT INTO custom_fields (tenant_id, object, name, definition, created_at,"
             " created_by) VALUES (?, ?, ?, ?, ?, ?)");
@@ -193,7 +279,9 @@ void SqliteDirectoryStore::AddCustomField(const model::Principal& principal,
           }
           return error;
         }
-        return EnsureCustomFieldIndex(connection, *type, field);
+        auto indexed = EnsureCustomFieldIndex(connection, *type, field);
+        if (!indexed.ok()) return indexed;
+        return audit_log.Append(connection, audit);
       },
       std::move(done));
 }

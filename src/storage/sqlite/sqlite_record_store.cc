@@ -5,6 +5,7 @@
 #include "storage/sqlite/change_applier.h"
 #include "storage/sqlite/query_compiler.h"
 #include "storage/sqlite/record_codec.h"
+#include "storage/sqlite/record_scope.h"
 
 namespace zebros::storage::sqlite {
 namespace json = boost::json;
@@ -14,11 +15,17 @@ core::Result<model::Record> SqliteRecordStore::Get(const model::Principal& princ
                                                    std::string_view id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
-  auto stmt = (*reader)->Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
-                                 " o WHERE o.id = ? AND o.tenant_id = ? AND o.deleted_at IS NULL");
+  std::vector<json::value> params;
+  const std::string scope = ScopeCondition(type, principal, params);
+  auto stmt =
+      (*reader)->Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
+                         " o WHERE o.id = ? AND o.tenant_id = ? AND o.deleted_at IS NULL" + scope);
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, id);
   stmt->BindText(2, principal.tenant_id);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    BindSqlValue(*stmt, static_cast<int>(i) + 3, params[i]);
+  }
   auto row = stmt->Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) {
@@ -85,8 +92,9 @@ core::Result<Page> SqliteRecordStore::List(const model::Principal& principal,
 void SqliteRecordStore::Apply(const model::Principal& principal, std::vector<Change> changes,
                               std::optional<Idempotency> idempotency,
                               std::function<void(ApplyOutcome)> done) {
-  auto applier = std::make_shared<ChangeApplier>(
-      principal, std::move(changes), std::move(idempotency), database_.clock(), database_.types());
+  auto applier =
+      std::make_shared<ChangeApplier>(principal, std::move(changes), std::move(idempotency),
+                                      database_.clock(), database_.types(), database_.audit_log());
   database_.writer().Submit([applier](Connection& connection) { return applier->Run(connection); },
                             [applier, done = std::move(done)](core::Status status) {
                               done(applier->TakeOutcome(std::move(status)));

@@ -1,0 +1,102 @@
+#include "storage/sqlite/audit_log.h"
+
+#include "core/crypto.h"
+#include "core/json.h"
+#include "storage/audit_chain.h"
+#include "storage/audit_diff.h"
+
+namespace zebros::storage::sqlite {
+namespace {
+constexpr char kPiiKeyName[] = "pii_hmac";
+constexpr std::size_t kPiiKeyBytes = 32;
+
+core::Error Internal(std::string detail) {
+  return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
+                         std::move(detail));
+}
+}  // namespace
+
+core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Connection& connection) {
+  auto txn = Transaction::Begin(connection);
+  if (!txn.ok()) return std::move(txn).error();
+  {
+    // OR IGNORE: of two processes opening a new database, the first one's key wins for both.
+    auto insert =
+        connection.Prepare("INSERT OR IGNORE INTO audit_keys (name, secret) VALUES (?, ?)");
+    if (!insert.ok()) return std::move(insert).error();
+    insert->BindText(1, kPiiKeyName);
+    insert->BindText(2, core::Base64UrlEncode(core::RandomBytes(kPiiKeyBytes)));
+    auto done = insert->Step();
+    if (!done.ok()) return std::move(done).error();
+  }
+  std::string key;
+  {
+    auto select = connection.Prepare("SELECT secret FROM audit_keys WHERE name = ?");
+    if (!select.ok()) return std::move(select).error();
+    select->BindText(1, kPiiKeyName);
+    auto row = select->Step();
+    if (!row.ok()) return std::move(row).error();
+    auto decoded = *row ? core::Base64UrlDecode(select->Text(0)) : std::nullopt;
+    if (!decoded || decoded->empty()) return Internal("audit key missing or malformed");
+    key = std::move(*decoded);
+  }
+  auto committed = (*txn)->Commit();
+  if (!committed.ok()) return std::move(committed).error();
+  return std::unique_ptr<AuditLog>(new AuditLog(std::move(key)));
+}
+
+core::Status AuditLog::Append(Connection& connection, AuditEntry& entry) const {
+  if (entry.tenant_id.empty() || entry.action.empty()) {
+    return Internal("audit entry without tenant or action");
+  }
+  std::int64_t entries = 0;
+  {
+    auto head = connection.Prepare("SELECT hash, entries FROM audit_heads WHERE tenant_id = ?");
+    if (!head.ok()) return std::move(head).error();
+    head->BindText(1, entry.tenant_id);
+    auto row = head->Step();
+    if (!row.ok()) return std::move(row).error();
+    entry.prev_hash = *row ? std::string(head->Text(0)) : std::string(kAuditGenesisHash);
+    entries = *row ? head->Int(1) : 0;
+  }
+  const std::string details = core::WriteJson(entry.details);
+  entry.hash = AuditHash(entry, details);
+  {
+    auto insert = connection.Prepare(
+        "INSERT INTO audit_log (tenant_id, at, actor, action, object, record_id, request_id, ip,"
+        " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!insert.ok()) return std::move(insert).error();
+    insert->BindText(1, entry.tenant_id);
+    insert->BindInt(2, entry.at);
+    insert->BindText(3, entry.actor);
+    insert->BindText(4, entry.action);
+    insert->BindText(5, entry.object);
+    insert->BindText(6, entry.record_id);
+    insert->BindText(7, entry.request_id);
+    insert->BindText(8, entry.ip);
+    insert->BindText(9, details);
+    insert->BindText(10, entry.prev_hash);
+    insert->BindText(11, entry.hash);
+    auto done = insert->Step();
+    if (!done.ok()) return std::move(done).error();
+  }
+  entry.seq = connection.LastInsertRowId();
+  auto upsert = connection.Prepare(
+      "INSERT INTO audit_heads (tenant_id, seq, hash, entries) VALUES (?, ?, ?, ?)"
+      " ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
+      " entries = excluded.entries");
+  if (!upsert.ok()) return std::move(upsert).error();
+  upsert->BindText(1, entry.tenant_id);
+  upsert->BindInt(2, entry.seq);
+  upsert->BindText(3, entry.hash);
+  upsert->BindInt(4, entries + 1);
+  auto done = upsert->Step();
+  if (!done.ok()) return std::move(done).error();
+  return core::OkStatus();
+}
+
+std::string AuditLog::DigestPii(const boost::json::value& value) const {
+  return PiiDigest(pii_key_, value);
+}
+
+}  // namespace zebros::storage::sqlite

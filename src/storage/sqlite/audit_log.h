@@ -1,0 +1,39 @@
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "storage/audit_store.h"
+#include "storage/sqlite/connection.h"
+
+namespace zebros::storage::sqlite {
+
+// Appends to the audit log inside a transaction that is already open on the writer's connection,
+// so an entry commits or rolls back with the change it describes. Holds the per-install key for
+// digests of personal values. Immutable after Open; thread-safe.
+//
+// The chain head of each tenant is read from `audit_heads` (one primary-key lookup) rather than
+// kept in memory: a memory cache would go stale when a piece's savepoint rolls back and when
+// another process (the CLI) appends, and would fork the chain.
+class AuditLog {
+ public:
+  // Loads the key, creating it on first use (inside its own transaction; safe from two
+  // processes at once). REQUIRES: migrations applied; no transaction open on `connection`.
+  static core::Result<std::unique_ptr<AuditLog>> Open(Connection& connection);
+
+  // Links `entry` to its tenant's chain and inserts it; fills seq, prev_hash and hash.
+  // REQUIRES: a write transaction is open on `connection` (the writer's). Empty tenant_id or
+  // action is a bug (kInternal).
+  core::Status Append(Connection& connection, AuditEntry& entry) const;
+
+  // "hmac-sha256:<hex>" of a personal value (see storage/audit_diff.h).
+  std::string DigestPii(const boost::json::value& value) const;
+
+ private:
+  explicit AuditLog(std::string pii_key) : pii_key_(std::move(pii_key)) {}
+  const std::string pii_key_;
+};
+
+}  // namespace zebros::storage::sqlite

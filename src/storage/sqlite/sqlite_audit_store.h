@@ -1,0 +1,25 @@
+#pragma once
+
+#include "storage/audit_store.h"
+#include "storage/sqlite/database.h"
+
+namespace zebros::storage::sqlite {
+
+// AuditStore over one SQLite Database: appends through the database's Writer (each Append is its
+// own piece of a group commit), reads on the calling thread's read connection. Thread-safe.
+class SqliteAuditStore final : public AuditStore {
+ public:
+  explicit SqliteAuditStore(Database& database) : database_(database) {}
+
+  void Append(const model::Principal& principal, AuditEntry entry,
+              std::function<void(core::Status)> done) override;
+  core::Result<AuditPage> List(const std::string& tenant_id, const AuditQuery& query) override;
+  // Reads every entry inside one read transaction, so a server appending meanwhile never makes a
+  // consistent log look broken.
+  core::Result<AuditVerification> Verify() override;
+
+ private:
+  Database& database_;
+};
+
+}  // namespace zebros::storage::sqlite
