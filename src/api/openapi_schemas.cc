@@ -121,6 +121,24 @@ json::object ValueSchema(const model::Field& field, const model::ObjectType* tar
   return json::object{{"type", "string"}};
 }
 
+// A role that sees pii masked gets placeholders ("***", "***-***-1234", "****-**-**", null for
+// numbers) that need not match the field's format, pattern, enum or length: a returned pii
+// value is described by its type alone, and says so.
+json::object Maskable(json::object schema) {
+  for (std::string_view constraint : {"format", "pattern", "enum", "maxLength", "minLength",
+                                      "minimum", "maximum", "multipleOf"}) {
+    schema.erase(constraint);
+  }
+  const json::value* description = schema.if_contains("description");
+  std::string text = description != nullptr && description->is_string()
+                         ? std::string(description->get_string()) + ". "
+                         : std::string();
+  schema["description"] = text +
+                          "Personal data: masked for roles that see it masked (see "
+                          "docs/security.md), so values may not match the field's format.";
+  return schema;
+}
+
 json::object ReadOnly(json::object schema, std::string_view description) {
   schema["description"] = description;
   schema["readOnly"] = true;
@@ -279,6 +297,7 @@ json::object RecordSchemas(const model::ObjectType& type,
     json::object schema = FieldSchema(field, target);
     json::object stored = schema;
     if (field.type == FieldType::kTags) stored["uniqueItems"] = true;
+    if (field.pii) stored = Maskable(std::move(stored));
     record_properties[field.name] = Nullable(std::move(stored));
     record_required.emplace_back(field.name);
     // A required field cannot be cleared; an optional one is cleared by null.

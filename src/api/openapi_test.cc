@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/json.h"
+#include "domain/builtin_schemas.h"
 
 namespace zebros::api {
 namespace {
@@ -185,6 +186,19 @@ TEST_F(OpenApiTest, RecordSchemaFollowsTheRenderedShape) {
   EXPECT_FALSE(required.contains("deleted_at"));
   EXPECT_EQ(S("DealList", "/properties/data/items"), Ref("schemas", "Deal"));
   EXPECT_EQ(S("DealList", "/properties/next_cursor/type"), (json::array{"string", "null"}));
+}
+
+TEST(OpenApiMaskingTest, ReturnedPiiValuesAreDescribedByTypeOnly) {
+  const json::value document = BuildOpenApiDocument(domain::BuiltinObjectTypes());
+  const auto& schemas = document.at("components").at("schemas");
+  const auto& date_of_birth = schemas.at_pointer("/Contact/properties/date_of_birth");
+  EXPECT_EQ(date_of_birth.at("type"), (json::array{"string", "null"}));
+  EXPECT_FALSE(Has(date_of_birth, "format"));
+  EXPECT_NE(Str(date_of_birth.at("description")).find("masked"), std::string::npos);
+  EXPECT_FALSE(Has(schemas.at_pointer("/Contact/properties/phone"), "pattern"));
+  // What a request may send keeps every constraint; so do fields that are not pii.
+  EXPECT_EQ(schemas.at_pointer("/ContactCreate/properties/date_of_birth/format"), "date");
+  EXPECT_EQ(schemas.at_pointer("/Contact/properties/last_contacted_at/format"), "date-time");
 }
 
 TEST_F(OpenApiTest, MapsFieldTypes) {

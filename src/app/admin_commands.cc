@@ -5,6 +5,7 @@
 #include "app/environment.h"
 #include "auth/idp_keys.h"
 #include "auth/passwords.h"
+#include "auth/policy.h"
 
 namespace zebros::app {
 
@@ -159,6 +160,11 @@ int RunVerifyAudit(const std::string& data_dir) {
   std::cout << "audit chain broken: tenant " << verdict->tenant_id << " seq " << verdict->seq
             << ": " << verdict->reason << " (" << verdict->entries << " entries checked)\n";
   return 1;
+}
+
+int RunPrintPolicy() {
+  std::cout << auth::RenderPolicyMarkdown();
+  return 0;
 }
 
 }  // namespace zebros::app

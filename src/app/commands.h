@@ -38,5 +38,7 @@ int RunSetPassword(const std::string& data_dir, const std::string& tenant,
 // `zebros admin rotate-keys`: a new signing key for the built-in identity provider; prints its
 // kid. A running server picks it up on its next token.
 int RunRotateKeys(const std::string& data_dir);
+// `zebros admin print-policy`: prints auth::RenderPolicyMarkdown() (needs no data dir).
+int RunPrintPolicy();
 
 }  // namespace zebros::app

@@ -29,7 +29,8 @@ int main(int argc, char** argv) {
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations");
   migrate_cmd->add_option("--data-dir", data_dir, "Data directory (env ZEBROS_DATA_DIR)");
 
-  auto* admin = app.add_subcommand("admin", "Tenants, API keys, users and signing keys");
+  auto* admin =
+      app.add_subcommand("admin", "Tenants, API keys, users, signing keys and the access policy");
   admin->require_subcommand(1);
   std::string tenant_name;
   auto* create_tenant = admin->add_subcommand("create-tenant", "Create a tenant");
@@ -68,6 +69,8 @@ int main(int argc, char** argv) {
   auto* verify_audit =
       admin->add_subcommand("verify-audit", "Check the audit log's hash chains; exit 1 if broken");
   verify_audit->add_option("--data-dir", data_dir, "Data directory");
+  auto* print_policy = admin->add_subcommand(
+      "print-policy", "Print the access policy as Markdown (the table in docs/security.md)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -77,6 +80,7 @@ int main(int argc, char** argv) {
   }
   if (migrate_cmd->parsed()) return zebros::app::RunMigrate(data_dir);
   if (create_tenant->parsed()) return zebros::app::RunCreateTenant(data_dir, tenant_name);
+  if (print_policy->parsed()) return zebros::app::RunPrintPolicy();
   if (create_key->parsed()) {
     return zebros::app::RunCreateApiKey(data_dir, key_tenant, key_role, key_label);
   }

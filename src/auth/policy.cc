@@ -7,21 +7,24 @@ namespace {
 
 enum class Area { kSales, kService, kAdmin, kOther };
 
-constexpr std::string_view kSales[] = {"accounts", "contacts", "leads", "opportunities",
-                                       "activities"};
-constexpr std::string_view kService[] = {"tickets", "comments", "kb_articles"};
-constexpr std::string_view kAdmin[] = {"schema", "users", "api_keys", "audit_log"};
+constexpr std::string_view kSalesObjects[] = {"accounts", "contacts", "leads", "opportunities",
+                                              "activities"};
+constexpr std::string_view kServiceObjects[] = {"tickets", "comments", "kb_articles"};
+constexpr std::string_view kAdminAreas[] = {"schema", "users", "api_keys", "audit_log"};
+// Every object and area, in the order the table documents them.
 constexpr std::string_view kAllObjects[] = {"accounts",   "contacts", "leads",    "opportunities",
                                             "activities", "tickets",  "comments", "kb_articles",
                                             "schema",     "users",    "api_keys", "audit_log"};
+constexpr model::Role kRoles[] = {model::Role::kAdmin, model::Role::kSales, model::Role::kSupport,
+                                  model::Role::kReadOnly};
 
 Area AreaOf(std::string_view object) {
   auto in = [object](const auto& list) {
     return std::find(std::begin(list), std::end(list), object) != std::end(list);
   };
-  if (in(kSales)) return Area::kSales;
-  if (in(kService)) return Area::kService;
-  if (in(kAdmin)) return Area::kAdmin;
+  if (in(kSalesObjects)) return Area::kSales;
+  if (in(kServiceObjects)) return Area::kService;
+  if (in(kAdminAreas)) return Area::kAdmin;
   return Area::kOther;
 }
 
@@ -73,5 +76,35 @@ bool IsAllowed(model::Role role, std::string_view object, Action action) {
 }
 
 bool MasksPii(model::Role role) { return role == model::Role::kReadOnly; }
+
+std::string RenderPolicyMarkdown() {
+  std::string out = "| object |";
+  std::string rule = "| --- |";
+  for (model::Role role : kRoles) {
+    out += " " + std::string(model::RoleName(role)) + " |";
+    rule += " --- |";
+  }
+  out += "\n" + rule + "\n";
+  for (std::string_view object : PolicyObjects()) {
+    out += "| " + std::string(object) + " |";
+    for (model::Role role : kRoles) {
+      std::string cell;
+      for (Action action : kAllActions) {
+        if (!IsAllowed(role, object, action)) continue;
+        cell += (cell.empty() ? "" : ", ") + std::string(ActionName(action));
+      }
+      out += " " + (cell.empty() ? std::string("—") : cell) + " |";
+    }
+    out += "\n";
+  }
+  out += "\nPersonal data (fields flagged `pii`):\n\n";
+  for (model::Role role : kRoles) {
+    out += "- `" + std::string(model::RoleName(role)) + "`: ";
+    out += MasksPii(role) ? "sees pii values masked, and may not filter, sort or upsert by pii "
+                            "fields; its full-text search does not match pii values.\n"
+                          : "sees pii values in clear.\n";
+  }
+  return out;
+}
 
 }  // namespace zebros::auth

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "model/principal.h"
@@ -25,5 +26,10 @@ bool IsAllowed(model::Role role, std::string_view object, Action action);
 // Whether the role sees the values of `pii` fields masked (`j***@example.com`). A role that sees
 // masked values may not filter, sort or search on those fields either.
 bool MasksPii(model::Role role);
+
+// The policy as Markdown, for docs/security.md (between its generated-section markers) and for
+// `zebros admin print-policy`: a table with a row per object and admin area, a column per role,
+// each cell the allowed actions; then the masking rule per role. Deterministic.
+std::string RenderPolicyMarkdown();
 
 }  // namespace zebros::auth

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -95,6 +97,49 @@ TEST(PolicyTest, ActionNames) {
   EXPECT_EQ(ActionName(Action::kRestore), "restore");
   EXPECT_EQ(ActionName(Action::kExport), "export");
   EXPECT_EQ(ActionName(Action::kAdmin), "admin");
+}
+
+TEST(PolicyTest, RenderedTableListsEveryRowWithItsAllowedActions) {
+  const std::string table = RenderPolicyMarkdown();
+  EXPECT_EQ(table.rfind("| object | admin | sales | support | read_only |\n", 0), 0u) << table;
+  EXPECT_NE(table.find("| accounts | read, create, update, delete, restore, export, admin | "
+                       "read, create, update, delete, restore, export | read, update | read |\n"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("| leads | read, create, update, delete, restore, export, admin | "
+                       "read, create, update, delete, restore, export | — | read |\n"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("| schema | read, create, update, delete, restore, export, admin | — | — | "
+                       "— |\n"),
+            std::string::npos)
+      << table;
+  for (std::string_view row :
+       {"accounts", "contacts", "leads", "opportunities", "activities", "tickets", "comments",
+        "kb_articles", "schema", "users", "api_keys", "audit_log"}) {
+    EXPECT_NE(table.find("\n| " + std::string(row) + " |"), std::string::npos) << row;
+  }
+  EXPECT_NE(table.find("- `read_only`: sees pii values masked"), std::string::npos) << table;
+  EXPECT_NE(table.find("- `support`: sees pii values in clear."), std::string::npos) << table;
+}
+
+// docs/security.md carries the rendered policy between two markers; regenerate it with
+// `zebros admin print-policy` when the policy changes.
+TEST(PolicyTest, SecurityDocHoldsExactlyTheRenderedPolicy) {
+  std::ifstream file(ZEBROS_SECURITY_DOC);
+  ASSERT_TRUE(file.good()) << "cannot read " << ZEBROS_SECURITY_DOC;
+  std::stringstream buffer;
+  buffer << file.rdbuf();
+  const std::string doc = buffer.str();
+  const std::string begin = "<!-- BEGIN zebros admin print-policy -->\n";
+  const std::string end = "<!-- END zebros admin print-policy -->";
+  const auto first = doc.find(begin);
+  ASSERT_NE(first, std::string::npos) << "no begin marker in " << ZEBROS_SECURITY_DOC;
+  const auto last = doc.find(end, first);
+  ASSERT_NE(last, std::string::npos) << "no end marker in " << ZEBROS_SECURITY_DOC;
+  EXPECT_EQ(doc.substr(first + begin.size(), last - first - begin.size()), RenderPolicyMarkdown())
+      << "docs/security.md is out of date: replace the generated section with the output of "
+         "`zebros admin print-policy`";
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "domain/record_service.h"
 
+#include "core/crypto.h"
+#include "domain/pii_mask.h"
 #include "domain/validator.h"
 
 namespace zebros::domain {
@@ -38,25 +40,67 @@ bool IsRecordId(const json::value& value, const model::ObjectType& type) {
   return value.is_string() && core::IsWellFormedId(value.get_string(), type.id_prefix);
 }
 
+void MaskResults(const model::ObjectType& type, std::vector<storage::ChangeResult>& results) {
+  for (auto& result : results) MaskRecord(type, result.record);
+}
+
+// For a masking principal, the records a write hands back to `done` are masked.
+RecordService::Done MaskingDone(const model::Principal& principal, const model::ObjectTypePtr& type,
+                                RecordService::Done done) {
+  if (!principal.mask_pii) return done;
+  return [type, done = std::move(done)](storage::ApplyOutcome outcome) {
+    if (outcome.results.ok()) MaskResults(*type, *outcome.results);
+    done(std::move(outcome));
+  };
+}
+
+// For a masking principal, the response stored with an Idempotency-Key is rendered from masked
+// records, and the request hash is salted so that a masking principal's retry never replays a
+// response stored in clear for another principal (it gets `idempotency_key_reused` instead).
+void MaskStoredResponse(const model::Principal& principal, const model::ObjectTypePtr& type,
+                        std::optional<storage::Idempotency>& idempotency) {
+  if (!principal.mask_pii || !idempotency) return;
+  idempotency->request_hash = core::Sha256Hex(idempotency->request_hash + "\nmask_pii");
+  idempotency->render = [type, render = std::move(idempotency->render)](
+                            const std::vector<storage::ChangeResult>& results) {
+    std::vector<storage::ChangeResult> masked = results;
+    MaskResults(*type, masked);
+    return render(masked);
+  };
+}
+
 }  // namespace
 
 core::Result<model::Record> RecordService::Get(const model::Principal& principal,
                                                const model::ObjectType& type, std::string_view id) {
   if (!core::IsWellFormedId(id, type.id_prefix)) return NoSuchRecord(type);
-  return store_.Get(principal, type, id);
+  auto record = store_.Get(principal, type, id);
+  if (record.ok() && principal.mask_pii) MaskRecord(type, *record);
+  return record;
 }
 
 core::Result<storage::Page> RecordService::List(const model::Principal& principal,
                                                 const model::ObjectType& type, model::Query query,
                                                 bool text_values) {
+  if (principal.mask_pii) {
+    // Before validation, so not even a value's format check runs on a masked field.
+    auto allowed = CheckQueryAvoidsPii(type, query);
+    if (!allowed.ok()) return std::move(allowed).error();
+  }
   auto status = NormalizeQuery(type, query, text_values);
   if (!status.ok()) return std::move(status).error();
-  return store_.List(principal, type, query);
+  auto page = store_.List(principal, type, query);
+  if (page.ok() && principal.mask_pii) {
+    for (auto& record : page->records) MaskRecord(type, record);
+  }
+  return page;
 }
 
 void RecordService::Create(const model::Principal& principal, const model::ObjectTypePtr& type,
                            const json::object& body,
                            std::optional<storage::Idempotency> idempotency, Done done) {
+  done = MaskingDone(principal, type, std::move(done));
+  MaskStoredResponse(principal, type, idempotency);
   auto values = ValidateCreate(*type, body);
   if (!values.ok()) return Fail(done, std::move(values).error());
   Change change;
@@ -72,6 +116,7 @@ void RecordService::Create(const model::Principal& principal, const model::Objec
 void RecordService::Update(const model::Principal& principal, const model::ObjectTypePtr& type,
                            const std::string& id, const json::object& body,
                            std::optional<std::int64_t> expected_version, Done done) {
+  done = MaskingDone(principal, type, std::move(done));
   if (!core::IsWellFormedId(id, type->id_prefix)) {
     return Fail(done, NoSuchRecord(*type));
   }
@@ -91,6 +136,7 @@ void RecordService::Update(const model::Principal& principal, const model::Objec
 void RecordService::Delete(const model::Principal& principal, const model::ObjectTypePtr& type,
                            const std::string& id, std::optional<std::int64_t> expected_version,
                            Done done) {
+  done = MaskingDone(principal, type, std::move(done));
   if (!core::IsWellFormedId(id, type->id_prefix)) {
     return Fail(done, NoSuchRecord(*type));
   }
@@ -106,6 +152,7 @@ void RecordService::Delete(const model::Principal& principal, const model::Objec
 
 void RecordService::Restore(const model::Principal& principal, const model::ObjectTypePtr& type,
                             const std::string& id, Done done) {
+  done = MaskingDone(principal, type, std::move(done));
   if (!core::IsWellFormedId(id, type->id_prefix)) {
     return Fail(done, NoSuchRecord(*type));
   }
@@ -121,6 +168,8 @@ void RecordService::Restore(const model::Principal& principal, const model::Obje
 void RecordService::Batch(const model::Principal& principal, const model::ObjectTypePtr& type,
                           const json::object& body, std::optional<storage::Idempotency> idempotency,
                           Done done) {
+  done = MaskingDone(principal, type, std::move(done));
+  MaskStoredResponse(principal, type, idempotency);
   std::vector<core::FieldError> errors;
   std::vector<Change> changes;
   for (const auto& member : body) {
@@ -154,6 +203,11 @@ void RecordService::Batch(const model::Principal& principal, const model::Object
           {"upsert", "invalid_type", "Must be {\"key\": field name, \"records\": [...]}.", -1});
     } else {
       upsert_key = std::string(key->get_string());
+      if (principal.mask_pii) {
+        // Whether an upsert creates or updates would tell a masked value apart.
+        auto allowed = CheckFieldUseAvoidsPii(*type, upsert_key, "upsert by");
+        if (!allowed.ok()) return Fail(done, std::move(allowed).error());
+      }
       const model::Field* field = type->FindField(upsert_key);
       if (field == nullptr || !(field->unique || field->indexed)) {
         errors.push_back(

@@ -17,6 +17,11 @@ namespace zebros::domain {
 // The generic engine's entry point for every object type: validates input against the type's
 // schema, issues ids, and hands atomic change sets to the RecordStore. Knows nothing of HTTP.
 // Thread-safe. Completion callbacks run on a storage thread.
+//
+// PII: for a principal with `mask_pii`, every record this class returns — from Get and List, in
+// the outcome of every write, and in a response stored with an Idempotency-Key — has its pii
+// fields masked (domain/pii_mask.h), and queries that filter or sort on a pii field, or batch
+// upserts keyed by one, fail with kForbidden `forbidden`.
 class RecordService {
  public:
   using Done = std::function<void(storage::ApplyOutcome)>;

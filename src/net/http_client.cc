@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -81,6 +82,7 @@ struct Call {
   http::request<http::string_body> request;
   std::optional<http::response_parser<http::string_body>> parser;
   beast::flat_buffer buffer;
+  std::string extra_ca_pem;
   std::string failure;  // empty while all goes well
 
   void Fail(std::string_view stage, const beast::error_code& error) {
@@ -135,15 +137,23 @@ asio::awaitable<void> Run(Call& call) {
   beast::error_code ca_error;
   context.set_default_verify_paths(ca_error);
   if (ca_error) co_return call.Fail("loading CA certificates", ca_error);
+  if (!call.extra_ca_pem.empty()) {
+    context.add_certificate_authority(asio::buffer(call.extra_ca_pem), ca_error);
+    if (ca_error) co_return call.Fail("loading the extra CA certificates", ca_error);
+  }
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
   beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), context);
   SSL* ssl_handle = tls.native_handle();
-  if (call.target.host_is_ip) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), call.target.host.c_str());
-  } else {
-    // SNI, so virtual hosts present the right certificate, and the name check on it.
-    SSL_set_tlsext_host_name(ssl_handle, call.target.host.c_str());
-    SSL_set1_host(ssl_handle, call.target.host.c_str());
+  // Without the name check any trusted certificate would do, so failing to set it up is fatal.
+  const bool name_check_set =
+      call.target.host_is_ip
+          ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_handle), call.target.host.c_str()) == 1
+          // SNI, so virtual hosts present the right certificate, and the name check on it.
+          : SSL_set_tlsext_host_name(ssl_handle, call.target.host.c_str()) == 1 &&
+                SSL_set1_host(ssl_handle, call.target.host.c_str()) == 1;
+  if (!name_check_set) {
+    call.failure = call.target.host + ":" + call.target.port + " cannot check the TLS host name";
+    co_return;
   }
   beast::get_lowest_layer(tls).expires_at(call.deadline);
   co_await tls.async_handshake(ssl::stream_base::client, token);
@@ -162,6 +172,7 @@ core::Result<HttpFetchResponse> HttpFetch(const HttpFetchRequest& request) {
   Call call;
   call.target = std::move(*target);
   call.deadline = SteadyClock::now() + request.timeout;
+  call.extra_ca_pem = request.extra_ca_pem;
   call.request.method(verb);
   call.request.target(call.target.path_and_query);
   call.request.version(11);

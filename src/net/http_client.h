@@ -22,6 +22,9 @@ struct HttpFetchRequest {
   std::chrono::milliseconds timeout{5000};
   // A response body larger than this is an error, not a truncated success.
   std::size_t max_response_bytes = 1 << 20;
+  // https: PEM certificates trusted in addition to the system CA store (a private CA in front of
+  // an identity provider). Empty: the system store only.
+  std::string extra_ca_pem;
 };
 
 struct HttpFetchResponse {

@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "storage/sqlite/migrations.h"
+#include "storage/sqlite/search_index.h"
 
 namespace zebros::storage::sqlite {
 namespace {
@@ -26,8 +27,16 @@ core::Result<std::unique_ptr<Database>> Database::Open(
   {
     auto txn = Transaction::Begin(**connection);
     if (!txn.ok()) return std::move(txn).error();
+    std::vector<const model::ObjectType*> stale_indexes;
     for (const auto& type : types) {
-      status = SyncObjectTable(**connection, *type);
+      auto rebuilt = SyncObjectTable(**connection, *type);
+      if (!rebuilt.ok()) return std::move(rebuilt).error();
+      if (*rebuilt) stale_indexes.push_back(type.get());
+    }
+    // Filled once every table exists: a record's index entry holds its references' names.
+    SearchIndex search(types);
+    for (const auto* type : stale_indexes) {
+      status = search.Rebuild(**connection, *type);
       if (!status.ok()) return std::move(status).error();
     }
     status = (*txn)->Commit();

@@ -202,6 +202,21 @@ std::string IndexSql(const model::ObjectType& type, const model::Field& field,
          "(tenant_id, " + expr + ", created_at) WHERE deleted_at IS NULL";
 }
 
+// The column names of `table` (a virtual table's too); empty when there is no such table.
+core::Result<std::set<std::string>> ColumnNames(Connection& connection, const std::string& table) {
+  std::set<std::string> names;
+  auto stmt = connection.Prepare("SELECT name FROM pragma_table_info(?)");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, table);
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    names.emplace(stmt->Text(0));
+  }
+  return names;
+}
+
 }  // namespace
 
 int LatestMigrationVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
@@ -236,7 +251,7 @@ core::Status ApplyMigrations(Connection& connection, const core::Clock& clock) {
   return (*txn)->Commit();
 }
 
-core::Status SyncObjectTable(Connection& connection, const model::ObjectType& type) {
+core::Result<bool> SyncObjectTable(Connection& connection, const model::ObjectType& type) {
   const std::string table = "obj_" + type.name;
   std::string create = "CREATE TABLE IF NOT EXISTS " + table +
                        " (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL, tenant_id TEXT NOT NULL,"
@@ -248,25 +263,15 @@ core::Status SyncObjectTable(Connection& connection, const model::ObjectType& ty
   }
   create += ")";
   auto status = connection.Exec(create);
-  if (!status.ok()) return status;
+  if (!status.ok()) return std::move(status).error();
 
-  std::set<std::string> existing;
-  {
-    auto stmt = connection.Prepare("SELECT name FROM pragma_table_info(?)");
-    if (!stmt.ok()) return std::move(stmt).error();
-    stmt->BindText(1, table);
-    for (;;) {
-      auto row = stmt->Step();
-      if (!row.ok()) return std::move(row).error();
-      if (!*row) break;
-      existing.emplace(stmt->Text(0));
-    }
-  }
+  auto existing = ColumnNames(connection, table);
+  if (!existing.ok()) return std::move(existing).error();
   for (const auto& field : type.fields) {
-    if (field.custom || existing.count(field.name)) continue;
+    if (field.custom || existing->count(field.name)) continue;
     status = connection.Exec("ALTER TABLE " + table + " ADD COLUMN " + Quote(field.name) + " " +
                              ColumnType(field.type));
-    if (!status.ok()) return status;
+    if (!status.ok()) return std::move(status).error();
   }
 
   status = connection.Exec("CREATE UNIQUE INDEX IF NOT EXISTS ux_" + type.name + "_id ON " + table +
@@ -277,20 +282,32 @@ core::Status SyncObjectTable(Connection& connection, const model::ObjectType& ty
                            "CREATE INDEX IF NOT EXISTS ix_" +
                            type.name + "_updated ON " + table +
                            "(tenant_id, updated_at) WHERE deleted_at IS NULL;");
-  if (!status.ok()) return status;
+  if (!status.ok()) return std::move(status).error();
   for (const auto& field : type.fields) {
     if (field.custom || !(field.indexed || field.unique)) continue;
     status = connection.Exec(IndexSql(type, field, Quote(field.name)));
-    if (!status.ok()) return status;
+    if (!status.ok()) return std::move(status).error();
+  }
+  // An index from before pii values had a column of their own mixes them into `body`, where a
+  // principal who sees them masked would match them: it is laid out anew and refilled.
+  const std::string fts = "fts_" + type.name;
+  auto fts_columns = ColumnNames(connection, fts);
+  if (!fts_columns.ok()) return std::move(fts_columns).error();
+  const bool stale = !fts_columns->empty() && fts_columns->count("pii") == 0;
+  if (stale) {
+    status = connection.Exec("DROP TABLE " + fts);
+    if (!status.ok()) return std::move(status).error();
   }
   // The rowid is the record's, so the tenant's rowid range (TenantRowids) keeps a search to one
   // tenant; a tenant token in the index would intersect every query with the tenant's whole
   // posting list. Prefix indexes for 2 and 3 characters: the last search term is a prefix, and
   // without them FTS5 merges the postings of every term with that prefix on each query (a
   // million contacts: 0.84 ms per query on average, 10.9 ms worst; with them 0.42 and 3.8).
-  return connection.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS fts_" + type.name +
-                         " USING fts5(body, related,"
-                         " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')");
+  status = connection.Exec("CREATE VIRTUAL TABLE IF NOT EXISTS " + fts +
+                           " USING fts5(body, related, pii,"
+                           " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')");
+  if (!status.ok()) return std::move(status).error();
+  return stale;
 }
 
 core::Status EnsureCustomFieldIndex(Connection& connection, const model::ObjectType& type,

@@ -229,7 +229,7 @@ std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset
   return core::Base64UrlEncode(core::WriteJson(cursor));
 }
 
-std::string BuildMatchExpression(std::string_view text) {
+std::string BuildMatchExpression(std::string_view text, bool match_pii) {
   std::vector<std::string> terms;
   std::string current;
   for (char c : text) {
@@ -246,7 +246,7 @@ std::string BuildMatchExpression(std::string_view text) {
   if (!current.empty()) terms.push_back(std::move(current));
   if (terms.empty()) return {};
   if (terms.size() > 16) terms.resize(16);
-  std::string expr = "{body related} : (";
+  std::string expr = match_pii ? "{body related pii} : (" : "{body related} : (";
   for (std::size_t i = 0; i < terms.size(); ++i) {
     if (i > 0) expr += " ";
     expr += "\"" + terms[i] + "\"";  // terms hold no quotes: only letters and digits
@@ -288,7 +288,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
 
   std::string match;
   if (has_text) {
-    match = BuildMatchExpression(query.text);
+    match = BuildMatchExpression(query.text, !principal.mask_pii);
     if (match.empty()) {
       compiled.empty_result = true;
       return compiled;

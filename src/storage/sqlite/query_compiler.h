@@ -28,7 +28,9 @@ struct CompiledQuery {
 };
 
 // kBadRequest `invalid_filter` for unknown fields, `invalid_cursor` for a cursor not issued for
-// this sort. The tenant is bound as the first parameter.
+// this sort. The tenant is bound as the first parameter. Free text matches pii values only when
+// the principal does not see them masked (`mask_pii`); refusing filters and sorts on pii fields
+// is the domain's job (CheckQueryAvoidsPii).
 core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
                                          const model::Principal& principal,
                                          const model::Query& query);
@@ -39,7 +41,9 @@ std::string EncodeKeysetCursor(const std::string& signature, const boost::json::
 std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset);
 
 // The FTS5 query for free text `text`: every term must match, the last one as a prefix.
+// Without `match_pii` the terms match only the `body` and `related` columns, never `pii`: a
+// principal who sees pii masked must not find a record by a value it cannot see.
 // Empty when `text` has no terms.
-std::string BuildMatchExpression(std::string_view text);
+std::string BuildMatchExpression(std::string_view text, bool match_pii);
 
 }  // namespace zebros::storage::sqlite

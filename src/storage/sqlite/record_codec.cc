@@ -5,6 +5,7 @@
 
 #include "core/json.h"
 #include "core/time_format.h"
+#include "model/field_json.h"
 
 namespace zebros::storage::sqlite {
 namespace json = boost::json;
@@ -186,16 +187,26 @@ model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
   return record;
 }
 
+std::optional<model::Field> DecodeCustomField(std::string_view definition) {
+  boost::system::error_code ec;
+  json::value parsed = json::parse(definition, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  auto field = model::FieldFromJson(parsed.get_object());
+  if (!field.ok()) return std::nullopt;
+  field->custom = true;
+  return std::move(field).value();
+}
+
 RowidRange TenantRowids(std::int64_t tenant_number) {
   constexpr int kShift = 40;
   return {tenant_number << kShift, ((tenant_number + 1) << kShift) - 1};
 }
 
-std::string SearchText(const model::ObjectType& type, const json::object& values) {
+std::string SearchText(const model::ObjectType& type, const json::object& values, bool pii) {
   std::string text;
   for (const auto& field : type.fields) {
     // A reference's id is no text to search; SearchIndex indexes its target's name instead.
-    if (!field.searchable || field.type == FieldType::kReference) continue;
+    if (!field.searchable || field.pii != pii || field.type == FieldType::kReference) continue;
     const json::value* value = values.if_contains(field.name);
     if (value == nullptr) continue;
     if (value->is_string()) {

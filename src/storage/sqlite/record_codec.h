@@ -50,7 +50,13 @@ struct RowidRange {
 };
 RowidRange TenantRowids(std::int64_t tenant_number);
 
-// The text indexed for full-text search: the searchable fields' values, space-separated.
-std::string SearchText(const model::ObjectType& type, const boost::json::object& values);
+// The text indexed for full-text search: the values of the searchable fields whose pii flag
+// equals `pii`, space-separated. pii and other values go to separate columns of the search index
+// so that a principal who sees pii masked can search without matching it.
+std::string SearchText(const model::ObjectType& type, const boost::json::object& values, bool pii);
+
+// Reads a custom field definition as stored in custom_fields.definition (marked custom);
+// nullopt when it does not parse.
+std::optional<model::Field> DecodeCustomField(std::string_view definition);
 
 }  // namespace zebros::storage::sqlite

@@ -1,5 +1,7 @@
 #include "storage/sqlite/search_index.h"
 
+#include <map>
+
 #include "storage/sqlite/record_codec.h"
 
 namespace zebros::storage::sqlite {
@@ -54,22 +56,67 @@ core::Status SearchIndex::Write(Connection& connection, const model::ObjectType&
   auto related = RelatedText(connection, type, tenant_id, values);
   if (!related.ok()) return std::move(related).error();
   const std::string fts = SearchTableName(type);
-  auto stmt =
-      connection.Prepare(insert ? "INSERT INTO " + fts + " (rowid, body, related) VALUES (?, ?, ?)"
-                                : "UPDATE " + fts + " SET body = ?, related = ? WHERE rowid = ?");
+  auto stmt = connection.Prepare(
+      insert ? "INSERT INTO " + fts + " (body, related, pii, rowid) VALUES (?, ?, ?, ?)"
+             : "UPDATE " + fts + " SET body = ?, related = ?, pii = ? WHERE rowid = ?");
   if (!stmt.ok()) return std::move(stmt).error();
-  const std::string body = SearchText(type, values);
-  if (insert) {
-    stmt->BindInt(1, rowid);
-    stmt->BindText(2, body);
-    stmt->BindText(3, *related);
-  } else {
-    stmt->BindText(1, body);
-    stmt->BindText(2, *related);
-    stmt->BindInt(3, rowid);
-  }
+  stmt->BindText(1, SearchText(type, values, false));
+  stmt->BindText(2, *related);
+  stmt->BindText(3, SearchText(type, values, true));
+  stmt->BindInt(4, rowid);
   auto done = stmt->Step();
   if (!done.ok()) return std::move(done).error();
+  return core::OkStatus();
+}
+
+core::Status SearchIndex::Rebuild(Connection& connection, const model::ObjectType& type) {
+  // Each tenant's type: the built-in one plus the tenant's custom fields of this object.
+  std::map<std::string, model::ObjectType> tenant_types;
+  {
+    auto stmt = connection.Prepare(
+        "SELECT tenant_id, definition FROM custom_fields WHERE object = ?"
+        " ORDER BY tenant_id, created_at, name");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, type.name);
+    for (;;) {
+      auto row = stmt->Step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) break;
+      auto field = DecodeCustomField(stmt->Text(1));
+      if (!field) continue;
+      auto [entry, added] = tenant_types.try_emplace(std::string(stmt->Text(0)), type);
+      entry->second.fields.push_back(std::move(*field));
+    }
+  }
+  std::vector<std::string> tenants;
+  {
+    auto stmt = connection.Prepare("SELECT DISTINCT tenant_id FROM " + TableName(type));
+    if (!stmt.ok()) return std::move(stmt).error();
+    for (;;) {
+      auto row = stmt->Step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) break;
+      tenants.emplace_back(stmt->Text(0));
+    }
+  }
+  for (const auto& tenant_id : tenants) {
+    const auto custom = tenant_types.find(tenant_id);
+    const model::ObjectType& tenant_type = custom == tenant_types.end() ? type : custom->second;
+    auto stmt =
+        connection.Prepare("SELECT " + SelectColumns(tenant_type) + " FROM " + TableName(type) +
+                           " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, tenant_id);
+    for (;;) {
+      auto row = stmt->Step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) break;
+      std::int64_t rowid = 0;
+      const model::Record record = DecodeRecord(*stmt, tenant_type, rowid);
+      auto status = Write(connection, tenant_type, tenant_id, rowid, record.values, true);
+      if (!status.ok()) return status;
+    }
+  }
   return core::OkStatus();
 }
 

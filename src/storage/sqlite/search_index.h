@@ -11,10 +11,12 @@
 
 namespace zebros::storage::sqlite {
 
-// Keeps fts_<type> in step with the records, on the writer's connection. Each row indexes two
-// texts: `body`, the record's own searchable values, and `related`, the display names of the
-// records its searchable built-in references point to — so a contact is found by its account's
-// name, and renaming the account re-indexes its contacts.
+// Keeps fts_<type> in step with the records, on the writer's connection. Each row indexes three
+// texts: `body`, the record's own searchable values that are not pii; `related`, the display
+// names of the records its searchable built-in references point to — so a contact is found by
+// its account's name, and renaming the account re-indexes its contacts; and `pii`, its
+// searchable pii values, which a principal who sees pii masked does not match (see
+// BuildMatchExpression).
 class SearchIndex {
  public:
   // `types`: the built-in object types (the only ones whose references are followed).
@@ -26,6 +28,10 @@ class SearchIndex {
 
   // Takes a soft-deleted record out of the index (Write with insert puts a restored one back).
   core::Status Remove(Connection& connection, const model::ObjectType& type, std::int64_t rowid);
+
+  // Fills the (empty) index of `type` from the live rows of its table, each tenant's rows with
+  // that tenant's custom fields. For an index laid out anew by SyncObjectTable.
+  core::Status Rebuild(Connection& connection, const model::ObjectType& type);
 
   // Call after a record of `type` was written whose display fields may have changed from
   // `previous` to `current`; refreshes `related` of every record that references it.

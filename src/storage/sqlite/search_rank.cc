@@ -10,7 +10,8 @@ namespace {
 
 constexpr double kK1 = 1.2;
 constexpr double kB = 0.75;
-constexpr std::array<double, 2> kColumnWeights = {1.0, 0.5};  // body, related
+// body, related, pii: a record's own values weigh alike whether or not they are personal data.
+constexpr std::array<double, 3> kColumnWeights = {1.0, 0.5, 1.0};
 
 // Average column lengths, computed once per query and kept as the function's aux data.
 struct Averages {

@@ -1,13 +1,11 @@
 #include "storage/sqlite/sqlite_directory_store.h"
 
-#include <boost/json/parse.hpp>
-
 #include "core/json.h"
 #include "model/field_json.h"
 #include "storage/sqlite/migrations.h"
+#include "storage/sqlite/record_codec.h"
 
 namespace zebros::storage::sqlite {
-namespace json = boost::json;
 
 namespace {
 core::Error TenantNotFound() {
@@ -224,13 +222,9 @@ core::Result<std::vector<CustomField>> SqliteDirectoryStore::LoadCustomFields(
     auto row = stmt->Step();
     if (!row.ok()) return std::move(row).error();
     if (!*row) break;
-    boost::system::error_code ec;
-    json::value definition = json::parse(stmt->Text(1), ec);
-    if (ec || !definition.is_object()) continue;
-    auto field = model::FieldFromJson(definition.get_object());
-    if (!field.ok()) continue;
-    field->custom = true;
-    fields.push_back({std::string(stmt->Text(0)), std::move(field).value()});
+    auto field = DecodeCustomField(stmt->Text(1));
+    if (!field) continue;
+    fields.push_back({std::string(stmt->Text(0)), std::move(*field)});
   }
   return fields;
 }

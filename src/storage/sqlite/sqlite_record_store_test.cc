@@ -697,6 +697,84 @@ TEST_F(SqliteRecordStoreTest, FullTextSearch) {
   EXPECT_NE(first->records[0].id, second->records[0].id);
 }
 
+TEST_F(SqliteRecordStoreTest, TextSearchMatchesPiiOnlyForThoseWhoSeeIt) {
+  model::Field secret;
+  secret.name = "nickname";
+  secret.custom = true;
+  secret.searchable = true;
+  secret.pii = true;
+  auto extended = std::make_shared<model::ObjectType>(*contacts_);
+  extended->fields.push_back(secret);
+  Put(a_, extended,
+      R"({"last_name":"Plain","email":"zed.quux@example.com","phone":"+1 555 0199 7788",)"
+      R"("nickname":"Xyzzy"})");
+  model::Principal masked = a_;
+  masked.mask_pii = true;
+  for (const char* text : {"quux", "zed.quux@example.com", "7788", "xyzzy"}) {
+    EXPECT_EQ(Search(a_, text), Strings{"Plain"}) << text;
+    EXPECT_TRUE(Search(masked, text).empty()) << text;
+  }
+  EXPECT_EQ(Search(masked, "plain"), Strings{"Plain"});
+  // Ranked (no sort) as well.
+  model::Query ranked;
+  ranked.text = "quux";
+  EXPECT_EQ(Column(a_, extended, ranked), Strings{"Plain"});
+  EXPECT_TRUE(Column(masked, extended, ranked).empty());
+}
+
+TEST_F(SqliteRecordStoreTest, SearchIndexOfTheOldLayoutIsRebuiltOnOpen) {
+  model::Field region;
+  region.name = "region";
+  region.custom = true;
+  region.searchable = true;
+  std::promise<core::Status> added;
+  auto added_future = added.get_future();
+  directory_->AddCustomField(a_, "contacts", region,
+                             [&added](core::Status status) { added.set_value(status); });
+  ASSERT_TRUE(Await(added_future).ok());
+  auto extended = std::make_shared<model::ObjectType>(*contacts_);
+  extended->fields.push_back(region);
+  const auto account = Put(a_, accounts_, R"({"name":"Initech"})");
+  Put(a_, extended,
+      R"({"last_name":"Kept","email":"kept.mail@example.com","region":"Narnia",)"
+      R"("account_id":")" +
+          account.id + R"("})");
+  const auto gone = Put(a_, contacts_, R"({"last_name":"Gone"})");
+  One(a_, Make(Change::Kind::kDelete, contacts_, gone.id));
+  Put(b_, contacts_, R"({"last_name":"Other"})");
+  Close();
+  {
+    // Lay fts_contacts out as before the pii column, holding stale text.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ + "/zebros.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db,
+                     "DROP TABLE fts_contacts;"
+                     "CREATE VIRTUAL TABLE fts_contacts USING fts5(body, related,"
+                     " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');"
+                     "INSERT INTO fts_contacts (rowid, body, related) VALUES (1, 'stale', '')",
+                     nullptr, nullptr, nullptr),
+        SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  Open();
+  model::Principal masked = a_;
+  masked.mask_pii = true;
+  EXPECT_EQ(Search(a_, "kept.mail"), Strings{"Kept"});
+  EXPECT_TRUE(Search(masked, "kept.mail").empty());
+  EXPECT_EQ(Search(masked, "initech"), Strings{"Kept"});  // related: the account's name
+  EXPECT_EQ(Search(masked, "narnia"), Strings{"Kept"});   // the tenant's custom field
+  EXPECT_TRUE(Search(a_, "gone").empty());                // deleted records stay out
+  EXPECT_TRUE(Search(a_, "stale").empty());
+  EXPECT_TRUE(Search(a_, "other").empty());
+  EXPECT_EQ(Search(b_, "other"), Strings{"Other"});
+  // Opening again leaves the new layout alone.
+  Close();
+  Open();
+  EXPECT_EQ(Search(a_, "kept"), Strings{"Kept"});
+}
+
 TEST_F(SqliteRecordStoreTest, CustomFields) {
   auto add = [&](const model::Principal& principal, const std::string& object,
                  const model::Field& field) {
