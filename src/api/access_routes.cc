@@ -368,6 +368,7 @@ void ApiHandler::Users(Call& call, const std::string& id) {
       change.active = false;
       auto user = identities_.UpdateUser(tenant, id, change);
       if (!user.ok()) return ProblemResponse(user.error());
+      authenticator_.ForgetUser(id);
       return NoContent();
     });
   }
@@ -431,6 +432,7 @@ void ApiHandler::Users(Call& call, const std::string& id) {
     }
     auto user = identities_.UpdateUser(tenant, id, change);
     if (!user.ok()) return ProblemResponse(user.error());
+    authenticator_.ForgetUser(id);
     return JsonResponse(200, core::WriteJson(UserJson(*user)));
   });
 }

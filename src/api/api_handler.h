@@ -7,6 +7,7 @@
 #include "api/idp_routes.h"
 #include "auth/access_resolver.h"
 #include "auth/api_keys.h"
+#include "auth/authenticator.h"
 #include "auth/policy.h"
 #include "core/work_pool.h"
 #include "domain/record_service.h"
@@ -21,7 +22,7 @@ namespace zebros::api {
 struct ApiServices {
   domain::RecordService& records;
   domain::SchemaRegistry& schemas;
-  auth::ApiKeyAuthenticator& authenticator;
+  auth::Authenticator& authenticator;
   auth::AccessResolver& access;
   storage::DirectoryStore& directory;
   storage::IdentityStore& identities;
@@ -113,7 +114,7 @@ class ApiHandler final : public net::HttpHandler {
 
   domain::RecordService& records_;
   domain::SchemaRegistry& schemas_;
-  auth::ApiKeyAuthenticator& authenticator_;
+  auth::Authenticator& authenticator_;
   auth::AccessResolver& access_;
   storage::DirectoryStore& directory_;
   storage::IdentityStore& identities_;

@@ -111,7 +111,12 @@ net::HttpResponse ProblemResponse(const core::Error& error) {
   std::string_view detail = error.public_message;
   if (status == 500) detail = "An internal error occurred.";
   response.body = ProblemBody(status, code, detail, error.field_errors);
-  if (status == 401) response.SetHeader("WWW-Authenticate", "Bearer realm=\"zebros\"");
+  if (status == 401) {
+    // RFC 6750 section 3.1: a presented but unusable token is named as such.
+    response.SetHeader("WWW-Authenticate", code == "invalid_token"
+                                               ? "Bearer realm=\"zebros\", error=\"invalid_token\""
+                                               : "Bearer realm=\"zebros\"");
+  }
   if (status == 503) response.SetHeader("Retry-After", "1");
   return response;
 }

@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace zebros::app {
 
@@ -12,6 +13,12 @@ struct ServeConfig {
   // The external base URL (behind a proxy); the issuer of realm T is `{public_url}/realms/T`.
   // Empty: http://HOST:PORT as bound.
   std::string public_url;
+  // External OIDC issuers: "URL[=TENANT]" each, and how their tokens map to Zebros.
+  std::vector<std::string> oidc_issuers;
+  std::string oidc_audience = "zebros-api";
+  std::string oidc_tenant_claim = "tenant";
+  std::string oidc_roles_claim = "realm_access.roles";
+  std::string oidc_role_map;
 };
 
 // `zebros serve`: runs until SIGINT/SIGTERM; returns the process exit code.

@@ -25,6 +25,25 @@ int main(int argc, char** argv) {
   serve.public_url = EnvOr("ZEBROS_PUBLIC_URL", "");
   serve_cmd->add_option("--public-url", serve.public_url,
                         "External base URL, for token issuers (env ZEBROS_PUBLIC_URL)");
+  if (const char* issuers = std::getenv("ZEBROS_OIDC_ISSUERS"); issuers != nullptr) {
+    std::string list = issuers;
+    for (std::size_t start = 0; start < list.size();) {
+      const std::size_t comma = std::min(list.find(',', start), list.size());
+      if (comma > start) serve.oidc_issuers.push_back(list.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+  serve_cmd->add_option("--oidc-issuer", serve.oidc_issuers,
+                        "Accept access tokens of this OIDC issuer: URL[=TENANT] (repeatable; env "
+                        "ZEBROS_OIDC_ISSUERS, comma-separated)");
+  serve_cmd->add_option("--oidc-audience", serve.oidc_audience,
+                        "Audience external tokens must carry (default zebros-api)");
+  serve_cmd->add_option("--oidc-tenant-claim", serve.oidc_tenant_claim,
+                        "Claim naming the tenant when the issuer pins none (default tenant)");
+  serve_cmd->add_option("--oidc-roles-claim", serve.oidc_roles_claim,
+                        "Dotted path of the roles array (default realm_access.roles)");
+  serve_cmd->add_option("--oidc-role-map", serve.oidc_role_map,
+                        "issuer-role=zebros-role,… (zebros roles: admin|sales|support|read_only)");
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations");
   migrate_cmd->add_option("--data-dir", data_dir, "Data directory (env ZEBROS_DATA_DIR)");

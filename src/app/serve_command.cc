@@ -9,6 +9,8 @@
 #include "app/commands.h"
 #include "app/environment.h"
 #include "auth/idp_service.h"
+#include "auth/jwks_source.h"
+#include "auth/oidc_verifier.h"
 #include "core/crypto.h"
 #include "core/log.h"
 #include "core/work_pool.h"
@@ -83,6 +85,36 @@ std::string TrimSlash(std::string url) {
   return url;
 }
 
+// The external issuers and their claim mapping from the flags; prints the problem and returns
+// nullopt when a flag is malformed.
+std::optional<auth::OidcSettings> OidcSettingsFrom(const ServeConfig& config) {
+  auth::OidcSettings settings;
+  for (const auto& spec : config.oidc_issuers) {
+    auto issuer = auth::ParseIssuerSpec(spec);
+    if (!issuer.ok()) {
+      std::cerr << "zebros: --oidc-issuer " << spec << ": " << issuer.error().public_message
+                << "\n";
+      return std::nullopt;
+    }
+    settings.issuers.push_back(std::move(issuer).value());
+  }
+  auto role_map = auth::ParseRoleMap(config.oidc_role_map);
+  if (!role_map.ok()) {
+    std::cerr << "zebros: --oidc-role-map: " << role_map.error().public_message << "\n";
+    return std::nullopt;
+  }
+  settings.role_map = std::move(role_map).value();
+  settings.audience = config.oidc_audience;
+  settings.tenant_claim = config.oidc_tenant_claim;
+  settings.roles_claim = config.oidc_roles_claim;
+  if (settings.audience.empty() || settings.tenant_claim.empty() || settings.roles_claim.empty()) {
+    std::cerr << "zebros: --oidc-audience, --oidc-tenant-claim and --oidc-roles-claim must not be "
+                 "empty\n";
+    return std::nullopt;
+  }
+  return settings;
+}
+
 }  // namespace
 
 int RunServe(const ServeConfig& config) {
@@ -109,13 +141,30 @@ int RunServe(const ServeConfig& config) {
   auth::IdpService idp(*env->identity, *env->directory, **keys, hasher, env->clock,
                        [&base_url] { return base_url; });
   storage::sqlite::Database& database = *env->database;
+  auto oidc = OidcSettingsFrom(config);
+  if (!oidc) return 2;
+  const auto& clock = env->clock;
+  auth::TokenVerifier tokens(std::move(*oidc), clock, [&clock](const std::string& issuer) {
+    return std::make_unique<auth::HttpJwksSource>(issuer, clock);
+  });
+  // Tokens of the built-in realms verify against the key ring itself, so a rotation (even by
+  // the CLI) is seen at once.
+  auth::KeyRing& ring = **keys;
+  auth::Authenticator authenticator(
+      *env->authenticator, tokens,
+      auth::Authenticator::BuiltinProvider{[&base_url] { return base_url + "/realms/"; },
+                                           [&ring] {
+                                             return std::make_unique<auth::CallbackJwksSource>(
+                                                 [&ring] { return ring.PublicKeys(); });
+                                           }},
+      *env->directory, *env->identity, clock);
   auth::AccessResolver access(*env->directory, env->clock);
   // Blocking directory work, sign-ins and password hashing, off the I/O threads.
   core::WorkPool pool(kBlockingThreads, kBlockingQueue);
   api::IdpRoutes idp_routes(idp, pool);
   api::ApiHandler handler(api::ApiServices{
-      *env->records, *env->schemas, *env->authenticator, access, *env->directory, *env->identity,
-      pool, env->clock, *env->audit,
+      *env->records, *env->schemas, authenticator, access, *env->directory, *env->identity, pool,
+      env->clock, *env->audit,
       [&database] {
         auto version = database.AppliedSchemaVersion();
         return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
@@ -150,6 +199,7 @@ int RunServe(const ServeConfig& config) {
                           (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                           std::to_string(*bound);
   if (base_url.empty()) base_url = url;
+  tokens.WarmUp();
   core::Log(core::LogLevel::kInfo, "listening",
             {{"port", *bound}, {"url", url}, {"data_dir", config.data_dir}});
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.data_dir << ")\n"

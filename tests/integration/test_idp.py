@@ -324,6 +324,19 @@ class IdpFlowTest(IdpCase):
             self.assertEqual(key["kty"], "RSA")
             self.assertNotIn("d", key)
 
+    def test_the_api_accepts_the_access_tokens(self):
+        tokens = self.admin_tokens()
+        resp = self.api("GET", "/api/v1/contacts?limit=1", key=tokens["access_token"])
+        self.assertEqual(resp.status, 200, resp.body)
+        # After a rotation by the CLI, new tokens (new kid) work at once as well.
+        result = cli(self.server.data_dir, "admin", "rotate-keys")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        rotated = self.admin_tokens()
+        resp = self.api("GET", "/api/v1/contacts?limit=1", key=rotated["access_token"])
+        self.assertEqual(resp.status, 200, resp.body)
+        resp = self.api("GET", "/api/v1/contacts?limit=1", key=tokens["access_token"])
+        self.assertEqual(resp.status, 200, resp.body)
+
     def test_token_endpoint_wants_a_form(self):
         status, headers, body = self.request(
             "POST", f"{OIDC}/token", raw_body=b'{"grant_type":"password"}',
