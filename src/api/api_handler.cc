@@ -46,7 +46,8 @@ ApiHandler::ApiHandler(ApiServices services)
       pool_(services.pool),
       clock_(services.clock),
       audit_(services.audit),
-      ready_(std::move(services.ready)) {}
+      ready_(std::move(services.ready)),
+      idp_(services.idp) {}
 
 void ApiHandler::Call::Send(net::HttpResponse response) const {
   response.log_tenant = principal.tenant_id;
@@ -118,6 +119,10 @@ bool ApiHandler::MethodAllowed(const Route& route, std::string_view method) {
 }
 
 void ApiHandler::Handle(net::HttpRequest& request, net::Reply reply) {
+  // The identity provider's endpoints carry no API credential; they answer for themselves.
+  if (idp_ != nullptr && IdpRoutes::Matches(request.path)) {
+    return idp_->Handle(request, std::move(reply));
+  }
   Call call{request, std::move(reply), {}};
   auto route = Match(request.path);
   if (!route) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "api/idp_routes.h"
 #include "auth/access_resolver.h"
 #include "auth/api_keys.h"
 #include "auth/authenticator.h"
@@ -29,6 +30,7 @@ struct ApiServices {
   const core::Clock& clock;
   storage::AuditStore& audit;
   std::function<bool()> ready;  // database reachable and migrated
+  IdpRoutes* idp = nullptr;     // the built-in identity provider (/realms/…); null: none
 };
 
 // The REST API: matches routes, authenticates, checks the policy, and calls the domain. Every
@@ -120,6 +122,7 @@ class ApiHandler final : public net::HttpHandler {
   const core::Clock& clock_;
   storage::AuditStore& audit_;
   std::function<bool()> ready_;
+  IdpRoutes* idp_;
 };
 
 }  // namespace zebros::api

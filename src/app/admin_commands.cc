@@ -3,6 +3,8 @@
 
 #include "app/commands.h"
 #include "app/environment.h"
+#include "auth/idp_keys.h"
+#include "auth/passwords.h"
 #include "auth/policy.h"
 
 namespace zebros::app {
@@ -53,6 +55,88 @@ int RunCreateApiKey(const std::string& data_dir, const std::string& tenant_name,
     return 1;
   }
   std::cout << secret << "\n";
+  return 0;
+}
+
+int RunCreateUser(const std::string& data_dir, const std::string& tenant_name,
+                  const std::string& email, const std::string& role_name,
+                  const std::string& username, bool password_stdin) {
+  model::Role role;
+  if (!model::ParseRole(role_name, role)) {
+    std::cerr << "zebros: --role must be admin, sales, support or read_only\n";
+    return 2;
+  }
+  if (email.find('@') == std::string::npos) {
+    std::cerr << "zebros: --email must be an e-mail address\n";
+    return 2;
+  }
+  auto env = Environment::Open(data_dir);
+  if (!env) return 1;
+  auto tenant = env->directory->FindTenantByName(tenant_name);
+  if (!tenant.ok()) {
+    std::cerr << "zebros: no tenant named '" << tenant_name << "'\n";
+    return 1;
+  }
+  storage::NewUser user;
+  user.tenant_id = tenant->id;
+  user.username = username.empty() ? email : username;
+  user.email = email;
+  user.role = role;
+  if (password_stdin) {
+    auth::PasswordHasher hasher;
+    auto hash = hasher.Hash(ReadSecretLine());
+    if (!hash.ok()) {
+      std::cerr << "zebros: " << hash.error().public_message << "\n";
+      return 1;
+    }
+    user.password_hash = std::move(hash).value();
+  }
+  auto created = env->identity->CreateUser(user);
+  if (!created.ok()) {
+    std::cerr << "zebros: " << created.error().public_message << "\n";
+    return 1;
+  }
+  std::cout << created->id << "\n";
+  return 0;
+}
+
+int RunSetPassword(const std::string& data_dir, const std::string& tenant_name,
+                   const std::string& email) {
+  auto env = Environment::Open(data_dir);
+  if (!env) return 1;
+  auto tenant = env->directory->FindTenantByName(tenant_name);
+  if (!tenant.ok()) {
+    std::cerr << "zebros: no tenant named '" << tenant_name << "'\n";
+    return 1;
+  }
+  auto user = env->identity->FindUserForLogin(tenant->id, email);
+  if (!user.ok()) {
+    std::cerr << "zebros: no user '" << email << "' in tenant '" << tenant_name << "'\n";
+    return 1;
+  }
+  auth::PasswordHasher hasher;
+  auto hash = hasher.Hash(ReadSecretLine());
+  if (!hash.ok()) {
+    std::cerr << "zebros: " << hash.error().public_message << "\n";
+    return 1;
+  }
+  auto status = env->identity->SetPassword(tenant->id, user->first.id, *hash);
+  if (!status.ok()) {
+    std::cerr << "zebros: " << status.error().public_message << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+int RunRotateKeys(const std::string& data_dir) {
+  auto env = Environment::Open(data_dir);
+  if (!env) return 1;
+  auto kid = auth::KeyRing::Rotate(env->IdpKeyDir(), env->ids);
+  if (!kid.ok()) {
+    std::cerr << "zebros: " << kid.error().public_message << " " << kid.error().detail << "\n";
+    return 1;
+  }
+  std::cout << *kid << "\n";
   return 0;
 }
 

@@ -10,6 +10,9 @@ struct ServeConfig {
   std::string data_dir;
   std::string listen;  // HOST:PORT
   int io_threads = 0;
+  // The external base URL (behind a proxy); the issuer of realm T is `{public_url}/realms/T`.
+  // Empty: http://HOST:PORT as bound.
+  std::string public_url;
   // External OIDC issuers: "URL[=TENANT]" each, and how their tokens map to Zebros.
   std::vector<std::string> oidc_issuers;
   std::string oidc_audience = "zebros-api";
@@ -32,6 +35,16 @@ int RunCreateApiKey(const std::string& data_dir, const std::string& tenant, cons
 // entry otherwise (2 when the database cannot be read).
 int RunVerifyAudit(const std::string& data_dir);
 
+// `zebros admin create-user`: prints the user id. Without `password_stdin` the user is invited
+// (no password until `set-password`).
+int RunCreateUser(const std::string& data_dir, const std::string& tenant, const std::string& email,
+                  const std::string& role, const std::string& username, bool password_stdin);
+// `zebros admin set-password`: reads the password from standard input.
+int RunSetPassword(const std::string& data_dir, const std::string& tenant,
+                   const std::string& email);
+// `zebros admin rotate-keys`: a new signing key for the built-in identity provider; prints its
+// kid. A running server picks it up on its next token.
+int RunRotateKeys(const std::string& data_dir);
 // `zebros admin print-policy`: prints auth::RenderPolicyMarkdown() (needs no data dir).
 int RunPrintPolicy();
 

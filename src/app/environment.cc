@@ -1,6 +1,8 @@
 #include "app/environment.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -34,6 +36,24 @@ std::unique_ptr<Environment> Environment::Open(const std::string& data_dir) {
   env->records = std::make_unique<domain::RecordService>(*env->record_store, env->ids);
   env->authenticator = std::make_unique<auth::ApiKeyAuthenticator>(*env->directory, env->clock);
   return env;
+}
+
+bool WriteSecretFile(const std::string& path, const std::string& content) {
+  ::unlink(path.c_str());  // a new file gets 0600 even if an old one was laxer
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  const bool written =
+      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+      ::fsync(fd) == 0;
+  ::close(fd);
+  return written;
+}
+
+std::string ReadSecretLine() {
+  std::string line;
+  std::getline(std::cin, line);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  return line;
 }
 
 }  // namespace zebros::app

@@ -35,6 +35,17 @@ struct Environment {
   // Creates the data dir (0700) when missing and opens its database (applying migrations).
   // Prints the reason to stderr and returns nullptr on failure.
   static std::unique_ptr<Environment> Open(const std::string& data_dir);
+
+  // Where the built-in identity provider keeps its signing keys.
+  std::string IdpKeyDir() const { return data_dir + "/idp-keys"; }
 };
+
+// Writes `content` to a new file readable by the owner only (0600), replacing any old one.
+// False when the file cannot be written.
+bool WriteSecretFile(const std::string& path, const std::string& content);
+
+// Reads one line from standard input (a password given with --password-stdin), without its
+// line ending.
+std::string ReadSecretLine();
 
 }  // namespace zebros::app

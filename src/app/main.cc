@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--data-dir", data_dir, "Data directory (env ZEBROS_DATA_DIR)");
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (env ZEBROS_LISTEN)");
   serve_cmd->add_option("--threads", serve.io_threads, "I/O threads (default: one per core)");
+  serve.public_url = EnvOr("ZEBROS_PUBLIC_URL", "");
+  serve_cmd->add_option("--public-url", serve.public_url,
+                        "External base URL, for token issuers (env ZEBROS_PUBLIC_URL)");
   if (const char* issuers = std::getenv("ZEBROS_OIDC_ISSUERS"); issuers != nullptr) {
     std::string list = issuers;
     for (std::size_t start = 0; start < list.size();) {
@@ -45,7 +48,8 @@ int main(int argc, char** argv) {
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations");
   migrate_cmd->add_option("--data-dir", data_dir, "Data directory (env ZEBROS_DATA_DIR)");
 
-  auto* admin = app.add_subcommand("admin", "Tenants, API keys and the access policy");
+  auto* admin =
+      app.add_subcommand("admin", "Tenants, API keys, users, signing keys and the access policy");
   admin->require_subcommand(1);
   std::string tenant_name;
   auto* create_tenant = admin->add_subcommand("create-tenant", "Create a tenant");
@@ -58,6 +62,28 @@ int main(int argc, char** argv) {
   create_key->add_option("--role", key_role, "admin|sales|support|read_only")->required();
   create_key->add_option("--name", key_label, "Label");
   create_key->add_option("--data-dir", data_dir, "Data directory");
+
+  std::string user_tenant, user_email, user_role, user_name;
+  bool password_stdin = false;
+  auto* create_user = admin->add_subcommand("create-user", "Create a user; prints its id");
+  create_user->add_option("--tenant", user_tenant, "Tenant name")->required();
+  create_user->add_option("--email", user_email, "E-mail address")->required();
+  create_user->add_option("--role", user_role, "admin|sales|support|read_only")->required();
+  create_user->add_option("--username", user_name, "Username (default: the e-mail address)");
+  create_user->add_flag("--password-stdin", password_stdin,
+                        "Read the password from stdin (default: invited, no password yet)");
+  create_user->add_option("--data-dir", data_dir, "Data directory");
+
+  auto* set_password = admin->add_subcommand("set-password", "Set a user's password");
+  set_password->add_option("--tenant", user_tenant, "Tenant name")->required();
+  set_password->add_option("--email", user_email, "E-mail address or username")->required();
+  set_password->add_flag("--password-stdin", password_stdin, "Read the password from stdin")
+      ->required();
+  set_password->add_option("--data-dir", data_dir, "Data directory");
+
+  auto* rotate_keys =
+      admin->add_subcommand("rotate-keys", "New signing key for the built-in identity provider");
+  rotate_keys->add_option("--data-dir", data_dir, "Data directory");
 
   auto* verify_audit =
       admin->add_subcommand("verify-audit", "Check the audit log's hash chains; exit 1 if broken");
@@ -77,6 +103,14 @@ int main(int argc, char** argv) {
   if (create_key->parsed()) {
     return zebros::app::RunCreateApiKey(data_dir, key_tenant, key_role, key_label);
   }
+  if (create_user->parsed()) {
+    return zebros::app::RunCreateUser(data_dir, user_tenant, user_email, user_role, user_name,
+                                      password_stdin);
+  }
+  if (set_password->parsed()) {
+    return zebros::app::RunSetPassword(data_dir, user_tenant, user_email);
+  }
+  if (rotate_keys->parsed()) return zebros::app::RunRotateKeys(data_dir);
   if (verify_audit->parsed()) return zebros::app::RunVerifyAudit(data_dir);
   return 2;
 }

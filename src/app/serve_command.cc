@@ -4,18 +4,26 @@
 #include <iostream>
 
 #include "api/api_handler.h"
+#include "api/idp_routes.h"
 #include "api/problem.h"
 #include "app/commands.h"
 #include "app/environment.h"
+#include "auth/idp_service.h"
 #include "auth/jwks_source.h"
 #include "auth/oidc_verifier.h"
+#include "core/crypto.h"
 #include "core/log.h"
+#include "core/work_pool.h"
 #include "net/http_server.h"
 
 namespace zebros::app {
 namespace {
 
 constexpr char kBootstrapKeyFile[] = "bootstrap-admin-key";
+constexpr char kBootstrapPasswordFile[] = "bootstrap-admin-password";
+// Threads for blocking work (argon2id, durable directory writes, sign-ins), and their queue.
+constexpr std::size_t kBlockingThreads = 2;
+constexpr std::size_t kBlockingQueue = 1000;
 
 bool SplitListen(const std::string& listen, std::string& host, int& port) {
   const auto colon = listen.rfind(':');
@@ -34,8 +42,9 @@ bool SplitListen(const std::string& listen, std::string& host, int& port) {
   return !host.empty() && port >= 0 && port <= 65535;
 }
 
-// First start: tenant `default` and an admin key, shown once and kept in a 0600 file.
-bool Bootstrap(Environment& env) {
+// First start: tenant `default`, an admin API key and the admin user `admin` of the built-in
+// identity provider with a random password; both secrets are shown once and kept in 0600 files.
+bool Bootstrap(Environment& env, auth::PasswordHasher& hasher) {
   auto tenants = env.directory->ListTenants();
   if (!tenants.ok()) return false;
   if (!tenants->empty()) return true;
@@ -45,19 +54,35 @@ bool Bootstrap(Environment& env) {
   auto key = env.directory->CreateApiKey(tenant->id, "bootstrap admin", model::Role::kAdmin,
                                          auth::HashApiKeySecret(secret), std::nullopt);
   if (!key.ok()) return false;
-  const std::string path = env.data_dir + "/" + kBootstrapKeyFile;
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd >= 0) {
-    const std::string line = secret + "\n";
-    const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    ::close(fd);
-    if (!written) return false;
-  }
-  std::cout << "Created tenant 'default' with an admin API key (shown once, also saved in " << path
-            << "):\n"
+  const std::string key_path = env.data_dir + "/" + kBootstrapKeyFile;
+  if (!WriteSecretFile(key_path, secret + "\n")) return false;
+
+  const std::string password = core::Base64UrlEncode(core::RandomBytes(18));
+  auto hash = hasher.Hash(password);
+  if (!hash.ok()) return false;
+  storage::NewUser admin;
+  admin.tenant_id = tenant->id;
+  admin.username = "admin";
+  admin.display_name = "Administrator";
+  admin.role = model::Role::kAdmin;
+  admin.password_hash = std::move(hash).value();
+  if (!env.identity->CreateUser(admin).ok()) return false;
+  const std::string password_path = env.data_dir + "/" + kBootstrapPasswordFile;
+  if (!WriteSecretFile(password_path, password + "\n")) return false;
+
+  std::cout << "Created tenant 'default' with an admin API key (shown once, also saved in "
+            << key_path << "):\n"
             << secret << "\n"
+            << "and the user 'admin' with the password (shown once, also saved in " << password_path
+            << "):\n"
+            << password << "\n"
             << std::flush;
   return true;
+}
+
+std::string TrimSlash(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
 }
 
 // The external issuers and their claim mapping from the flags; prints the problem and returns
@@ -101,10 +126,20 @@ int RunServe(const ServeConfig& config) {
   }
   auto env = Environment::Open(config.data_dir);
   if (!env) return 1;
-  if (!Bootstrap(*env)) {
-    std::cerr << "zebros: could not create the bootstrap tenant and key\n";
+  auth::PasswordHasher hasher;
+  if (!Bootstrap(*env, hasher)) {
+    std::cerr << "zebros: could not create the bootstrap tenant, key and user\n";
     return 1;
   }
+  auto keys = auth::KeyRing::Open(env->IdpKeyDir(), env->ids);
+  if (!keys.ok()) {
+    std::cerr << "zebros: " << keys.error().public_message << " " << keys.error().detail << "\n";
+    return 1;
+  }
+  // The issuer needs the bound port, known only after Listen(); set before Run(), read after.
+  std::string base_url = TrimSlash(config.public_url);
+  auth::IdpService idp(*env->identity, *env->directory, **keys, hasher, env->clock,
+                       [&base_url] { return base_url; });
   storage::sqlite::Database& database = *env->database;
   auto oidc = OidcSettingsFrom(config);
   if (!oidc) return 2;
@@ -112,25 +147,29 @@ int RunServe(const ServeConfig& config) {
   auth::TokenVerifier tokens(std::move(*oidc), clock, [&clock](const std::string& issuer) {
     return std::make_unique<auth::HttpJwksSource>(issuer, clock);
   });
-  // The base URL is known once the server listens (the port may be ephemeral).
-  std::string base_url;
+  // Tokens of the built-in realms verify against the key ring itself, so a rotation (even by
+  // the CLI) is seen at once.
+  auth::KeyRing& ring = **keys;
   auth::Authenticator authenticator(
       *env->authenticator, tokens,
       auth::Authenticator::BuiltinProvider{[&base_url] { return base_url + "/realms/"; },
-                                           [] {
+                                           [&ring] {
                                              return std::make_unique<auth::CallbackJwksSource>(
-                                                 [] { return std::vector<auth::Jwk>{}; });
+                                                 [&ring] { return ring.PublicKeys(); });
                                            }},
       *env->directory, *env->identity, clock);
   auth::AccessResolver access(*env->directory, env->clock);
-  // Blocking directory work and password hashing, off the I/O threads.
-  core::WorkPool pool(2, 1000);
+  // Blocking directory work, sign-ins and password hashing, off the I/O threads.
+  core::WorkPool pool(kBlockingThreads, kBlockingQueue);
+  api::IdpRoutes idp_routes(idp, pool);
   api::ApiHandler handler(api::ApiServices{
       *env->records, *env->schemas, authenticator, access, *env->directory, *env->identity, pool,
-      env->clock, *env->audit, [&database] {
+      env->clock, *env->audit,
+      [&database] {
         auto version = database.AppliedSchemaVersion();
         return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
-      }});
+      },
+      &idp_routes});
 
   net::ServerOptions options;
   options.host = host;
@@ -159,13 +198,14 @@ int RunServe(const ServeConfig& config) {
   const std::string url = "http://" +
                           (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                           std::to_string(*bound);
-  base_url = url;
+  if (base_url.empty()) base_url = url;
   tokens.WarmUp();
   core::Log(core::LogLevel::kInfo, "listening",
             {{"port", *bound}, {"url", url}, {"data_dir", config.data_dir}});
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.data_dir << ")\n"
             << std::flush;
   server.Run();
+  pool.Stop();  // finishes queued work while the writer still runs
   core::Log(core::LogLevel::kInfo, "stopping: draining writes", {});
   env->database->writer().Stop();
   core::Log(core::LogLevel::kInfo, "stopped", {});

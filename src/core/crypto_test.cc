@@ -86,6 +86,13 @@ TEST(Base64UrlTest, RejectsNonCanonicalTrailingBits) {
   }
 }
 
+TEST(Sha256Test, RawDigestIsWhatTheHexSpells) {
+  // RFC 7636 appendix B: the S256 challenge of this verifier.
+  EXPECT_EQ(Base64UrlEncode(Sha256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+  EXPECT_EQ(Sha256("abc").size(), 32u);
+}
+
 TEST(Sha256HexTest, KnownVectors) {
   EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

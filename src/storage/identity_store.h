@@ -134,6 +134,11 @@ class IdentityStore {
   // The session a refresh token (current, used or expired) belongs to, for logout and
   // revocation; kNotFound for an unknown hash.
   virtual core::Result<SessionInfo> FindSessionByRefreshToken(const std::string& token_hash) = 0;
+
+  // Housekeeping: deletes codes and refresh tokens expired by `now`, and sessions created before
+  // `sessions_created_before` (with their tokens). A deleted token or code behaves as unknown.
+  virtual core::Status PurgeExpired(core::EpochMillis now,
+                                    core::EpochMillis sessions_created_before) = 0;
 };
 
 }  // namespace zebros::storage

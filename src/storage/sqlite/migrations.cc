@@ -112,6 +112,7 @@ CREATE TABLE idp_sessions (
   revoked_at INTEGER
 );
 CREATE INDEX ix_idp_sessions_user ON idp_sessions(user_id);
+CREATE INDEX ix_idp_sessions_created ON idp_sessions(created_at);
 CREATE TABLE idp_refresh_tokens (
   token_hash TEXT PRIMARY KEY,
   session_id TEXT NOT NULL,
@@ -120,6 +121,7 @@ CREATE TABLE idp_refresh_tokens (
   used_at INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX ix_idp_refresh_session ON idp_refresh_tokens(session_id);
+CREATE INDEX ix_idp_refresh_expires ON idp_refresh_tokens(expires_at);
 CREATE TABLE idp_auth_codes (
   code_hash TEXT PRIMARY KEY,
   session_id TEXT NOT NULL,
@@ -131,6 +133,7 @@ CREATE TABLE idp_auth_codes (
   expires_at INTEGER NOT NULL,
   used_at INTEGER
 ) WITHOUT ROWID;
+CREATE INDEX ix_idp_codes_expires ON idp_auth_codes(expires_at);
 
 -- Tamper-evident audit log: each entry's hash covers its content and the hash of the tenant's
 -- previous entry (storage/audit_chain.h says exactly what is covered).

@@ -551,4 +551,24 @@ core::Result<SessionInfo> SqliteIdentityStore::FindSessionByRefreshToken(
   return ReadSession(*stmt);
 }
 
+core::Status SqliteIdentityStore::PurgeExpired(core::EpochMillis now,
+                                               core::EpochMillis sessions_created_before) {
+  return database_.writer().Run([&](Connection& connection) -> core::Status {
+    const auto bind_now = [now](Statement& stmt) { stmt.BindInt(1, now); };
+    const auto bind_cutoff = [sessions_created_before](Statement& stmt) {
+      stmt.BindInt(1, sessions_created_before);
+    };
+    auto status = Execute(connection, "DELETE FROM idp_auth_codes WHERE expires_at <= ?", bind_now);
+    if (!status.ok()) return status;
+    status = Execute(connection, "DELETE FROM idp_refresh_tokens WHERE expires_at <= ?", bind_now);
+    if (!status.ok()) return status;
+    status = Execute(connection,
+                     "DELETE FROM idp_refresh_tokens WHERE session_id IN"
+                     " (SELECT id FROM idp_sessions WHERE created_at < ?)",
+                     bind_cutoff);
+    if (!status.ok()) return status;
+    return Execute(connection, "DELETE FROM idp_sessions WHERE created_at < ?", bind_cutoff);
+  });
+}
+
 }  // namespace zebros::storage::sqlite

@@ -45,6 +45,8 @@ class SqliteIdentityStore final : public IdentityStore {
                                                core::EpochMillis next_expires_at,
                                                core::EpochMillis now) override;
   core::Result<SessionInfo> FindSessionByRefreshToken(const std::string& token_hash) override;
+  core::Status PurgeExpired(core::EpochMillis now,
+                            core::EpochMillis sessions_created_before) override;
 
  private:
   Database& database_;

@@ -258,6 +258,22 @@ TEST_F(IdentityStoreTest, FindsAndRevokesTheSessionOfARefreshToken) {
   EXPECT_FALSE(store_->FindSessionByRefreshToken("unknown").ok());
 }
 
+TEST_F(IdentityStoreTest, PurgesExpiredCodesTokensAndOldSessions) {
+  const auto session = StartSession();  // refresh token r0 expires at kStart + 30 min
+  ASSERT_TRUE(store_->StoreRefreshToken("r-late", session.id, kStart + 90 * kMinute).ok());
+  AuthCode code{"c1",   session.id, "zebros-web", "http://127.0.0.1/",
+                "chal", "",         "",           kStart + kMinute};
+  ASSERT_TRUE(store_->StoreAuthCode(code).ok());
+  ASSERT_TRUE(store_->PurgeExpired(kStart + 60 * kMinute, kStart).ok());
+  EXPECT_FALSE(store_->FindSessionByRefreshToken("r0").ok());
+  EXPECT_TRUE(store_->FindSessionByRefreshToken("r-late").ok());
+  EXPECT_FALSE(store_->ConsumeAuthCode("c1", kStart).ok());
+  EXPECT_TRUE(store_->FindSession(session.id).ok());
+  ASSERT_TRUE(store_->PurgeExpired(kStart + 60 * kMinute, kStart + 1).ok());
+  EXPECT_FALSE(store_->FindSession(session.id).ok());
+  EXPECT_FALSE(store_->FindSessionByRefreshToken("r-late").ok());
+}
+
 TEST_F(IdentityStoreTest, RecordsLastLogin) {
   const auto user = MakeUser(tenant_a_, "ada", "ada@example.com");
   ASSERT_TRUE(store_->RecordLogin(tenant_a_, user.id, kStart + 5).ok());
