@@ -140,6 +140,7 @@ int RunServe(const ServeConfig& config) {
   std::string base_url = TrimSlash(config.public_url);
   auth::IdpService idp(*env->identity, *env->directory, **keys, hasher, env->clock,
                        [&base_url] { return base_url; });
+  idp.SetAudit(env->audit.get());
   storage::sqlite::Database& database = *env->database;
   auto oidc = OidcSettingsFrom(config);
   if (!oidc) return 2;

@@ -202,12 +202,35 @@ core::Status IdpService::CheckAuthorizeParams(const AuthorizeRequest& request) {
   return core::OkStatus();
 }
 
+void IdpService::AuditLogin(const Realm& realm, const std::string& user_id,
+                            const std::string& client_ip, std::string_view outcome) const {
+  if (audit_ == nullptr) return;
+  model::Principal who;
+  who.tenant_id = realm.tenant.id;
+  who.subject = user_id.empty() ? "anonymous" : user_id;
+  who.client_ip = client_ip;
+  storage::AuditEntry entry;
+  entry.action = outcome == "success" ? storage::audit_action::kLoginSuccess
+                                      : storage::audit_action::kLoginFailure;
+  entry.object = "users";
+  entry.record_id = user_id;
+  // Never the attempted name: it is often an e-mail address, and may be a password typed in
+  // the wrong box.
+  entry.details = boost::json::object{{"outcome", outcome}};
+  audit_->Append(who, std::move(entry), [](core::Status status) {
+    if (!status.ok()) {
+      core::Log(core::LogLevel::kWarn, "sign-in not audited", {{"reason", status.error().detail}});
+    }
+  });
+}
+
 core::Result<storage::UserInfo> IdpService::Login(const Realm& realm, const std::string& username,
                                                   const std::string& password,
                                                   const std::string& client_ip) {
   const std::string account_key = "acct:" + realm.tenant.id + ":" + Lower(username);
   const std::string ip_key = "ip:" + client_ip;
   if (throttle_.RetryAfter(account_key) > 0 || throttle_.RetryAfter(ip_key) > 0) {
+    AuditLogin(realm, "", client_ip, "throttled");
     return core::MakeError(core::Code::kTooManyRequests, "too_many_attempts",
                            "Too many failed sign-ins. Try again in a minute.");
   }
@@ -231,11 +254,13 @@ core::Result<storage::UserInfo> IdpService::Login(const Realm& realm, const std:
   if (!verified) {
     throttle_.RecordFailure(account_key);
     throttle_.RecordFailure(ip_key);
+    AuditLogin(realm, user ? user->id : "", client_ip, "invalid_credentials");
     return InvalidGrant("Invalid username or password.");
   }
   throttle_.Reset(account_key);
   auto recorded = identity_.RecordLogin(realm.tenant.id, user->id, clock_.NowMillis());
   if (!recorded.ok()) return std::move(recorded).error();
+  AuditLogin(realm, user->id, client_ip, "success");
   return std::move(*user);
 }
 

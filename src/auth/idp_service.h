@@ -11,6 +11,7 @@
 #include "auth/passwords.h"
 #include "core/clock.h"
 #include "core/result.h"
+#include "storage/audit_store.h"
 #include "storage/directory_store.h"
 #include "storage/identity_store.h"
 
@@ -97,6 +98,8 @@ class IdpService {
   // The published keys as a JWK Set (the same for every realm).
   std::string JwksJson() { return keys_.JwksJson(); }
   KeyRing& keys() { return keys_; }
+  // Where sign-ins and failed sign-ins are audited (none when null). Call before serving.
+  void SetAudit(storage::AuditStore* audit) { audit_ = audit; }
 
   // Step one of the authorization endpoint: the client and its redirect URI. A failure here
   // must be shown to the user, never sent to the redirect URI (it is not trusted).
@@ -140,6 +143,8 @@ class IdpService {
                       const std::string& refresh_token);
 
  private:
+  void AuditLogin(const Realm& realm, const std::string& user_id, const std::string& client_ip,
+                  std::string_view outcome) const;
   core::Result<storage::UserInfo> Login(const Realm& realm, const std::string& username,
                                         const std::string& password, const std::string& client_ip);
   core::Result<TokenSet> Mint(const Realm& realm, const storage::UserInfo& user,
@@ -161,6 +166,7 @@ class IdpService {
   std::function<std::string()> base_url_;
   const IdpOptions options_;
   LoginThrottle throttle_;
+  storage::AuditStore* audit_ = nullptr;
   static constexpr core::EpochMillis kPurgeInterval = 60 * 60 * 1000;
   std::atomic<core::EpochMillis> last_purge_{0};
 };

@@ -399,6 +399,22 @@ class IdpFlowTest(IdpCase):
         self.assert_oauth_error(unknown, 400, "invalid_grant")
         self.assertEqual(wrong[2], unknown[2])
 
+    def test_sign_ins_are_audited_without_the_attempted_name(self):
+        ghost = unique("ghost") + "@example.com"
+        self.assert_oauth_error(self.password_grant(ghost, "not-the-password"), 400,
+                                "invalid_grant")
+        status, _, tokens = self.password_grant("admin", self.bootstrap_password())
+        self.assertEqual(status, 200, tokens)
+        entries = self.api("GET", "/api/v1/audit?object=users&limit=50").body["data"]
+        failures = [e for e in entries if e["action"] == "login.failure"]
+        successes = [e for e in entries if e["action"] == "login.success"]
+        self.assertTrue(failures and successes, entries)
+        self.assertEqual(failures[0]["details"], {"outcome": "invalid_credentials"})
+        self.assertEqual(failures[0]["actor"], "anonymous")
+        self.assertRegex(successes[0]["record_id"], r"^usr_")
+        self.assertEqual(successes[0]["actor"], successes[0]["record_id"])
+        self.assertNotIn(ghost, json.dumps(entries))
+
     def test_client_credentials_with_an_api_key(self):
         secret = create_api_key(self.server.data_dir, REALM, "support", name=unique("svc"))
         with contextlib.closing(sqlite3.connect(self.server.db_path)) as db:
