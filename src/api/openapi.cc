@@ -100,15 +100,20 @@ constexpr ErrorResponse kErrorResponses[] = {
      "No credential, or an unknown, expired or revoked one (`unauthenticated`).",
      "WWW-Authenticate"},
     {403, "Forbidden", "Authenticated, but your role may not do this (`forbidden`).", ""},
-    {404, "NotFound", "No such record or object type in your tenant (`not_found`).", ""},
+    {404, "NotFound",
+     "No such record, object type, user, API key, team or role in your tenant (`not_found`); "
+     "another tenant's ids answer the same.",
+     ""},
     {405, "MethodNotAllowed",
      "The path does not take this method (`method_not_allowed`); `Allow` lists the ones it "
      "takes.",
      "Allow"},
     {409, "Conflict",
      "A unique value is already taken (`conflict`, with an `errors` entry of code `unique` per "
-     "field), the object already has a field of that name (`conflict`), or it has the most "
-     "custom fields it may have (`too_many_fields`).",
+     "field), the object already has a field of that name (`conflict`) or has the most custom "
+     "fields it may have (`too_many_fields`), a username or e-mail is taken (`user_exists`), a "
+     "team name is taken (`team_exists`), or an admin would deactivate or demote themself "
+     "(`cannot_deactivate_self`, `cannot_demote_self`).",
      ""},
     {412, "PreconditionFailed",
      "`If-Match` is neither `*` nor the record's current ETag (`precondition_failed`).", ""},
@@ -121,7 +126,8 @@ constexpr ErrorResponse kErrorResponses[] = {
      "reused with a different request (`idempotency_key_reused`).",
      ""},
     {503, "ServiceUnavailable",
-     "Not ready, or shutting down (`unavailable`); retry after `Retry-After` seconds.",
+     "Not ready, shutting down, or too busy to take the work (`unavailable`); retry after "
+     "`Retry-After` seconds.",
      "Retry-After"},
 };
 
@@ -282,6 +288,11 @@ json::array Tags(const std::vector<model::ObjectTypePtr>& types) {
       json::object{{"name", kSystemTag}, {"description", "Health and API description."}});
   tags.push_back(
       json::object{{"name", kAuditTag}, {"description", "The tenant's tamper-evident audit log."}});
+  tags.push_back(json::object{
+      {"name", kAccessTag},
+      {"description",
+       "Who am I, API keys, users, teams and record scopes. All but GET /api/v1/me are for "
+       "admins only; everything is scoped to the caller's tenant."}});
   return tags;
 }
 
@@ -310,6 +321,8 @@ json::value BuildOpenApiDocument(const std::vector<model::ObjectTypePtr>& types)
   for (auto& entry : SystemPaths()) paths[entry.key()] = std::move(entry.value());
   for (auto& entry : AuditPaths()) paths[entry.key()] = std::move(entry.value());
   for (auto& entry : AuditSchemas()) schemas[entry.key()] = std::move(entry.value());
+  for (auto& entry : AccessPaths()) paths[entry.key()] = std::move(entry.value());
+  for (auto& entry : AccessSchemas()) schemas[entry.key()] = std::move(entry.value());
   for (auto& path : paths) {
     for (auto& operation : path.value().as_object()) {
       if (operation.key() == "parameters") continue;

@@ -1,9 +1,10 @@
 #pragma once
 
 // Building blocks of the OpenAPI generator, shared by openapi.cc, openapi_schemas.cc,
-// openapi_shared_schemas.cc and openapi_paths.cc only. Everything here is pure: it reads model
-// data and returns JSON. The document mirrors the handlers (api/record_routes.cc,
-// api/schema_routes.cc, api/api_handler.cc), so a change to a handler's shapes belongs here too.
+// openapi_shared_schemas.cc, openapi_paths.cc, openapi_audit.cc and openapi_access.cc only.
+// Everything here is pure: it reads model data and returns JSON. The document mirrors the
+// handlers (api/record_routes.cc, api/schema_routes.cc, api/audit_routes.cc,
+// api/access_routes.cc, api/api_handler.cc), so a change to a handler's shapes belongs here too.
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -21,6 +22,7 @@ namespace zebros::api::openapi_internal {
 inline constexpr std::string_view kSystemTag = "System";
 inline constexpr std::string_view kSchemaTag = "Schema";
 inline constexpr std::string_view kAuditTag = "Audit";
+inline constexpr std::string_view kAccessTag = "Access";
 
 // {"$ref": "#/components/<section>/<name>"}.
 boost::json::object Ref(std::string_view section, std::string_view name);
@@ -80,6 +82,13 @@ boost::json::object SystemPaths();
 boost::json::object AuditPaths();
 boost::json::object HistoryPaths(const model::ObjectType& type);
 boost::json::object AuditSchemas();
+
+// The access paths (/api/v1/me, api-keys, users, teams, access/scopes) and the schemas of their
+// bodies: Role, RecordScope, PermissionAction, Me, ApiKey, ApiKeyCreate, ApiKeyCreated,
+// ApiKeyList, User, UserCreate, UserUpdate, UserList, Team, TeamCreate, TeamUpdate, TeamList,
+// ScopeSetting, ScopeUpdate, ScopeSettingList. (openapi_access.cc)
+boost::json::object AccessPaths();
+boost::json::object AccessSchemas();
 
 // An operation's error responses, each a $ref to components.responses. REQUIRES: every status
 // is one of 400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 503.

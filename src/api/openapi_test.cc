@@ -126,6 +126,17 @@ TEST_F(OpenApiTest, HasEveryPathAndOperation) {
       {"/api/v1/schema/{object}", {{"get", "getObjectType"}}},
       {"/api/v1/schema/{object}/fields", {{"post", "createField"}}},
       {"/api/v1/audit", {{"get", "listAuditEntries"}}},
+      {"/api/v1/me", {{"get", "getMe"}}},
+      {"/api/v1/api-keys", {{"get", "listApiKeys"}, {"post", "createApiKey"}}},
+      {"/api/v1/api-keys/{id}", {{"get", "getApiKey"}, {"delete", "revokeApiKey"}}},
+      {"/api/v1/users", {{"get", "listUsers"}, {"post", "createUser"}}},
+      {"/api/v1/users/{id}",
+       {{"get", "getUser"}, {"patch", "updateUser"}, {"delete", "deactivateUser"}}},
+      {"/api/v1/teams", {{"get", "listTeams"}, {"post", "createTeam"}}},
+      {"/api/v1/teams/{id}",
+       {{"get", "getTeam"}, {"patch", "updateTeam"}, {"delete", "deleteTeam"}}},
+      {"/api/v1/access/scopes", {{"get", "listRecordScopes"}}},
+      {"/api/v1/access/scopes/{role}/{object}", {{"put", "setRecordScope"}}},
   };
   for (auto [name, one, many] : {std::array<std::string, 3>{"deals", "Deal", "Deals"},
                                  std::array<std::string, 3>{"companies", "Company", "Companies"}}) {
@@ -381,7 +392,7 @@ TEST_F(OpenApiTest, OperationsAreTaggedAndResponsesCarryTheRequestId) {
   for (const auto& response : Doc().at("components").at("responses").as_object()) {
     check(response.value(), std::string(response.key()));
   }
-  EXPECT_EQ(operations, 25);
+  EXPECT_EQ(operations, 42);
   EXPECT_GT(responses, 30);
   EXPECT_EQ(Op("/api/v1/deals", "get", "/tags/0"), "Deals");
 }
@@ -461,13 +472,95 @@ TEST_F(OpenApiTest, SchemaEndpoints) {
   EXPECT_FALSE(Has(Op("/api/v1/schema", "get", "/responses"), "403"));
 }
 
+// api/access_routes.cc: every access operation but /me is admin only and runs on the work pool.
+TEST_F(OpenApiTest, AccessOperationsListTheirErrors) {
+  for (const auto& [path, item] : Doc().at("paths").as_object()) {
+    if (path != "/api/v1/me" && path.substr(0, 16) != "/api/v1/api-keys" &&
+        path.substr(0, 13) != "/api/v1/users" && path.substr(0, 13) != "/api/v1/teams" &&
+        path.substr(0, 14) != "/api/v1/access") {
+      continue;
+    }
+    for (const auto& [method, operation] : item.as_object()) {
+      if (method == "parameters") continue;
+      const std::string where = std::string(method) + " " + std::string(path);
+      EXPECT_EQ(operation.at_pointer("/tags/0"), "Access") << where;
+      const auto& responses = operation.at("responses");
+      EXPECT_EQ(responses.at("401"), Ref("responses", "Unauthorized")) << where;
+      EXPECT_EQ(Has(responses, "403"), path != "/api/v1/me") << where;
+      EXPECT_EQ(Has(responses, "503"), path != "/api/v1/me") << where;
+      const bool has_body = operation.as_object().contains("requestBody");
+      for (std::string_view status : {"413", "415", "422"}) {
+        EXPECT_EQ(Has(responses, status), has_body) << where << " " << status;
+      }
+      if (has_body) {
+        EXPECT_TRUE(Has(responses, "400")) << where;
+      }
+      if (Has(responses, "201")) {
+        EXPECT_TRUE(Has(responses.at_pointer("/201/headers"), "Location")) << where;
+      }
+    }
+  }
+  EXPECT_TRUE(Has(Op("/api/v1/users", "get", "/responses"), "400"));  // a bad limit
+  EXPECT_FALSE(Has(Op("/api/v1/users/{id}", "get", "/responses"), "400"));
+  EXPECT_TRUE(Has(Op("/api/v1/users/{id}", "delete", "/responses"), "409"));
+  EXPECT_TRUE(Has(Op("/api/v1/teams/{id}", "delete", "/responses"), "404"));
+  EXPECT_FALSE(Has(Op("/api/v1/api-keys", "post", "/responses"), "409"));
+}
+
+TEST_F(OpenApiTest, AccessSchemasFollowTheHandlers) {
+  EXPECT_EQ(S("Role", "/enum"), (json::array{"admin", "sales", "support", "read_only"}));
+  EXPECT_EQ(S("RecordScope", "/enum"), (json::array{"all", "team", "own"}));
+  EXPECT_EQ(S("PermissionAction", "/enum"),
+            (json::array{"read", "create", "update", "delete", "restore", "export", "admin"}));
+
+  EXPECT_EQ(StringSet(S("Me", "/required")),
+            (std::set<std::string>{"subject", "user_id", "tenant", "role", "pii_masked",
+                                   "permissions", "scopes"}));
+  EXPECT_EQ(S("Me", "/properties/user_id/type"), (json::array{"string", "null"}));
+  EXPECT_EQ(S("Me", "/properties/permissions/additionalProperties/items"),
+            Ref("schemas", "PermissionAction"));
+  EXPECT_EQ(S("Me", "/properties/scopes/additionalProperties"), Ref("schemas", "RecordScope"));
+
+  EXPECT_EQ(S("ApiKey", "/properties").as_object().size(), 7u);
+  EXPECT_EQ(S("ApiKey", "/properties/revoked_at/type"), (json::array{"string", "null"}));
+  EXPECT_EQ(S("ApiKeyCreated", "/allOf/0"), Ref("schemas", "ApiKey"));
+  EXPECT_EQ(S("ApiKeyCreated", "/allOf/1/required"), json::array{"key"});
+  EXPECT_EQ(S("ApiKeyCreate", "/additionalProperties"), false);
+  EXPECT_EQ(StringSet(S("ApiKeyCreate", "/required")), (std::set<std::string>{"name", "role"}));
+  EXPECT_EQ(S("ApiKeyCreate", "/properties/name/maxLength"), 200);
+  EXPECT_EQ(S("ApiKeyCreate", "/properties/expires_at/format"), "date-time");
+  EXPECT_EQ(Op("/api/v1/api-keys", "post", "/responses/201/content/application~1json/schema"),
+            Ref("schemas", "ApiKeyCreated"));
+
+  EXPECT_EQ(S("User", "/properties").as_object().size(), 11u);
+  EXPECT_EQ(S("User", "/properties/status/enum"),
+            (json::array{"active", "invited", "deactivated"}));
+  EXPECT_EQ(S("User", "/properties/id/pattern"), "^usr_[0-7][0-9A-HJKMNP-TV-Z]{25}$");
+  EXPECT_EQ(StringSet(S("UserCreate", "/required")), (std::set<std::string>{"email", "role"}));
+  EXPECT_FALSE(Has(S("UserUpdate", "/properties"), "email"));
+  EXPECT_EQ(S("UserUpdate", "/properties/active/type"), "boolean");
+  EXPECT_EQ(S("UserList", "/properties/next_cursor/type"), (json::array{"string", "null"}));
+  EXPECT_EQ(Op("/api/v1/users", "get", "/parameters/0"), Ref("parameters", "Limit"));
+
+  EXPECT_EQ(S("Team", "/properties/member_ids/items/pattern"), "^usr_[0-7][0-9A-HJKMNP-TV-Z]{25}$");
+  EXPECT_EQ(S("TeamCreate", "/required"), json::array{"name"});
+  EXPECT_FALSE(Has(S("TeamUpdate"), "required"));
+  EXPECT_FALSE(Has(S("UserUpdate"), "required"));
+  EXPECT_EQ(StringSet(S("ScopeSetting", "/required")),
+            (std::set<std::string>{"role", "object", "scope"}));
+  EXPECT_EQ(S("ScopeUpdate", "/additionalProperties"), false);
+  const auto& scope_path = Doc().at("paths").at("/api/v1/access/scopes/{role}/{object}");
+  EXPECT_EQ(scope_path.at_pointer("/parameters/0/schema"), Ref("schemas", "Role"));
+  EXPECT_EQ(scope_path.at_pointer("/parameters/1"), Ref("parameters", "ObjectName"));
+}
+
 TEST_F(OpenApiTest, IsDeterministic) {
   EXPECT_EQ(core::WriteJson(document_), core::WriteJson(BuildOpenApiDocument(SampleTypes())));
 }
 
 TEST(OpenApiEmptyTest, NoTypesStillGivesAValidSkeleton) {
   const json::value document = BuildOpenApiDocument({});
-  EXPECT_EQ(document.at("paths").as_object().size(), 7u);
+  EXPECT_EQ(document.at("paths").as_object().size(), 16u);
   EXPECT_TRUE(document.at("components").at("schemas").as_object().contains("Problem"));
 }
 
