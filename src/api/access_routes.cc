@@ -161,7 +161,7 @@ void ApiHandler::GetMe(Call& call) {
 void ApiHandler::OffIo(Call& call, std::function<net::HttpResponse()> work) {
   if (!pool_.Post([call, work = std::move(work)] { call.Send(work()); })) {
     call.Send(ProblemResponse(
-        core::MakeError(core::Code::kUnavailable, "overloaded", "The server is busy; retry.")));
+        core::MakeError(core::Code::kUnavailable, "unavailable", "The server is busy; retry.")));
   }
 }
 
