@@ -68,9 +68,8 @@ json::object Responses(std::string_view status, json::object success,
 
 // An id with `prefix`, as core/ids.h makes them (like record ids).
 json::object PrefixedId(std::string_view prefix) {
-  return json::object{
-      {"type", "string"},
-      {"pattern", "^" + std::string(prefix) + "_[0-7][0-9A-HJKMNP-TV-Z]{25}$"}};
+  return json::object{{"type", "string"},
+                      {"pattern", "^" + std::string(prefix) + "_[0-7][0-9A-HJKMNP-TV-Z]{25}$"}};
 }
 
 json::object IdParameter(std::string_view prefix) {
@@ -131,8 +130,8 @@ json::object EnumOf(json::array values, std::string_view description) {
 
 json::object RoleSchema() {
   json::array names;
-  for (auto role : {model::Role::kAdmin, model::Role::kSales, model::Role::kSupport,
-                    model::Role::kReadOnly}) {
+  for (auto role :
+       {model::Role::kAdmin, model::Role::kSales, model::Role::kSupport, model::Role::kReadOnly}) {
     names.emplace_back(model::RoleName(role));
   }
   return EnumOf(std::move(names), "A role. GET /api/v1/me lists what the caller's role may do.");
@@ -140,7 +139,8 @@ json::object RoleSchema() {
 
 json::object RecordScopeSchema() {
   json::array names;
-  for (auto scope : {model::RecordScope::kAll, model::RecordScope::kTeam, model::RecordScope::kOwn}) {
+  for (auto scope :
+       {model::RecordScope::kAll, model::RecordScope::kTeam, model::RecordScope::kOwn}) {
     names.emplace_back(model::RecordScopeName(scope));
   }
   return EnumOf(std::move(names),
@@ -171,9 +171,10 @@ json::object MeSchema() {
                                     "Who is calling, as the audit log names it: `key:<id>` for "
                                     "an API key, else the user's id or the external issuer's "
                                     "`sub`."}}},
-          {"user_id", NullableDescribed("The caller's user (`usr_…`); null for an API key.", String())},
-          {"tenant", Object(json::array{"id", "name"},
-                            json::object{{"id", String()}, {"name", String()}})},
+          {"user_id",
+           NullableDescribed("The caller's user (`usr_…`); null for an API key.", String())},
+          {"tenant",
+           Object(json::array{"id", "name"}, json::object{{"id", String()}, {"name", String()}})},
           {"role", Ref("schemas", "Role")},
           {"pii_masked", json::object{{"type", "boolean"},
                                       {"description",
@@ -203,10 +204,13 @@ json::object ApiKeySchema() {
           {"name", String()},
           {"role", Ref("schemas", "Role")},
           {"created_at", DateTime()},
-          {"expires_at", NullableDescribed("After this the key fails with 401; null: never.", DateTime())},
-          {"revoked_at", NullableDescribed("When the key was revoked; null while it is not.", DateTime())},
+          {"expires_at",
+           NullableDescribed("After this the key fails with 401; null: never.", DateTime())},
+          {"revoked_at",
+           NullableDescribed("When the key was revoked; null while it is not.", DateTime())},
           {"last_used_at",
-           NullableDescribed("When the key was last used, to the minute; null: never.", DateTime())},
+           NullableDescribed("When the key was last used, to the minute; null: never.",
+                             DateTime())},
       });
   key["description"] = "An API key, without its secret: only the secret's SHA-256 is stored.";
   return key;
@@ -219,28 +223,30 @@ json::object UserSchema() {
       json::object{
           {"id", PrefixedId("usr")},
           {"username", String()},
-          {"email", NullableDescribed("Lower case; null when an external issuer gave none.", String())},
+          {"email",
+           NullableDescribed("Lower case; null when an external issuer gave none.", String())},
           {"display_name", String()},
           {"role", Ref("schemas", "Role")},
           {"status", EnumOf(json::array{"active", "invited", "deactivated"},
                             "`invited` until the user has a password (users of an external "
                             "issuer are `active` at once); `deactivated` users cannot sign in.")},
-          {"issuer", NullableDescribed("The external OpenID Connect issuer the user signs in with; null "
-                              "for a built-in user.",
-                              String())},
+          {"issuer",
+           NullableDescribed("The external OpenID Connect issuer the user signs in with; null "
+                             "for a built-in user.",
+                             String())},
           {"created_at", DateTime()},
           {"updated_at", DateTime()},
           {"last_login_at", NullableDescribed("Null until the first sign-in.", DateTime())},
-          {"deactivated_at", NullableDescribed("Null while the user is not deactivated.", DateTime())},
+          {"deactivated_at",
+           NullableDescribed("Null while the user is not deactivated.", DateTime())},
       });
   user["description"] = "A user of the tenant. Users are never erased: the audit log names them.";
   return user;
 }
 
 json::object MemberIds(std::string_view description) {
-  return json::object{{"type", "array"},
-                      {"items", PrefixedId("usr")},
-                      {"description", description}};
+  return json::object{
+      {"type", "array"}, {"items", PrefixedId("usr")}, {"description", description}};
 }
 
 json::object TeamSchema() {
@@ -269,21 +275,19 @@ json::object AccessPaths() {
       "The secret is in `key` of this response only, shown this once; store it now. A key "
       "belongs to no user, so record scopes `own` and `team` show it nothing.");
   create_key["requestBody"] = JsonBody("ApiKeyCreate");
-  create_key["responses"] = Responses("201", CreatedResponse("ApiKeyCreated"),
-                                      {400, 401, 403, 413, 415, 422, 503});
+  create_key["responses"] =
+      Responses("201", CreatedResponse("ApiKeyCreated"), {400, 401, 403, 413, 415, 422, 503});
   json::object get_key = AdminOperation("getApiKey", "Get an API key", "No secret.");
-  get_key["responses"] =
-      Responses("200", JsonResponse("The key.", "ApiKey"), {401, 403, 404, 503});
+  get_key["responses"] = Responses("200", JsonResponse("The key.", "ApiKey"), {401, 403, 404, 503});
   json::object revoke_key = AdminOperation(
       "revokeApiKey", "Revoke an API key",
       "The key fails with 401 from its next request (on other nodes within 5 seconds). Revoking "
       "again keeps the first time.");
   revoke_key["responses"] = Responses("204", NoContent("Revoked."), {401, 403, 404, 503});
 
-  json::object list_users = AdminOperation("listUsers", "List users",
-                                           "Oldest first, deactivated users included.");
-  list_users["parameters"] =
-      json::array{Ref("parameters", "Limit"), Ref("parameters", "Cursor")};
+  json::object list_users =
+      AdminOperation("listUsers", "List users", "Oldest first, deactivated users included.");
+  list_users["parameters"] = json::array{Ref("parameters", "Limit"), Ref("parameters", "Cursor")};
   list_users["responses"] =
       Responses("200", JsonResponse("A page of users.", "UserList"), {400, 401, 403, 503});
   json::object create_user = AdminOperation(
@@ -294,8 +298,7 @@ json::object AccessPaths() {
   create_user["responses"] =
       Responses("201", CreatedResponse("User"), {400, 401, 403, 409, 413, 415, 422, 503});
   json::object get_user = AdminOperation("getUser", "Get a user");
-  get_user["responses"] =
-      Responses("200", JsonResponse("The user.", "User"), {401, 403, 404, 503});
+  get_user["responses"] = Responses("200", JsonResponse("The user.", "User"), {401, 403, 404, 503});
   json::object update_user = AdminOperation(
       "updateUser", "Change a user's role, status or display name",
       "Deactivation (`active: false`) ends the user's sessions and refresh tokens at once; a "
@@ -323,8 +326,7 @@ json::object AccessPaths() {
   create_team["responses"] =
       Responses("201", CreatedResponse("Team"), {400, 401, 403, 409, 413, 415, 422, 503});
   json::object get_team = AdminOperation("getTeam", "Get a team");
-  get_team["responses"] =
-      Responses("200", JsonResponse("The team.", "Team"), {401, 403, 404, 503});
+  get_team["responses"] = Responses("200", JsonResponse("The team.", "Team"), {401, 403, 404, 503});
   json::object update_team = AdminOperation(
       "updateTeam", "Rename a team or replace its members",
       "409 `team_exists` for a taken name; 422 `unknown_user` for a member who is not a user of "
@@ -339,8 +341,8 @@ json::object AccessPaths() {
       "listRecordScopes", "List record scopes",
       "The record scopes that differ from `all`, by role then object. By default every role "
       "sees all of the tenant's records it may read.");
-  list_scopes["responses"] = Responses(
-      "200", JsonResponse("The narrowed scopes.", "ScopeSettingList"), {401, 403, 503});
+  list_scopes["responses"] =
+      Responses("200", JsonResponse("The narrowed scopes.", "ScopeSettingList"), {401, 403, 503});
   json::object set_scope = AdminOperation(
       "setRecordScope", "Set a role's record scope on an object",
       "`own` shows the role only records its caller owns (`owner_id`), `team` those owned by "
@@ -349,10 +351,8 @@ json::object AccessPaths() {
       "answer 404. API keys belong to no user, so under `own` or `team` they see no records of "
       "the object. 404 for an unknown role or object; 422 `not_scopable` for an object without "
       "`owner_id`.");
-  const json::object role_parameter{{"name", "role"},
-                                    {"in", "path"},
-                                    {"required", true},
-                                    {"schema", Ref("schemas", "Role")}};
+  const json::object role_parameter{
+      {"name", "role"}, {"in", "path"}, {"required", true}, {"schema", Ref("schemas", "Role")}};
   set_scope["requestBody"] = JsonBody("ScopeUpdate");
   set_scope["responses"] = Responses("200", JsonResponse("The setting.", "ScopeSetting"),
                                      {400, 401, 403, 404, 413, 415, 422, 503});
@@ -362,10 +362,9 @@ json::object AccessPaths() {
       {base + "me", json::object{{"get", std::move(me)}}},
       {base + "api-keys",
        json::object{{"get", std::move(list_keys)}, {"post", std::move(create_key)}}},
-      {base + "api-keys/{id}",
-       json::object{{"parameters", json::array{IdParameter("key")}},
-                    {"get", std::move(get_key)},
-                    {"delete", std::move(revoke_key)}}},
+      {base + "api-keys/{id}", json::object{{"parameters", json::array{IdParameter("key")}},
+                                            {"get", std::move(get_key)},
+                                            {"delete", std::move(revoke_key)}}},
       {base + "users",
        json::object{{"get", std::move(list_users)}, {"post", std::move(create_user)}}},
       {base + "users/{id}", json::object{{"parameters", json::array{IdParameter("usr")}},
@@ -399,50 +398,47 @@ json::object AccessSchemas() {
   json::object expires_at = NullableDescribed(
       "When the key stops working; must lie in the future. Null or absent: never.", DateTime());
   json::object create_key =
-      Body(json::array{"name", "role"},
-           json::object{{"name", Label("What the key is for.")},
-                        {"role", Ref("schemas", "Role")},
-                        {"expires_at", std::move(expires_at)}});
+      Body(json::array{"name", "role"}, json::object{{"name", Label("What the key is for.")},
+                                                     {"role", Ref("schemas", "Role")},
+                                                     {"expires_at", std::move(expires_at)}});
 
   json::object email = Label("The user's e-mail address; stored in lower case.");
   email["pattern"] = "^[^ ]*@[^ ]*$";
-  json::object create_user = Body(
-      json::array{"email", "role"},
-      json::object{
-          {"email", std::move(email)},
-          {"role", Ref("schemas", "Role")},
-          {"username",
-           Nullable(Label("The sign-in name; the e-mail when null or absent."))},
-          {"display_name", Nullable(Label("The name shown for the user."))},
-      });
-  json::object update_user = Body(
-      json::array{},
-      json::object{
-          {"role", Ref("schemas", "Role")},
-          {"active",
-           json::object{{"type", "boolean"},
-                        {"description",
-                         "false deactivates the user and ends their sessions at once; true "
-                         "reactivates."}}},
-          {"display_name", Label("The name shown for the user.")},
-      });
+  json::object create_user =
+      Body(json::array{"email", "role"},
+           json::object{
+               {"email", std::move(email)},
+               {"role", Ref("schemas", "Role")},
+               {"username", Nullable(Label("The sign-in name; the e-mail when null or absent."))},
+               {"display_name", Nullable(Label("The name shown for the user."))},
+           });
+  json::object update_user =
+      Body(json::array{},
+           json::object{
+               {"role", Ref("schemas", "Role")},
+               {"active",
+                json::object{{"type", "boolean"},
+                             {"description",
+                              "false deactivates the user and ends their sessions at once; true "
+                              "reactivates."}}},
+               {"display_name", Label("The name shown for the user.")},
+           });
 
-  json::object create_team = Body(
-      json::array{"name"},
-      json::object{{"name", Label("Unique in the tenant.")},
-                   {"member_ids", MemberIds("The team's members: users of the tenant.")}});
+  json::object create_team =
+      Body(json::array{"name"},
+           json::object{{"name", Label("Unique in the tenant.")},
+                        {"member_ids", MemberIds("The team's members: users of the tenant.")}});
   json::object update_team = Body(
       json::array{},
-      json::object{
-          {"name", Nullable(Label("The new name; null or absent: unchanged."))},
-          {"member_ids", MemberIds("Replaces the whole membership; absent: unchanged.")}});
+      json::object{{"name", Nullable(Label("The new name; null or absent: unchanged."))},
+                   {"member_ids", MemberIds("Replaces the whole membership; absent: unchanged.")}});
 
-  json::object scope_setting =
-      Object(json::array{"role", "object", "scope"},
-             json::object{{"role", Ref("schemas", "Role")},
-                          {"object", json::object{{"type", "string"},
-                                                  {"pattern", "^[a-z][a-z0-9_]{0,62}$"}}},
-                          {"scope", Ref("schemas", "RecordScope")}});
+  json::object scope_setting = Object(
+      json::array{"role", "object", "scope"},
+      json::object{
+          {"role", Ref("schemas", "Role")},
+          {"object", json::object{{"type", "string"}, {"pattern", "^[a-z][a-z0-9_]{0,62}$"}}},
+          {"scope", Ref("schemas", "RecordScope")}});
   json::object scope_update =
       Body(json::array{"scope"}, json::object{{"scope", Ref("schemas", "RecordScope")}});
 

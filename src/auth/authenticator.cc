@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "auth/jwt.h"
+#include "core/crypto.h"
 #include "core/log.h"
 
 namespace zebros::auth {
@@ -40,6 +41,32 @@ core::Result<model::Principal> Authenticator::Authenticate(const std::string* he
 }
 
 core::Result<model::Principal> Authenticator::FromToken(std::string_view token) {
+  const core::EpochMillis now = clock_.NowMillis();
+  const std::string hash = core::Sha256Hex(token);
+  const std::uint64_t generation = tokens_.CacheGeneration();
+  {
+    std::lock_guard lock(mutex_);
+    auto found = token_principals_.find(hash);
+    if (found != token_principals_.end()) {
+      const CachedToken& cached = found->second;
+      if (now < cached.expires_at && now - cached.at < kUserCacheTtl &&
+          cached.generation == generation) {
+        return cached.principal;
+      }
+      token_principals_.erase(found);
+    }
+  }
+  auto verified = FromTokenUncached(token);
+  if (!verified.ok()) return std::move(verified).error();
+  verified->at = now;
+  verified->generation = generation;
+  std::lock_guard lock(mutex_);
+  if (token_principals_.size() >= kMaxCached) token_principals_.clear();
+  token_principals_[hash] = *verified;
+  return verified->principal;
+}
+
+core::Result<Authenticator::CachedToken> Authenticator::FromTokenUncached(std::string_view token) {
   auto identity = tokens_.Verify(token);
   if (!identity.ok() && RegisterRealm(token)) identity = tokens_.Verify(token);
   if (!identity.ok()) {
@@ -48,7 +75,12 @@ core::Result<model::Principal> Authenticator::FromToken(std::string_view token) 
   }
   auto tenant = Tenant(identity->tenant_name);
   if (!tenant.ok()) return std::move(tenant).error();
-  return UserPrincipal(*identity, *tenant);
+  auto principal = UserPrincipal(*identity, *tenant);
+  if (!principal.ok()) return std::move(principal).error();
+  CachedToken verified;
+  verified.principal = std::move(principal).value();
+  verified.expires_at = identity->expires_at;
+  return verified;
 }
 
 bool Authenticator::RegisterRealm(std::string_view token) {
@@ -153,8 +185,19 @@ core::Result<model::Principal> Authenticator::UserPrincipal(const TokenIdentity&
 
 void Authenticator::ForgetUser(const std::string& user_id) {
   std::lock_guard lock(mutex_);
-  std::erase_if(
-      users_, [&user_id](const auto& entry) { return entry.second.principal.user_id == user_id; });
+  auto theirs = [&user_id](const auto& entry) { return entry.second.principal.user_id == user_id; };
+  std::erase_if(users_, theirs);
+  std::erase_if(token_principals_, theirs);
+}
+
+void Authenticator::ForgetKey(const std::string& key_id) {
+  keys_.ForgetKey(key_id);
+  // Service-account tokens of the key (client credentials) die with it.
+  const std::string subject = "key:" + key_id;
+  std::lock_guard lock(mutex_);
+  auto its = [&subject](const auto& entry) { return entry.second.principal.subject == subject; };
+  std::erase_if(users_, its);
+  std::erase_if(token_principals_, its);
 }
 
 }  // namespace zebros::auth

@@ -53,7 +53,7 @@ class Authenticator {
   // Drops what is cached about a user (after a role change or a deactivation).
   void ForgetUser(const std::string& user_id);
   // Drops what is cached about an API key (after a revocation).
-  void ForgetKey(const std::string& key_id) { keys_.ForgetKey(key_id); }
+  void ForgetKey(const std::string& key_id);
 
   static constexpr core::EpochMillis kUserCacheTtl = 5000;
 
@@ -62,9 +62,18 @@ class Authenticator {
     model::Principal principal;
     core::EpochMillis at = 0;
   };
+  // A token's whole verdict, so a repeated token costs one hash and one lookup like an API key.
+  struct CachedToken {
+    model::Principal principal;
+    core::EpochMillis expires_at = 0;  // the token's exp
+    core::EpochMillis at = 0;          // trusted for kUserCacheTtl (role changes, deactivation)
+    std::uint64_t generation = 0;      // TokenVerifier::CacheGeneration() when cached
+  };
   static constexpr std::size_t kMaxCached = 10000;
 
   core::Result<model::Principal> FromToken(std::string_view token);
+  // Verifies and maps a token without the verdict cache; fills principal and expires_at.
+  core::Result<CachedToken> FromTokenUncached(std::string_view token);
   // Registers the built-in realm a failed token names, if it is one; true when it did.
   bool RegisterRealm(std::string_view token);
   core::Result<storage::TenantInfo> Tenant(const std::string& name);
@@ -82,6 +91,7 @@ class Authenticator {
   std::unordered_map<std::string, CachedUser> users_;
   std::unordered_map<std::string, std::pair<storage::TenantInfo, core::EpochMillis>> tenants_;
   std::unordered_set<std::string> realms_;  // built-in issuers registered with tokens_
+  std::unordered_map<std::string, CachedToken> token_principals_;  // by SHA-256 of the token
 };
 
 }  // namespace zebros::auth

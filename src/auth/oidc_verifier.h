@@ -56,6 +56,9 @@ class TokenVerifier {
   void AddIssuer(OidcIssuer issuer, std::unique_ptr<JwksSource> source);
 
   core::Result<TokenIdentity> Verify(std::string_view token);
+  // Changes whenever cached verdicts are dropped (a key left an issuer's key set): callers that
+  // cache what they derive from Verify compare it before trusting their copy.
+  std::uint64_t CacheGeneration() const { return cache_.generation(); }
 
   // Fetches every issuer's keys now (blocking; e.g. on a start-up thread). Failures are logged by
   // the sources and retried on demand later.
