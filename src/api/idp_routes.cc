@@ -138,6 +138,26 @@ core::Status ReadClient(const net::HttpRequest& request, const FormParams& param
   return core::OkStatus();
 }
 
+// A form POST to the token or logout endpoint, with the client that sent it.
+struct ClientForm {
+  FormParams params;
+  std::string client_id;
+  std::string client_secret;
+};
+
+core::Result<ClientForm> ReadClientForm(const net::HttpRequest& request) {
+  if (!IsFormContentType(request)) {
+    return core::MakeError(core::Code::kBadRequest, "invalid_request",
+                           "The body must be application/x-www-form-urlencoded.");
+  }
+  auto params = ParseForm(request.body);
+  if (!params.ok()) return std::move(params).error();
+  ClientForm form{std::move(params).value(), {}, {}};
+  auto client = ReadClient(request, form.params, form.client_id, form.client_secret);
+  if (!client.ok()) return std::move(client).error();
+  return form;
+}
+
 // The bearer token of an Authorization header, or "".
 std::string BearerToken(const net::HttpRequest& request) {
   const std::string* header = request.FindHeader("authorization");
@@ -295,32 +315,26 @@ void IdpRoutes::Authorize(const auth::Realm& realm, const net::HttpRequest& requ
 
 void IdpRoutes::Token(const auth::Realm& realm, const net::HttpRequest& request,
                       const net::Reply& reply) {
-  if (!IsFormContentType(request)) {
-    return reply(
-        OAuthErrorResponse(core::MakeError(core::Code::kBadRequest, "invalid_request",
-                                           "The body must be application/x-www-form-urlencoded.")));
-  }
-  auto params = ParseForm(request.body);
-  if (!params.ok()) return reply(OAuthErrorResponse(params.error()));
-  std::string client_id;
-  std::string client_secret;
-  auto client = ReadClient(request, *params, client_id, client_secret);
-  if (!client.ok()) return reply(OAuthErrorResponse(client.error()));
-  const std::string grant_type = FormValue(*params, "grant_type");
-  const std::string username = FormValue(*params, "username");
+  auto form = ReadClientForm(request);
+  if (!form.ok()) return reply(OAuthErrorResponse(form.error()));
+  const FormParams& params = form->params;
+  const std::string& client_id = form->client_id;
+  const std::string& client_secret = form->client_secret;
+  const std::string grant_type = FormValue(params, "grant_type");
+  const std::string username = FormValue(params, "username");
   core::Result<auth::TokenSet> tokens = core::MakeError(
       core::Code::kBadRequest, "unsupported_grant_type", "This grant type is not supported.");
   if (grant_type.empty()) {
     tokens = core::MakeError(core::Code::kBadRequest, "invalid_request", "grant_type is required.");
   } else if (grant_type == "authorization_code") {
     tokens =
-        idp_.ExchangeCode(realm, client_id, FormValue(*params, "code"),
-                          FormValue(*params, "redirect_uri"), FormValue(*params, "code_verifier"));
+        idp_.ExchangeCode(realm, client_id, FormValue(params, "code"),
+                          FormValue(params, "redirect_uri"), FormValue(params, "code_verifier"));
   } else if (grant_type == "refresh_token") {
-    tokens = idp_.Refresh(realm, client_id, FormValue(*params, "refresh_token"));
+    tokens = idp_.Refresh(realm, client_id, FormValue(params, "refresh_token"));
   } else if (grant_type == "password") {
-    tokens = idp_.PasswordGrant(realm, client_id, username, FormValue(*params, "password"),
-                                FormValue(*params, "scope"), request.remote_address);
+    tokens = idp_.PasswordGrant(realm, client_id, username, FormValue(params, "password"),
+                                FormValue(params, "scope"), request.remote_address);
   } else if (grant_type == "client_credentials") {
     tokens = idp_.ClientCredentials(realm, client_id, client_secret);
   }
@@ -359,18 +373,11 @@ void IdpRoutes::Logout(const auth::Realm& realm, const net::HttpRequest& request
     // revoke their refresh token with the POST form.
     return reply(ErrorPageResponse(200, "Signed out", "You can close this window."));
   }
-  if (!IsFormContentType(request)) {
-    return reply(
-        OAuthErrorResponse(core::MakeError(core::Code::kBadRequest, "invalid_request",
-                                           "The body must be application/x-www-form-urlencoded.")));
-  }
-  auto params = ParseForm(request.body);
-  if (!params.ok()) return reply(OAuthErrorResponse(params.error()));
-  std::string client_id;
-  std::string client_secret;
-  auto client = ReadClient(request, *params, client_id, client_secret);
-  if (!client.ok()) return reply(OAuthErrorResponse(client.error()));
-  auto status = idp_.Logout(realm, client_id, FormValue(*params, "refresh_token"));
+  auto form = ReadClientForm(request);
+  if (!form.ok()) return reply(OAuthErrorResponse(form.error()));
+  const FormParams& params = form->params;
+  const std::string& client_id = form->client_id;
+  auto status = idp_.Logout(realm, client_id, FormValue(params, "refresh_token"));
   if (!status.ok()) return reply(OAuthErrorResponse(status.error()));
   net::HttpResponse response;
   response.status = 204;

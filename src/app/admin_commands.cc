@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "app/commands.h"
 #include "app/environment.h"
@@ -8,6 +9,35 @@
 #include "auth/policy.h"
 
 namespace zebros::app {
+
+namespace {
+
+// Prints why a command failed and returns its exit status.
+int Fail(const core::Error& error) {
+  std::cerr << "zebros: " << error.public_message << "\n";
+  return 1;
+}
+
+bool RoleFlag(const std::string& name, model::Role& role) {
+  if (model::ParseRole(name, role)) return true;
+  std::cerr << "zebros: --role must be admin, sales, support or read_only\n";
+  return false;
+}
+
+std::optional<storage::TenantInfo> TenantNamed(Environment& env, const std::string& name) {
+  auto tenant = env.directory->FindTenantByName(name);
+  if (tenant.ok()) return std::move(tenant).value();
+  std::cerr << "zebros: no tenant named '" << name << "'\n";
+  return std::nullopt;
+}
+
+// The argon2id hash of the password on standard input (--password-stdin).
+core::Result<std::string> PasswordHashFromStdin() {
+  auth::PasswordHasher hasher;
+  return hasher.Hash(ReadSecretLine());
+}
+
+}  // namespace
 
 int RunMigrate(const std::string& data_dir) {
   auto env = Environment::Open(data_dir);
@@ -25,10 +55,7 @@ int RunCreateTenant(const std::string& data_dir, const std::string& name) {
   auto env = Environment::Open(data_dir);
   if (!env) return 1;
   auto tenant = env->directory->CreateTenant(name);
-  if (!tenant.ok()) {
-    std::cerr << "zebros: " << tenant.error().public_message << "\n";
-    return 1;
-  }
+  if (!tenant.ok()) return Fail(tenant.error());
   std::cout << tenant->id << "\n";
   return 0;
 }
@@ -36,24 +63,15 @@ int RunCreateTenant(const std::string& data_dir, const std::string& name) {
 int RunCreateApiKey(const std::string& data_dir, const std::string& tenant_name,
                     const std::string& role_name, const std::string& label) {
   model::Role role;
-  if (!model::ParseRole(role_name, role)) {
-    std::cerr << "zebros: --role must be admin, sales, support or read_only\n";
-    return 2;
-  }
+  if (!RoleFlag(role_name, role)) return 2;
   auto env = Environment::Open(data_dir);
   if (!env) return 1;
-  auto tenant = env->directory->FindTenantByName(tenant_name);
-  if (!tenant.ok()) {
-    std::cerr << "zebros: no tenant named '" << tenant_name << "'\n";
-    return 1;
-  }
+  auto tenant = TenantNamed(*env, tenant_name);
+  if (!tenant) return 1;
   const std::string secret = auth::NewApiKeySecret();
   auto key = env->directory->CreateApiKey(tenant->id, label.empty() ? role_name : label, role,
                                           auth::HashApiKeySecret(secret), std::nullopt);
-  if (!key.ok()) {
-    std::cerr << "zebros: " << key.error().public_message << "\n";
-    return 1;
-  }
+  if (!key.ok()) return Fail(key.error());
   std::cout << secret << "\n";
   return 0;
 }
@@ -62,40 +80,27 @@ int RunCreateUser(const std::string& data_dir, const std::string& tenant_name,
                   const std::string& email, const std::string& role_name,
                   const std::string& username, bool password_stdin) {
   model::Role role;
-  if (!model::ParseRole(role_name, role)) {
-    std::cerr << "zebros: --role must be admin, sales, support or read_only\n";
-    return 2;
-  }
+  if (!RoleFlag(role_name, role)) return 2;
   if (email.find('@') == std::string::npos) {
     std::cerr << "zebros: --email must be an e-mail address\n";
     return 2;
   }
   auto env = Environment::Open(data_dir);
   if (!env) return 1;
-  auto tenant = env->directory->FindTenantByName(tenant_name);
-  if (!tenant.ok()) {
-    std::cerr << "zebros: no tenant named '" << tenant_name << "'\n";
-    return 1;
-  }
+  auto tenant = TenantNamed(*env, tenant_name);
+  if (!tenant) return 1;
   storage::NewUser user;
   user.tenant_id = tenant->id;
   user.username = username.empty() ? email : username;
   user.email = email;
   user.role = role;
   if (password_stdin) {
-    auth::PasswordHasher hasher;
-    auto hash = hasher.Hash(ReadSecretLine());
-    if (!hash.ok()) {
-      std::cerr << "zebros: " << hash.error().public_message << "\n";
-      return 1;
-    }
+    auto hash = PasswordHashFromStdin();
+    if (!hash.ok()) return Fail(hash.error());
     user.password_hash = std::move(hash).value();
   }
   auto created = env->identity->CreateUser(user);
-  if (!created.ok()) {
-    std::cerr << "zebros: " << created.error().public_message << "\n";
-    return 1;
-  }
+  if (!created.ok()) return Fail(created.error());
   std::cout << created->id << "\n";
   return 0;
 }
@@ -104,27 +109,17 @@ int RunSetPassword(const std::string& data_dir, const std::string& tenant_name,
                    const std::string& email) {
   auto env = Environment::Open(data_dir);
   if (!env) return 1;
-  auto tenant = env->directory->FindTenantByName(tenant_name);
-  if (!tenant.ok()) {
-    std::cerr << "zebros: no tenant named '" << tenant_name << "'\n";
-    return 1;
-  }
+  auto tenant = TenantNamed(*env, tenant_name);
+  if (!tenant) return 1;
   auto user = env->identity->FindUserForLogin(tenant->id, email);
   if (!user.ok()) {
     std::cerr << "zebros: no user '" << email << "' in tenant '" << tenant_name << "'\n";
     return 1;
   }
-  auth::PasswordHasher hasher;
-  auto hash = hasher.Hash(ReadSecretLine());
-  if (!hash.ok()) {
-    std::cerr << "zebros: " << hash.error().public_message << "\n";
-    return 1;
-  }
+  auto hash = PasswordHashFromStdin();
+  if (!hash.ok()) return Fail(hash.error());
   auto status = env->identity->SetPassword(tenant->id, user->first.id, *hash);
-  if (!status.ok()) {
-    std::cerr << "zebros: " << status.error().public_message << "\n";
-    return 1;
-  }
+  if (!status.ok()) return Fail(status.error());
   return 0;
 }
 
