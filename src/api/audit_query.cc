@@ -27,39 +27,30 @@ core::Result<core::EpochMillis> ParseTime(std::string_view name, const std::stri
 core::Result<storage::AuditQuery> ParseAuditQuery(std::string_view query_string, AuditScope scope) {
   storage::AuditQuery query;
   query.limit = model::kDefaultPageSize;
-  std::size_t parameters = 0;
-  while (!query_string.empty()) {
-    const auto amp = query_string.find('&');
-    const std::string_view pair = query_string.substr(0, amp);
-    query_string =
-        amp == std::string_view::npos ? std::string_view{} : query_string.substr(amp + 1);
-    if (pair.empty()) continue;
-    if (++parameters > kMaxParameters) return InvalidParameter("Too many query parameters.");
-    const auto eq = pair.find('=');
-    auto key = PercentDecode(pair.substr(0, eq), true);
-    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!key || !value) return InvalidParameter("A query parameter has a bad percent-escape.");
+  auto parameters = SplitQueryString(query_string, kMaxParameters);
+  if (!parameters.ok()) return std::move(parameters).error();
+  for (auto& [key, value] : *parameters) {
     const bool tenant_scope = scope == AuditScope::kTenant;
-    if (*key == "object" && tenant_scope) {
-      query.object = std::move(*value);
-    } else if (*key == "record_id" && tenant_scope) {
-      query.record_id = std::move(*value);
-    } else if (*key == "actor") {
-      query.actor = std::move(*value);
-    } else if (*key == "action") {
-      query.action = std::move(*value);
-    } else if (*key == "since" || *key == "until") {
-      auto at = ParseTime(*key, *value);
+    if (key == "object" && tenant_scope) {
+      query.object = std::move(value);
+    } else if (key == "record_id" && tenant_scope) {
+      query.record_id = std::move(value);
+    } else if (key == "actor") {
+      query.actor = std::move(value);
+    } else if (key == "action") {
+      query.action = std::move(value);
+    } else if (key == "since" || key == "until") {
+      auto at = ParseTime(key, value);
       if (!at.ok()) return std::move(at).error();
-      (*key == "since" ? query.since : query.until) = *at;
-    } else if (*key == "cursor") {
-      query.cursor = std::move(*value);
-    } else if (*key == "limit") {
-      auto limit = ParseLimit(*value);
+      (key == "since" ? query.since : query.until) = *at;
+    } else if (key == "cursor") {
+      query.cursor = std::move(value);
+    } else if (key == "limit") {
+      auto limit = ParseLimit(value);
       if (!limit.ok()) return std::move(limit).error();
       query.limit = *limit;
     } else {
-      return InvalidParameter("Unknown query parameter '" + *key + "'.");
+      return InvalidParameter("Unknown query parameter '" + key + "'.");
     }
   }
   if (query.since && query.until && *query.since >= *query.until) {

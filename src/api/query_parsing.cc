@@ -7,6 +7,9 @@ namespace json = boost::json;
 
 namespace {
 
+// More than any real list needs; bounds the work one request can ask for.
+constexpr std::size_t kMaxListParameters = 100;
+
 core::Error InvalidParameter(std::string message) {
   return core::MakeError(core::Code::kBadRequest, "invalid_parameter", std::move(message));
 }
@@ -107,6 +110,27 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
   return out;
 }
 
+core::Result<std::vector<QueryParameter>> SplitQueryString(std::string_view query_string,
+                                                           std::size_t max_parameters) {
+  std::vector<QueryParameter> parameters;
+  while (!query_string.empty()) {
+    const auto amp = query_string.find('&');
+    const std::string_view pair = query_string.substr(0, amp);
+    query_string =
+        amp == std::string_view::npos ? std::string_view{} : query_string.substr(amp + 1);
+    if (pair.empty()) continue;
+    if (parameters.size() == max_parameters) {
+      return InvalidParameter("Too many query parameters.");
+    }
+    const auto eq = pair.find('=');
+    auto key = PercentDecode(pair.substr(0, eq), true);
+    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+    if (!key || !value) return InvalidParameter("A query parameter has a bad percent-escape.");
+    parameters.push_back({std::move(*key), std::move(*value)});
+  }
+  return parameters;
+}
+
 core::Result<int> ParseLimit(std::string_view text) {
   int limit = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
@@ -121,32 +145,23 @@ core::Result<model::Query> ParseListQuery(std::string_view query_string) {
   model::Query query;
   model::FilterNode all;
   all.kind = model::FilterNode::Kind::kAnd;
-  std::size_t parameters = 0;
-  while (!query_string.empty()) {
-    const auto amp = query_string.find('&');
-    const std::string_view pair = query_string.substr(0, amp);
-    query_string =
-        amp == std::string_view::npos ? std::string_view{} : query_string.substr(amp + 1);
-    if (pair.empty()) continue;
-    if (++parameters > 100) return InvalidParameter("Too many query parameters.");
-    const auto eq = pair.find('=');
-    auto key = PercentDecode(pair.substr(0, eq), true);
-    auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
-    if (!key || !value) return InvalidParameter("A query parameter has a bad percent-escape.");
-    if (*key == "limit") {
-      auto limit = ParseLimit(*value);
+  auto parameters = SplitQueryString(query_string, kMaxListParameters);
+  if (!parameters.ok()) return std::move(parameters).error();
+  for (auto& [key, value] : *parameters) {
+    if (key == "limit") {
+      auto limit = ParseLimit(value);
       if (!limit.ok()) return std::move(limit).error();
       query.limit = *limit;
-    } else if (*key == "cursor") {
-      query.cursor = *value;
-    } else if (*key == "q") {
-      query.text = *value;
-    } else if (*key == "sort") {
-      auto status = ParseSortList(*value, query.sort);
+    } else if (key == "cursor") {
+      query.cursor = value;
+    } else if (key == "q") {
+      query.text = value;
+    } else if (key == "sort") {
+      auto status = ParseSortList(value, query.sort);
       if (!status.ok()) return std::move(status).error();
-    } else if (key->rfind("filter[", 0) == 0) {
+    } else if (key.rfind("filter[", 0) == 0) {
       // filter[field] or filter[field][op]
-      const std::string_view rest = std::string_view(*key).substr(7);
+      const std::string_view rest = std::string_view(key).substr(7);
       const auto close = rest.find(']');
       if (close == std::string_view::npos || close == 0) {
         return InvalidFilter("Use filter[field]=value or filter[field][op]=value.");
@@ -164,10 +179,10 @@ core::Result<model::Query> ParseListQuery(std::string_view query_string) {
         if (!op) return InvalidFilter("Unknown operator '" + std::string(op_name) + "'.");
         node.condition.op = *op;
       }
-      node.condition.value = json::string(*value);
+      node.condition.value = json::string(value);
       all.children.push_back(std::move(node));
     } else {
-      return InvalidParameter("Unknown query parameter '" + *key + "'.");
+      return InvalidParameter("Unknown query parameter '" + key + "'.");
     }
   }
   if (!all.children.empty()) query.filter = std::move(all);

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "model/query.h"
@@ -19,6 +21,16 @@ core::Result<model::Query> ParseSearchBody(const boost::json::object& body);
 
 // A page size: an integer in 1..model::kMaxPageSize, else kBadRequest `invalid_parameter`.
 core::Result<int> ParseLimit(std::string_view text);
+
+struct QueryParameter {
+  std::string key;
+  std::string value;
+};
+
+// Splits a raw query string into percent-decoded pairs ('+' is a space; empty pairs are
+// skipped). kBadRequest `invalid_parameter` for a bad escape or more than `max_parameters`.
+core::Result<std::vector<QueryParameter>> SplitQueryString(std::string_view query_string,
+                                                           std::size_t max_parameters);
 
 // Percent-decodes `text` ('+' as space when `plus_is_space`); nullopt on a bad escape.
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space);
