@@ -10,6 +10,15 @@ core::Error TeamNotFound() {
   return core::MakeError(core::Code::kNotFound, "not_found", "No team has this id.");
 }
 
+// A unique-index violation on teams(tenant_id, name) says so in the API's words.
+core::Error NameTaken(core::Error error) {
+  if (error.code == core::Code::kConflict) {
+    error.problem_code = "team_exists";
+    error.public_message = "Another team has this name.";
+  }
+  return error;
+}
+
 core::Result<std::vector<std::string>> ReadStrings(Statement& stmt) {
   std::vector<std::string> values;
   for (;;) {
@@ -67,14 +76,7 @@ core::Status RenameTeam(Connection& connection, const std::string& tenant_id,
   stmt->BindText(2, team_id);
   stmt->BindText(3, tenant_id);
   auto done = stmt->Step();
-  if (!done.ok()) {
-    auto error = std::move(done).error();
-    if (error.code == core::Code::kConflict) {
-      error.problem_code = "team_exists";
-      error.public_message = "Another team has this name.";
-    }
-    return error;
-  }
+  if (!done.ok()) return NameTaken(std::move(done).error());
   return connection.Changes() == 0 ? core::Status(TeamNotFound()) : core::OkStatus();
 }
 
@@ -132,14 +134,7 @@ core::Result<TeamInfo> SqliteDirectoryStore::CreateTeam(const std::string& tenan
     stmt->BindText(3, team.name);
     stmt->BindInt(4, team.created_at);
     auto done = stmt->Step();
-    if (!done.ok()) {
-      auto error = std::move(done).error();
-      if (error.code == core::Code::kConflict) {
-        error.problem_code = "team_exists";
-        error.public_message = "Another team has this name.";
-      }
-      return error;
-    }
+    if (!done.ok()) return NameTaken(std::move(done).error());
     return core::OkStatus();
   });
   if (!status.ok()) return std::move(status).error();
