@@ -1,7 +1,6 @@
 // The access endpoints of ApiHandler: who am I, users, API keys, teams and record scopes. Every
 // one of them is scoped to the caller's tenant; another tenant's ids answer 404 like unknown ones.
 #include <algorithm>
-#include <future>
 
 #include "api/api_handler.h"
 #include "api/problem.h"
@@ -103,23 +102,6 @@ core::Result<std::string> LabelMember(const json::object& body, std::string_view
   return text;
 }
 
-// Appends an access event to the audit log and waits until it is durable, so a change is never
-// reported done without its entry. Runs on the work pool.
-core::Status Audit(storage::AuditStore& audit, const model::Principal& principal,
-                   std::string action, std::string object, std::string id,
-                   json::object details = {}) {
-  storage::AuditEntry entry;
-  entry.action = std::move(action);
-  entry.object = std::move(object);
-  entry.record_id = std::move(id);
-  entry.details = std::move(details);
-  std::promise<core::Status> written;
-  auto done = written.get_future();
-  audit.Append(principal, std::move(entry),
-               [&written](core::Status status) { written.set_value(std::move(status)); });
-  return done.get();
-}
-
 net::HttpResponse NoContent() {
   net::HttpResponse response;
   response.status = 204;
@@ -205,12 +187,8 @@ void ApiHandler::ApiKeys(Call& call, const std::string& id) {
     return OffIo(call, [this, principal = call.principal, name = *name, role = *role, expires_at] {
       const std::string secret = auth::NewApiKeySecret();
       auto key = directory_.CreateApiKey(principal.tenant_id, name, role,
-                                         auth::HashApiKeySecret(secret), expires_at);
+                                         auth::HashApiKeySecret(secret), expires_at, principal);
       if (!key.ok()) return ProblemResponse(key.error());
-      auto audited = Audit(audit_, principal, storage::audit_action::kApiKeyCreate, "api_keys",
-                           key->id, json::object{{"name", name}, {"role", model::RoleName(role)}});
-      if (!audited.ok()) return ProblemResponse(audited.error());
-      key->created_at = clock_.NowMillis();
       json::object out = KeyJson(*key);
       out["key"] = secret;  // shown this once; only its hash is stored
       return Created(std::move(out), "/api/v1/api-keys/" + key->id);
@@ -224,11 +202,9 @@ void ApiHandler::ApiKeys(Call& call, const std::string& id) {
     });
   }
   OffIo(call, [this, principal = call.principal, id] {
-    auto key = directory_.RevokeApiKey(principal.tenant_id, id);
+    auto key = directory_.RevokeApiKey(principal.tenant_id, id, principal);
     if (!key.ok()) return ProblemResponse(key.error());
     authenticator_.ForgetKey(id);
-    auto audited = Audit(audit_, principal, storage::audit_action::kApiKeyRevoke, "api_keys", id);
-    if (!audited.ok()) return ProblemResponse(audited.error());
     return NoContent();
   });
 }
@@ -390,11 +366,9 @@ void ApiHandler::Users(Call& call, const std::string& id) {
       }
       storage::UserChange change;
       change.active = false;
-      auto user = identities_.UpdateUser(tenant, id, change);
+      auto user = identities_.UpdateUser(tenant, id, change, principal);
       if (!user.ok()) return ProblemResponse(user.error());
       authenticator_.ForgetUser(id);
-      auto audited = Audit(audit_, principal, storage::audit_action::kUserDeactivate, "users", id);
-      if (!audited.ok()) return ProblemResponse(audited.error());
       return NoContent();
     });
   }
@@ -424,11 +398,8 @@ void ApiHandler::Users(Call& call, const std::string& id) {
     user.display_name = *display_name;
     user.role = *role;
     return OffIo(call, [this, principal = call.principal, user] {
-      auto created = identities_.CreateUser(user);
+      auto created = identities_.CreateUser(user, principal);
       if (!created.ok()) return ProblemResponse(created.error());
-      auto audited = Audit(audit_, principal, storage::audit_action::kUserCreate, "users",
-                           created->id, json::object{{"role", model::RoleName(created->role)}});
-      if (!audited.ok()) return ProblemResponse(audited.error());
       return Created(UserJson(*created), "/api/v1/users/" + created->id);
     });
   }
@@ -460,21 +431,9 @@ void ApiHandler::Users(Call& call, const std::string& id) {
                                              "You cannot deactivate yourself or drop your own "
                                              "admin role; ask another admin."));
     }
-    auto before = identities_.FindUser(tenant, id);
-    if (!before.ok()) return ProblemResponse(before.error());
-    auto user = identities_.UpdateUser(tenant, id, change);
+    auto user = identities_.UpdateUser(tenant, id, change, principal);
     if (!user.ok()) return ProblemResponse(user.error());
     authenticator_.ForgetUser(id);
-    core::Status audited = core::OkStatus();
-    if (before->role != user->role) {
-      audited = Audit(audit_, principal, storage::audit_action::kUserRoleChange, "users", id,
-                      json::object{{"from", model::RoleName(before->role)},
-                                   {"to", model::RoleName(user->role)}});
-    }
-    if (audited.ok() && before->active && !user->active) {
-      audited = Audit(audit_, principal, storage::audit_action::kUserDeactivate, "users", id);
-    }
-    if (!audited.ok()) return ProblemResponse(audited.error());
     return JsonResponse(200, core::WriteJson(UserJson(*user)));
   });
 }

@@ -70,7 +70,8 @@ int RunCreateApiKey(const std::string& data_dir, const std::string& tenant_name,
   if (!tenant) return 1;
   const std::string secret = auth::NewApiKeySecret();
   auto key = env->directory->CreateApiKey(tenant->id, label.empty() ? role_name : label, role,
-                                          auth::HashApiKeySecret(secret), std::nullopt);
+                                          auth::HashApiKeySecret(secret), std::nullopt,
+                                          storage::SystemActor(tenant->id));
   if (!key.ok()) return Fail(key.error());
   std::cout << secret << "\n";
   return 0;
@@ -99,7 +100,7 @@ int RunCreateUser(const std::string& data_dir, const std::string& tenant_name,
     if (!hash.ok()) return Fail(hash.error());
     user.password_hash = std::move(hash).value();
   }
-  auto created = env->identity->CreateUser(user);
+  auto created = env->identity->CreateUser(user, storage::SystemActor(tenant->id));
   if (!created.ok()) return Fail(created.error());
   std::cout << created->id << "\n";
   return 0;

@@ -52,7 +52,8 @@ bool Bootstrap(Environment& env, auth::PasswordHasher& hasher) {
   if (!tenant.ok()) return false;
   const std::string secret = auth::NewApiKeySecret();
   auto key = env.directory->CreateApiKey(tenant->id, "bootstrap admin", model::Role::kAdmin,
-                                         auth::HashApiKeySecret(secret), std::nullopt);
+                                         auth::HashApiKeySecret(secret), std::nullopt,
+                                         storage::SystemActor(tenant->id));
   if (!key.ok()) return false;
   const std::string key_path = env.data_dir + "/" + kBootstrapKeyFile;
   if (!WriteSecretFile(key_path, secret + "\n")) return false;
@@ -66,7 +67,7 @@ bool Bootstrap(Environment& env, auth::PasswordHasher& hasher) {
   admin.display_name = "Administrator";
   admin.role = model::Role::kAdmin;
   admin.password_hash = std::move(hash).value();
-  if (!env.identity->CreateUser(admin).ok()) return false;
+  if (!env.identity->CreateUser(admin, storage::SystemActor(tenant->id)).ok()) return false;
   const std::string password_path = env.data_dir + "/" + kBootstrapPasswordFile;
   if (!WriteSecretFile(password_path, password + "\n")) return false;
 

@@ -49,7 +49,7 @@ class IdpServiceTest : public ::testing::Test {
     tenant_ = directory_->CreateTenant("acme").value();
     storage::NewUser user{tenant_.id, "ada", "ada@example.com", "Ada", model::Role::kSales};
     user.password_hash = hasher_.Hash(kPassword).value();
-    user_ = identity_->CreateUser(user).value();
+    user_ = identity_->CreateUser(user, storage::SystemActor(tenant_.id)).value();
     realm_ = idp_->FindRealm("acme").value();
   }
   void TearDown() override {
@@ -125,7 +125,8 @@ TEST_F(IdpServiceTest, WrongPasswordUnknownUserAndInactiveUserLookAlike) {
   auto unknown = idp_->PasswordGrant(realm_, "zebros-cli", "nobody", kPassword, "", "10.0.0.2");
   storage::UserChange off;
   off.active = false;
-  ASSERT_TRUE(identity_->UpdateUser(tenant_.id, user_.id, off).ok());
+  ASSERT_TRUE(
+      identity_->UpdateUser(tenant_.id, user_.id, off, storage::SystemActor(tenant_.id)).ok());
   auto inactive = SignIn(kPassword, "10.0.0.3");
   for (const auto* result : {&wrong, &unknown, &inactive}) {
     ASSERT_FALSE(result->ok());
@@ -295,8 +296,9 @@ TEST_F(IdpServiceTest, UserInfoRefusesExpiredAndForeignTokens) {
 
 TEST_F(IdpServiceTest, ClientCredentialsWithAnApiKey) {
   const std::string secret = NewApiKeySecret();
-  auto key = directory_->CreateApiKey(tenant_.id, "svc", model::Role::kSupport,
-                                      HashApiKeySecret(secret), std::nullopt);
+  auto key =
+      directory_->CreateApiKey(tenant_.id, "svc", model::Role::kSupport, HashApiKeySecret(secret),
+                               std::nullopt, storage::SystemActor(tenant_.id));
   ASSERT_TRUE(key.ok());
   auto tokens = idp_->ClientCredentials(realm_, key->id, secret);
   ASSERT_TRUE(tokens.ok());

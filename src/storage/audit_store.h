@@ -49,6 +49,31 @@ struct AuditEntry {
   std::string hash;       // set by the store
 };
 
+// An entry of `actor`'s action, stamped with the actor's tenant, subject, request id and IP;
+// `at` = 0 lets the store stamp the time.
+inline AuditEntry EntryFor(const model::Principal& actor, std::string action, std::string object,
+                           std::string record_id, boost::json::object details = {}) {
+  AuditEntry entry;
+  entry.tenant_id = actor.tenant_id;
+  entry.actor = actor.subject;
+  entry.action = std::move(action);
+  entry.object = std::move(object);
+  entry.record_id = std::move(record_id);
+  entry.request_id = actor.request_id;
+  entry.ip = actor.client_ip;
+  entry.details = std::move(details);
+  return entry;
+}
+
+// The actor of changes made by the operator's CLI and at first start: "system" in the tenant.
+inline model::Principal SystemActor(const std::string& tenant_id) {
+  model::Principal actor;
+  actor.tenant_id = tenant_id;
+  actor.subject = "system";
+  actor.role = model::Role::kAdmin;
+  return actor;
+}
+
 // Filters of a List; empty strings and unset times match everything.
 struct AuditQuery {
   std::string object;

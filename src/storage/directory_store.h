@@ -64,20 +64,24 @@ class DirectoryStore {
   virtual core::Result<TenantInfo> FindTenantByName(const std::string& name) = 0;
   virtual core::Result<std::vector<TenantInfo>> ListTenants() = 0;
 
-  // Stores a key by the SHA-256 of its secret; the secret itself is never stored.
+  // Stores a key by the SHA-256 of its secret; the secret itself is never stored. The audit
+  // entry (`api_key.create` by `actor`) commits with it.
   virtual core::Result<ApiKeyInfo> CreateApiKey(const std::string& tenant_id,
                                                 const std::string& name, model::Role role,
                                                 const std::string& secret_hash,
-                                                std::optional<core::EpochMillis> expires_at) = 0;
+                                                std::optional<core::EpochMillis> expires_at,
+                                                const model::Principal& actor) = 0;
   // kNotFound for an unknown hash. Revoked or expired keys are returned; the caller decides.
   virtual core::Result<ApiKeyInfo> FindApiKeyByHash(const std::string& secret_hash) = 0;
   // The tenant's keys, newest first (revoked ones included, marked).
   virtual core::Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& tenant_id) = 0;
   virtual core::Result<ApiKeyInfo> FindApiKey(const std::string& tenant_id,
                                               const std::string& key_id) = 0;
-  // kNotFound for another tenant's or an unknown key; revoking twice keeps the first time.
+  // kNotFound for another tenant's or an unknown key; revoking twice keeps the first time. The
+  // audit entry (`api_key.revoke` by `actor`) commits with the revocation.
   virtual core::Result<ApiKeyInfo> RevokeApiKey(const std::string& tenant_id,
-                                                const std::string& key_id) = 0;
+                                                const std::string& key_id,
+                                                const model::Principal& actor) = 0;
   // Best effort, asynchronous: records when a key was last used.
   virtual void TouchApiKey(const std::string& key_id, core::EpochMillis at) = 0;
 

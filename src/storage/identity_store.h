@@ -81,7 +81,8 @@ class IdentityStore {
   virtual ~IdentityStore() = default;
 
   // kConflict (`user_exists`) when the username or e-mail is taken in the tenant.
-  virtual core::Result<UserInfo> CreateUser(const NewUser& user) = 0;
+  // The audit entry (`user.create` by `actor`) commits with the user.
+  virtual core::Result<UserInfo> CreateUser(const NewUser& user, const model::Principal& actor) = 0;
   // kNotFound for an unknown id or another tenant's user.
   virtual core::Result<UserInfo> FindUser(const std::string& tenant_id,
                                           const std::string& user_id) = 0;
@@ -95,9 +96,11 @@ class IdentityStore {
                                            int limit) = 0;
   // Deactivation revokes every session (and so every refresh token) of the user in the same
   // transaction.
+  // A role change (`user.role_change`, from and to) and a deactivation (`user.deactivate`) are
+  // audited as `actor`'s in the same transaction.
   virtual core::Result<UserInfo> UpdateUser(const std::string& tenant_id,
-                                            const std::string& user_id,
-                                            const UserChange& change) = 0;
+                                            const std::string& user_id, const UserChange& change,
+                                            const model::Principal& actor) = 0;
   // Replaces the password hash and revokes the user's sessions (a password change signs out
   // everywhere). kNotFound for an unknown id or another tenant's user.
   virtual core::Status SetPassword(const std::string& tenant_id, const std::string& user_id,

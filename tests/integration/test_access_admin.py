@@ -100,6 +100,12 @@ class ApiKeyTest(ServerTestCase):
             self.assertNotIn(created["key"], str(entries[0]))
         self.assert_problem(self.api("DELETE", "/api/v1/api-keys/key_nosuchkey"), 404, "not_found")
 
+    def test_keys_made_with_the_cli_are_audited_as_system(self):
+        label = unique("cli-key")
+        create_api_key(self.server.data_dir, "default", "support", name=label)
+        entries = self.api("GET", "/api/v1/audit?action=api_key.create&actor=system").body["data"]
+        self.assertIn(label, [e["details"].get("name") for e in entries])
+
     def test_last_used_is_recorded(self):
         created = self.create_key({"name": "used", "role": "read_only"}).body
         self.assertIsNone(created["last_used_at"])

@@ -98,7 +98,8 @@ core::Result<std::vector<TenantInfo>> SqliteDirectoryStore::ListTenants() {
 
 core::Result<ApiKeyInfo> SqliteDirectoryStore::CreateApiKey(
     const std::string& tenant_id, const std::string& name, model::Role role,
-    const std::string& secret_hash, std::optional<core::EpochMillis> expires_at) {
+    const std::string& secret_hash, std::optional<core::EpochMillis> expires_at,
+    const model::Principal& actor) {
   ApiKeyInfo key;
   key.id = ids_.Next("key");
   key.tenant_id = tenant_id;
@@ -124,9 +125,13 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::CreateApiKey(
     }
     auto done = stmt->Step();
     if (!done.ok()) return std::move(done).error();
-    return core::OkStatus();
+    auto entry = EntryFor(actor, audit_action::kApiKeyCreate, "api_keys", key.id,
+                          boost::json::object{{"name", name}, {"role", model::RoleName(role)}});
+    entry.at = now;
+    return database_.audit_log().Append(connection, entry);
   });
   if (!status.ok()) return std::move(status).error();
+  key.created_at = now;
   return key;
 }
 
@@ -177,7 +182,8 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKey(const std::string& ten
 }
 
 core::Result<ApiKeyInfo> SqliteDirectoryStore::RevokeApiKey(const std::string& tenant_id,
-                                                            const std::string& key_id) {
+                                                            const std::string& key_id,
+                                                            const model::Principal& actor) {
   const core::EpochMillis now = database_.clock().NowMillis();
   auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
     auto stmt = connection.Prepare(
@@ -189,7 +195,9 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::RevokeApiKey(const std::string& t
     auto done = stmt->Step();
     if (!done.ok()) return std::move(done).error();
     if (connection.Changes() == 0) return KeyNotFound();
-    return core::OkStatus();
+    auto entry = EntryFor(actor, audit_action::kApiKeyRevoke, "api_keys", key_id);
+    entry.at = now;
+    return database_.audit_log().Append(connection, entry);
   });
   if (!status.ok()) return std::move(status).error();
   return FindApiKey(tenant_id, key_id);

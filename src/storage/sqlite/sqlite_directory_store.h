@@ -18,13 +18,14 @@ class SqliteDirectoryStore final : public DirectoryStore {
   core::Result<std::vector<TenantInfo>> ListTenants() override;
   core::Result<ApiKeyInfo> CreateApiKey(const std::string& tenant_id, const std::string& name,
                                         model::Role role, const std::string& secret_hash,
-                                        std::optional<core::EpochMillis> expires_at) override;
+                                        std::optional<core::EpochMillis> expires_at,
+                                        const model::Principal& actor) override;
   core::Result<ApiKeyInfo> FindApiKeyByHash(const std::string& secret_hash) override;
   core::Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& tenant_id) override;
   core::Result<ApiKeyInfo> FindApiKey(const std::string& tenant_id,
                                       const std::string& key_id) override;
-  core::Result<ApiKeyInfo> RevokeApiKey(const std::string& tenant_id,
-                                        const std::string& key_id) override;
+  core::Result<ApiKeyInfo> RevokeApiKey(const std::string& tenant_id, const std::string& key_id,
+                                        const model::Principal& actor) override;
   void TouchApiKey(const std::string& key_id, core::EpochMillis at) override;
   // Teams and scopes: sqlite_directory_access.cc.
   core::Result<TeamInfo> CreateTeam(const std::string& tenant_id, const std::string& name) override;

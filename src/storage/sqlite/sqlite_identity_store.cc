@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "storage/audit_store.h"
+
 namespace zebros::storage::sqlite {
 
 namespace {
@@ -166,13 +168,21 @@ UserInfo FromNewUser(const NewUser& user, std::string id, core::EpochMillis now)
 
 }  // namespace
 
-core::Result<UserInfo> SqliteIdentityStore::CreateUser(const NewUser& user) {
+core::Result<UserInfo> SqliteIdentityStore::CreateUser(const NewUser& user,
+                                                       const model::Principal& actor) {
   if (user.username.empty()) {
     return core::MakeError(core::Code::kValidation, "invalid_user", "A user needs a username.");
   }
   UserInfo info = FromNewUser(user, ids_.Next("usr"), database_.clock().NowMillis());
-  auto status = database_.writer().Run(
-      [&](Connection& connection) { return InsertUser(connection, info, user.password_hash); });
+  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+    auto inserted = InsertUser(connection, info, user.password_hash);
+    if (!inserted.ok()) return inserted;
+    auto entry = EntryFor(actor, audit_action::kUserCreate, "users", info.id,
+                          boost::json::object{{"role", model::RoleName(info.role)}});
+    entry.tenant_id = info.tenant_id;
+    entry.at = info.created_at;
+    return database_.audit_log().Append(connection, entry);
+  });
   if (!status.ok()) return std::move(status).error();
   return info;
 }
@@ -276,13 +286,15 @@ core::Result<UserPage> SqliteIdentityStore::ListUsers(const std::string& tenant_
 
 core::Result<UserInfo> SqliteIdentityStore::UpdateUser(const std::string& tenant_id,
                                                        const std::string& user_id,
-                                                       const UserChange& change) {
+                                                       const UserChange& change,
+                                                       const model::Principal& actor) {
   const core::EpochMillis now = database_.clock().NowMillis();
   UserInfo result;
   auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
     auto current = LoadUser(connection, tenant_id, user_id);
     if (!current.ok()) return std::move(current).error();
     UserInfo user = std::move(current).value();
+    const model::Role previous_role = user.role;
     if (change.role) user.role = *change.role;
     if (change.display_name) user.display_name = *change.display_name;
     const bool deactivating = change.active && !*change.active && user.active;
@@ -311,6 +323,22 @@ core::Result<UserInfo> SqliteIdentityStore::UpdateUser(const std::string& tenant
     if (deactivating) {
       auto revoked = RevokeSessionsOfUser(connection, user_id, now);
       if (!revoked.ok()) return revoked;
+    }
+    if (user.role != previous_role) {
+      auto entry = EntryFor(actor, audit_action::kUserRoleChange, "users", user_id,
+                            boost::json::object{{"from", model::RoleName(previous_role)},
+                                                {"to", model::RoleName(user.role)}});
+      entry.tenant_id = tenant_id;
+      entry.at = now;
+      auto audited = database_.audit_log().Append(connection, entry);
+      if (!audited.ok()) return audited;
+    }
+    if (deactivating) {
+      auto entry = EntryFor(actor, audit_action::kUserDeactivate, "users", user_id);
+      entry.tenant_id = tenant_id;
+      entry.at = now;
+      auto audited = database_.audit_log().Append(connection, entry);
+      if (!audited.ok()) return audited;
     }
     result = std::move(user);
     return core::OkStatus();

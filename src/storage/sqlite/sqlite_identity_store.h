@@ -13,7 +13,7 @@ class SqliteIdentityStore final : public IdentityStore {
   SqliteIdentityStore(Database& database, core::IdGenerator& ids)
       : database_(database), ids_(ids) {}
 
-  core::Result<UserInfo> CreateUser(const NewUser& user) override;
+  core::Result<UserInfo> CreateUser(const NewUser& user, const model::Principal& actor) override;
   core::Result<UserInfo> FindUser(const std::string& tenant_id,
                                   const std::string& user_id) override;
   core::Result<std::pair<UserInfo, std::string>> FindUserForLogin(
@@ -22,7 +22,8 @@ class SqliteIdentityStore final : public IdentityStore {
   core::Result<UserPage> ListUsers(const std::string& tenant_id, const std::string& cursor,
                                    int limit) override;
   core::Result<UserInfo> UpdateUser(const std::string& tenant_id, const std::string& user_id,
-                                    const UserChange& change) override;
+                                    const UserChange& change,
+                                    const model::Principal& actor) override;
   core::Status SetPassword(const std::string& tenant_id, const std::string& user_id,
                            const std::string& password_hash) override;
   core::Status RecordLogin(const std::string& tenant_id, const std::string& user_id,

@@ -54,7 +54,7 @@ class IdentityStoreTest : public ::testing::Test {
     user.email = email;
     user.role = model::Role::kSales;
     user.password_hash = hash;
-    auto created = store_->CreateUser(user);
+    auto created = store_->CreateUser(user, SystemActor(user.tenant_id));
     EXPECT_TRUE(created.ok()) << (created.ok() ? "" : created.error().detail);
     return created.ok() ? created.value() : UserInfo{};
   }
@@ -95,14 +95,14 @@ TEST_F(IdentityStoreTest, CreatesAndFindsUsersWithinTheirTenant) {
 TEST_F(IdentityStoreTest, UsernameAndEmailAreUniquePerTenantIgnoringCase) {
   MakeUser(tenant_a_, "ada", "ada@example.com");
   NewUser same_name{tenant_a_, "ADA", "other@example.com"};
-  auto taken = store_->CreateUser(same_name);
+  auto taken = store_->CreateUser(same_name, SystemActor(same_name.tenant_id));
   ASSERT_FALSE(taken.ok());
   EXPECT_EQ(taken.error().code, Code::kConflict);
   EXPECT_EQ(taken.error().problem_code, "user_exists");
   NewUser same_email{tenant_a_, "ada2", "ADA@example.com"};
-  EXPECT_FALSE(store_->CreateUser(same_email).ok());
+  EXPECT_FALSE(store_->CreateUser(same_email, SystemActor(same_email.tenant_id)).ok());
   NewUser other_tenant{tenant_b_, "ada", "ada@example.com"};
-  EXPECT_TRUE(store_->CreateUser(other_tenant).ok());
+  EXPECT_TRUE(store_->CreateUser(other_tenant, SystemActor(other_tenant.tenant_id)).ok());
 }
 
 TEST_F(IdentityStoreTest, FindsLoginByUsernameOrEmailWithTheHash) {
@@ -140,7 +140,7 @@ TEST_F(IdentityStoreTest, DeactivationRevokesSessionsAndReactivationKeepsThemDea
   const auto session = StartSession();
   UserChange off;
   off.active = false;
-  auto updated = store_->UpdateUser(tenant_a_, session.user_id, off);
+  auto updated = store_->UpdateUser(tenant_a_, session.user_id, off, SystemActor(tenant_a_));
   ASSERT_TRUE(updated.ok());
   EXPECT_FALSE(updated->active);
   EXPECT_TRUE(updated->deactivated_at.has_value());
@@ -148,7 +148,7 @@ TEST_F(IdentityStoreTest, DeactivationRevokesSessionsAndReactivationKeepsThemDea
   UserChange on;
   on.active = true;
   on.role = model::Role::kSupport;
-  updated = store_->UpdateUser(tenant_a_, session.user_id, on);
+  updated = store_->UpdateUser(tenant_a_, session.user_id, on, SystemActor(tenant_a_));
   ASSERT_TRUE(updated.ok());
   EXPECT_TRUE(updated->active);
   EXPECT_FALSE(updated->deactivated_at.has_value());
