@@ -31,6 +31,14 @@ core::Status EnsureDir(const std::string& dir) {
   return core::OkStatus();
 }
 
+// Whether the key at `index` of `kids` (newest first) must still verify: it is among the newest
+// kPublishedKeys, or the key that replaced it is younger than kRetention, measured against the
+// newest key (created by the latest rotation, so no later than now).
+bool StillPublished(const std::vector<std::string>& kids, std::size_t index) {
+  if (index < KeyRing::kPublishedKeys) return true;
+  return core::IdTime(kids[index - 1], "idk") > core::IdTime(kids[0], "idk") - KeyRing::kRetention;
+}
+
 // The kids in `dir`, newest first.
 core::Result<std::vector<std::string>> ListKids(const std::string& dir) {
   DIR* handle = ::opendir(dir.c_str());
@@ -114,8 +122,9 @@ core::Result<std::string> KeyRing::Rotate(const std::string& dir, core::IdGenera
   if (!kid.ok()) return kid;
   auto kids = ListKids(dir);
   if (!kids.ok()) return std::move(kids).error();
-  for (std::size_t i = kPublishedKeys; i < kids->size(); ++i) {
-    ::unlink((dir + "/" + (*kids)[i] + std::string(kSuffix)).c_str());
+  for (std::size_t i = 0; i < kids->size(); ++i) {
+    if (!StillPublished(*kids, i))
+      ::unlink((dir + "/" + (*kids)[i] + std::string(kSuffix)).c_str());
   }
   return kid;
 }
@@ -134,8 +143,8 @@ core::Status KeyRing::Refresh() {
   auto kids = ListKids(dir_);
   if (!kids.ok()) return keys_.empty() ? std::move(kids).error() : core::Status(core::OkStatus());
   std::vector<SigningKey> keys;
-  for (const auto& kid : *kids) {
-    if (keys.size() == kPublishedKeys) break;
+  for (std::size_t i = 0; i < kids->size() && StillPublished(*kids, i); ++i) {
+    const std::string& kid = (*kids)[i];
     auto key = ReadKeyFile(dir_, kid);
     if (!key.ok()) {
       core::Log(core::LogLevel::kWarn, "idp signing key unreadable", {{"kid", kid}});

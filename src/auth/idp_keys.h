@@ -16,9 +16,9 @@ namespace zebros::auth {
 // The built-in identity provider's RS256 signing keys, kept as PEM files in one directory
 // (`<data>/idp-keys/<kid>.pem`: files 0600, directory 0700). Kids are time-ordered ULIDs
 // (`idk_…`), so the newest file is the signing key. The keys it replaced stay published in the
-// JWKS (kPublishedKeys in all) so that tokens they signed verify until they expire: access
-// tokens live 5 minutes, so a rotation keeps old tokens valid unless two more rotations follow
-// within those minutes.
+// JWKS so that tokens they signed verify until they expire: the newest kPublishedKeys always, and
+// any older key whose successor is younger than kRetention (an access token's 5 minutes, the
+// 60 s of clock skew and a margin), however many rotations came in between.
 //
 // Rotation happens in another process (`zebros admin rotate-keys`); a running server notices it
 // on its next call because every call compares the directory's mtime (one stat) with the one it
@@ -26,6 +26,7 @@ namespace zebros::auth {
 class KeyRing {
  public:
   static constexpr std::size_t kPublishedKeys = 3;
+  static constexpr core::EpochMillis kRetention = 10 * 60 * 1000;
 
   // Loads the directory's keys, creating the directory and a first key when there is none.
   // kInternal (`idp_keys_unavailable`) when the directory cannot be made or read, or holds no

@@ -15,6 +15,7 @@ namespace {
 class FakeClock final : public core::Clock {
  public:
   core::EpochMillis NowMillis() const override { return now_ += 1000; }
+  void Advance(core::EpochMillis ms) { now_ += ms; }
 
  private:
   mutable std::atomic<core::EpochMillis> now_{1767225600000};
@@ -77,11 +78,24 @@ TEST_F(KeyRingTest, AnotherProcessRotatesAndTheRingFollows) {
   EXPECT_EQ(keys[1].kid, first);
 }
 
-TEST_F(KeyRingTest, KeepsTheNewestThreeKeys) {
+TEST_F(KeyRingTest, RapidRotationsKeepEveryKeyWhoseTokensMayStillLive) {
   auto ring = KeyRing::Open(dir_, ids_);
   ASSERT_TRUE(ring.ok());
   std::string newest;
   for (int i = 0; i < 4; ++i) newest = KeyRing::Rotate(dir_, ids_).value();
+  // Five keys made seconds apart: tokens of each may still be live, so all verify.
+  EXPECT_EQ(KeyFiles(), 5u);
+  EXPECT_EQ(PublishedKeys(**ring), 5u);
+  EXPECT_EQ((*ring)->Current()->kid(), newest);
+}
+
+TEST_F(KeyRingTest, KeysRetireOnceTheirTokensCanNoLongerLive) {
+  auto ring = KeyRing::Open(dir_, ids_);
+  ASSERT_TRUE(ring.ok());
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(KeyRing::Rotate(dir_, ids_).ok());
+  clock_.Advance(KeyRing::kRetention + 60'000);
+  const std::string newest = KeyRing::Rotate(dir_, ids_).value();
+  // The newest three stay regardless; the two older ones were replaced long ago.
   EXPECT_EQ(KeyFiles(), KeyRing::kPublishedKeys);
   EXPECT_EQ(PublishedKeys(**ring), KeyRing::kPublishedKeys);
   EXPECT_EQ((*ring)->Current()->kid(), newest);

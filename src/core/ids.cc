@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 
 #include "core/crypto.h"
@@ -71,6 +72,17 @@ bool IsWellFormedId(std::string_view id, std::string_view prefix) {
     if (!IsCrockford(c)) return false;
   }
   return id[prefix.size() + 1] <= '7';
+}
+
+EpochMillis IdTime(std::string_view id, std::string_view prefix) {
+  // The first 10 base32 digits hold the 48-bit time, most significant first.
+  const std::string_view digits = id.substr(prefix.size() + 1, 10);
+  EpochMillis time = 0;
+  for (char c : digits) {
+    const char* at = std::strchr(kCrockford, c);
+    time = time * 32 + (at - kCrockford);
+  }
+  return time;
 }
 
 }  // namespace zebros::core

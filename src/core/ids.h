@@ -22,4 +22,7 @@ class IdGenerator {
 // True when `id` has the shape `<prefix>_<26 base32 chars>`; says nothing about existence.
 bool IsWellFormedId(std::string_view id, std::string_view prefix);
 
+// When an id was issued: the millisecond time in its ULID. REQUIRES: IsWellFormedId(id, prefix).
+EpochMillis IdTime(std::string_view id, std::string_view prefix);
+
 }  // namespace zebros::core

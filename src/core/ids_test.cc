@@ -35,14 +35,6 @@ EpochMillis FreshMillis() {
 }
 
 // The 48-bit time the first 10 base32 digits of an id's body carry.
-std::int64_t DecodeTime(std::string_view body) {
-  std::int64_t value = 0;
-  for (char c : body.substr(0, 10)) {
-    const char* position = std::strchr(kCrockford, c);
-    value = value * 32 + (position - kCrockford);
-  }
-  return value;
-}
 
 TEST(IdGeneratorTest, HasPrefixUnderscoreAnd26CrockfordDigits) {
   FixedClock clock(FreshMillis());
@@ -64,10 +56,10 @@ TEST(IdGeneratorTest, LeadingDigitsCarryTheClock) {
   FixedClock clock(start);
   IdGenerator ids(clock);
   const std::string id = ids.Next("con");
-  EXPECT_EQ(DecodeTime(std::string_view(id).substr(4)), start);
+  EXPECT_EQ(IdTime(id, "con"), start);
   clock.Set(start + 1000);
   const std::string later = ids.Next("con");
-  EXPECT_EQ(DecodeTime(std::string_view(later).substr(4)), start + 1000);
+  EXPECT_EQ(IdTime(later, "con"), start + 1000);
   EXPECT_LT(id, later);
 }
 
@@ -80,7 +72,7 @@ TEST(IdGeneratorTest, IdsInOneMillisecondStrictlyIncrease) {
   for (int i = 1; i < 10000; ++i) {
     std::string id = ids.Next("con");
     ASSERT_LT(previous, id) << "id " << i;
-    EXPECT_EQ(DecodeTime(std::string_view(id).substr(4)), now);
+    EXPECT_EQ(IdTime(id, "con"), now);
     seen.insert(id);
     previous = std::move(id);
   }
@@ -95,7 +87,7 @@ TEST(IdGeneratorTest, ClockGoingBackwardsStillIncreases) {
   clock.Set(now - 1000);  // NTP step back
   const std::string second = ids.Next("con");
   EXPECT_LT(first, second);
-  EXPECT_EQ(DecodeTime(std::string_view(second).substr(4)), now);
+  EXPECT_EQ(IdTime(second, "con"), now);
 }
 
 TEST(IdGeneratorTest, TwoGeneratorsNeverCollide) {
