@@ -107,7 +107,9 @@ net::HttpResponse ProblemResponse(const core::Error& error) {
   // Explicit string_views: a ternary of a literal and a std::string would yield a temporary.
   std::string_view code = error.problem_code;
   if (code.empty()) code = "error";
-  if (status >= 500) code = status == 503 ? std::string_view("unavailable") : "internal";
+  // A lost database keeps its own code so clients and monitors can tell it from a busy server.
+  if (status == 500) code = "internal";
+  if (status == 503 && code != "database_unavailable") code = "unavailable";
   std::string_view detail = error.public_message;
   if (status == 500) detail = "An internal error occurred.";
   response.body = ProblemBody(status, code, detail, error.field_errors);

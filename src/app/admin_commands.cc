@@ -39,8 +39,8 @@ core::Result<std::string> PasswordHashFromStdin() {
 
 }  // namespace
 
-int RunMigrate(const std::string& data_dir) {
-  auto env = Environment::Open(data_dir);
+int RunMigrate(const StoreLocation& where) {
+  auto env = Environment::Open(where);
   if (!env) return 1;
   auto version = env->database->AppliedSchemaVersion();
   if (!version.ok()) {
@@ -51,8 +51,8 @@ int RunMigrate(const std::string& data_dir) {
   return 0;
 }
 
-int RunCreateTenant(const std::string& data_dir, const std::string& name) {
-  auto env = Environment::Open(data_dir);
+int RunCreateTenant(const StoreLocation& where, const std::string& name) {
+  auto env = Environment::Open(where);
   if (!env) return 1;
   auto tenant = env->directory->CreateTenant(name);
   if (!tenant.ok()) return Fail(tenant.error());
@@ -60,11 +60,11 @@ int RunCreateTenant(const std::string& data_dir, const std::string& name) {
   return 0;
 }
 
-int RunCreateApiKey(const std::string& data_dir, const std::string& tenant_name,
+int RunCreateApiKey(const StoreLocation& where, const std::string& tenant_name,
                     const std::string& role_name, const std::string& label) {
   model::Role role;
   if (!RoleFlag(role_name, role)) return 2;
-  auto env = Environment::Open(data_dir);
+  auto env = Environment::Open(where);
   if (!env) return 1;
   auto tenant = TenantNamed(*env, tenant_name);
   if (!tenant) return 1;
@@ -77,7 +77,7 @@ int RunCreateApiKey(const std::string& data_dir, const std::string& tenant_name,
   return 0;
 }
 
-int RunCreateUser(const std::string& data_dir, const std::string& tenant_name,
+int RunCreateUser(const StoreLocation& where, const std::string& tenant_name,
                   const std::string& email, const std::string& role_name,
                   const std::string& username, bool password_stdin) {
   model::Role role;
@@ -86,7 +86,7 @@ int RunCreateUser(const std::string& data_dir, const std::string& tenant_name,
     std::cerr << "zebros: --email must be an e-mail address\n";
     return 2;
   }
-  auto env = Environment::Open(data_dir);
+  auto env = Environment::Open(where);
   if (!env) return 1;
   auto tenant = TenantNamed(*env, tenant_name);
   if (!tenant) return 1;
@@ -106,9 +106,9 @@ int RunCreateUser(const std::string& data_dir, const std::string& tenant_name,
   return 0;
 }
 
-int RunSetPassword(const std::string& data_dir, const std::string& tenant_name,
+int RunSetPassword(const StoreLocation& where, const std::string& tenant_name,
                    const std::string& email) {
-  auto env = Environment::Open(data_dir);
+  auto env = Environment::Open(where);
   if (!env) return 1;
   auto tenant = TenantNamed(*env, tenant_name);
   if (!tenant) return 1;
@@ -124,8 +124,8 @@ int RunSetPassword(const std::string& data_dir, const std::string& tenant_name,
   return 0;
 }
 
-int RunRotateKeys(const std::string& data_dir) {
-  auto env = Environment::Open(data_dir);
+int RunRotateKeys(const StoreLocation& where) {
+  auto env = Environment::Open(where);
   if (!env) return 1;
   auto kid = auth::KeyRing::Rotate(env->IdpKeyDir(), env->ids);
   if (!kid.ok()) {
@@ -136,13 +136,13 @@ int RunRotateKeys(const std::string& data_dir) {
   return 0;
 }
 
-int RunVerifyAudit(const std::string& data_dir) {
+int RunVerifyAudit(const StoreLocation& where) {
   // Opening would create an empty database, which verifies trivially: name the mistake instead.
-  if (!std::filesystem::exists(data_dir + "/zebros.db")) {
-    std::cerr << "zebros: no database in " << data_dir << "\n";
+  if (where.database_url.empty() && !std::filesystem::exists(where.data_dir + "/zebros.db")) {
+    std::cerr << "zebros: no database in " << where.data_dir << "\n";
     return 2;
   }
-  auto env = Environment::Open(data_dir);
+  auto env = Environment::Open(where);
   if (!env) return 2;
   auto verdict = env->audit->Verify();
   if (!verdict.ok()) {

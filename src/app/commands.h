@@ -4,10 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "app/store_location.h"
+
 namespace zebros::app {
 
 struct ServeConfig {
-  std::string data_dir;
+  StoreLocation where;
   std::string listen;  // HOST:PORT
   int io_threads = 0;
   // The external base URL (behind a proxy); the issuer of realm T is `{public_url}/realms/T`.
@@ -24,27 +26,26 @@ struct ServeConfig {
 // `zebros serve`: runs until SIGINT/SIGTERM; returns the process exit code.
 int RunServe(const ServeConfig& config);
 // `zebros migrate`: applies pending migrations to the data dir's database.
-int RunMigrate(const std::string& data_dir);
+int RunMigrate(const StoreLocation& where);
 // `zebros admin create-tenant NAME`: prints the tenant id.
-int RunCreateTenant(const std::string& data_dir, const std::string& name);
+int RunCreateTenant(const StoreLocation& where, const std::string& name);
 // `zebros admin create-api-key`: prints the key alone.
-int RunCreateApiKey(const std::string& data_dir, const std::string& tenant, const std::string& role,
+int RunCreateApiKey(const StoreLocation& where, const std::string& tenant, const std::string& role,
                     const std::string& label);
 // `zebros admin verify-audit`: recomputes every tenant's audit hash chain. Exit 0 and
 // "audit chain ok: N entries" when intact; exit 1 naming the tenant and seq of the first broken
 // entry otherwise (2 when the database cannot be read).
-int RunVerifyAudit(const std::string& data_dir);
+int RunVerifyAudit(const StoreLocation& where);
 
 // `zebros admin create-user`: prints the user id. Without `password_stdin` the user is invited
 // (no password until `set-password`).
-int RunCreateUser(const std::string& data_dir, const std::string& tenant, const std::string& email,
+int RunCreateUser(const StoreLocation& where, const std::string& tenant, const std::string& email,
                   const std::string& role, const std::string& username, bool password_stdin);
 // `zebros admin set-password`: reads the password from standard input.
-int RunSetPassword(const std::string& data_dir, const std::string& tenant,
-                   const std::string& email);
+int RunSetPassword(const StoreLocation& where, const std::string& tenant, const std::string& email);
 // `zebros admin rotate-keys`: a new signing key for the built-in identity provider; prints its
 // kid. A running server picks it up on its next token.
-int RunRotateKeys(const std::string& data_dir);
+int RunRotateKeys(const StoreLocation& where);
 // `zebros admin print-policy`: prints auth::RenderPolicyMarkdown() (needs no data dir).
 int RunPrintPolicy();
 

@@ -4,15 +4,54 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/url/parse.hpp>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
 
 #include "domain/builtin_schemas.h"
+#include "storage/postgres/pg_database.h"
+#include "storage/sqlite/database.h"
 
 namespace zebros::app {
 
-std::unique_ptr<Environment> Environment::Open(const std::string& data_dir) {
+std::string StoreLocation::Describe() const {
+  if (database_url.empty()) return data_dir;
+  auto url = boost::urls::parse_uri(database_url);
+  if (!url) return data_dir + ", PostgreSQL";
+  return data_dir + ", PostgreSQL at " + std::string(url->encoded_host_and_port()) +
+         std::string(url->encoded_path());
+}
+
+namespace {
+
+bool IsPostgresUrl(const std::string& url) {
+  return url.starts_with("postgres://") || url.starts_with("postgresql://");
+}
+
+core::Result<std::unique_ptr<storage::sql::Engine>> OpenDatabase(
+    const StoreLocation& where, const std::vector<model::ObjectTypePtr>& types,
+    const core::Clock& clock) {
+  if (where.database_url.empty()) {
+    auto database = storage::sqlite::Database::Open(where.data_dir + "/zebros.db", types, clock);
+    if (!database.ok()) return std::move(database).error();
+    return std::unique_ptr<storage::sql::Engine>(std::move(database).value());
+  }
+  if (!IsPostgresUrl(where.database_url)) {
+    return core::MakeError(core::Code::kBadRequest, "bad_database_url", "",
+                           "the database URL must start with postgres:// or postgresql://");
+  }
+  storage::postgres::PgDatabaseOptions options;
+  options.pool_size = where.database_pool_size;
+  auto database = storage::postgres::PgDatabase::Open(where.database_url, types, clock, options);
+  if (!database.ok()) return std::move(database).error();
+  return std::unique_ptr<storage::sql::Engine>(std::move(database).value());
+}
+
+}  // namespace
+
+std::unique_ptr<Environment> Environment::Open(const StoreLocation& where) {
+  const std::string& data_dir = where.data_dir;
   if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     std::cerr << "zebros: cannot create data dir " << data_dir << ": " << std::strerror(errno)
               << "\n";
@@ -21,17 +60,17 @@ std::unique_ptr<Environment> Environment::Open(const std::string& data_dir) {
   auto env = std::make_unique<Environment>();
   env->data_dir = data_dir;
   const auto& types = domain::BuiltinObjectTypes();
-  auto database = storage::sqlite::Database::Open(data_dir + "/zebros.db", types, env->clock);
+  auto database = OpenDatabase(where, types, env->clock);
   if (!database.ok()) {
     std::cerr << "zebros: cannot open the database: " << database.error().detail << "\n";
     return nullptr;
   }
   env->database = std::move(database).value();
   env->directory =
-      std::make_unique<storage::sqlite::SqliteDirectoryStore>(*env->database, env->ids, types);
-  env->identity = std::make_unique<storage::sqlite::SqliteIdentityStore>(*env->database, env->ids);
-  env->record_store = std::make_unique<storage::sqlite::SqliteRecordStore>(*env->database);
-  env->audit = std::make_unique<storage::sqlite::SqliteAuditStore>(*env->database);
+      std::make_unique<storage::sql::SqlDirectoryStore>(*env->database, env->ids, types);
+  env->identity = std::make_unique<storage::sql::SqlIdentityStore>(*env->database, env->ids);
+  env->record_store = std::make_unique<storage::sql::SqlRecordStore>(*env->database);
+  env->audit = std::make_unique<storage::sql::SqlAuditStore>(*env->database);
   env->schemas = std::make_unique<domain::SchemaRegistry>(*env->directory, types);
   env->records = std::make_unique<domain::RecordService>(*env->record_store, env->ids);
   env->authenticator = std::make_unique<auth::ApiKeyAuthenticator>(*env->directory, env->clock);

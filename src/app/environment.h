@@ -3,38 +3,38 @@
 #include <memory>
 #include <string>
 
+#include "app/store_location.h"
 #include "auth/api_keys.h"
 #include "core/clock.h"
 #include "core/ids.h"
 #include "domain/record_service.h"
 #include "domain/schema_registry.h"
-#include "storage/sqlite/database.h"
-#include "storage/sqlite/sqlite_audit_store.h"
-#include "storage/sqlite/sqlite_directory_store.h"
-#include "storage/sqlite/sqlite_identity_store.h"
-#include "storage/sqlite/sqlite_record_store.h"
+#include "storage/sql/engine.h"
+#include "storage/sql/sql_audit_store.h"
+#include "storage/sql/sql_directory_store.h"
+#include "storage/sql/sql_identity_store.h"
+#include "storage/sql/sql_record_store.h"
 
 namespace zebros::app {
 
-// The composition root of the embedded default: a data dir with one SQLite database, and the
-// services wired over it. Members are declared in dependency order so they are destroyed in
-// reverse (services before the database).
+// The composition root: the database (SQLite or PostgreSQL) and the services wired over it. Members
+// are declared in dependency order so they are destroyed in reverse (services before the database).
 struct Environment {
   core::SystemClock clock;
   core::IdGenerator ids{clock};
   std::string data_dir;
-  std::unique_ptr<storage::sqlite::Database> database;
-  std::unique_ptr<storage::sqlite::SqliteDirectoryStore> directory;
-  std::unique_ptr<storage::sqlite::SqliteIdentityStore> identity;
-  std::unique_ptr<storage::sqlite::SqliteRecordStore> record_store;
-  std::unique_ptr<storage::sqlite::SqliteAuditStore> audit;
+  std::unique_ptr<storage::sql::Engine> database;
+  std::unique_ptr<storage::sql::SqlDirectoryStore> directory;
+  std::unique_ptr<storage::sql::SqlIdentityStore> identity;
+  std::unique_ptr<storage::sql::SqlRecordStore> record_store;
+  std::unique_ptr<storage::sql::SqlAuditStore> audit;
   std::unique_ptr<domain::SchemaRegistry> schemas;
   std::unique_ptr<domain::RecordService> records;
   std::unique_ptr<auth::ApiKeyAuthenticator> authenticator;
 
-  // Creates the data dir (0700) when missing and opens its database (applying migrations).
+  // Creates the data dir (0700) when missing and opens the database (applying migrations).
   // Prints the reason to stderr and returns nullptr on failure.
-  static std::unique_ptr<Environment> Open(const std::string& data_dir);
+  static std::unique_ptr<Environment> Open(const StoreLocation& where);
 
   // Where the built-in identity provider keeps its signing keys.
   std::string IdpKeyDir() const { return data_dir + "/idp-keys"; }

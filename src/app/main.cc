@@ -14,12 +14,26 @@ int main(int argc, char** argv) {
   CLI::App app{"Zebros CRM server"};
   app.set_version_flag("--version", "zebros 0.1.0");
   app.require_subcommand(1);
-  std::string data_dir = EnvOr("ZEBROS_DATA_DIR", "./zebros-data");
+  zebros::app::StoreLocation where;
+  where.data_dir = EnvOr("ZEBROS_DATA_DIR", "./zebros-data");
+  where.database_url = EnvOr("ZEBROS_DATABASE_URL", "");
+  where.database_pool_size = std::atoi(EnvOr("ZEBROS_DATABASE_POOL_SIZE", "16").c_str());
+  // Every command that touches the install takes the same three options.
+  const auto add_location = [&where](CLI::App* command) {
+    command->add_option("--data-dir", where.data_dir, "Data directory (env ZEBROS_DATA_DIR)");
+    command->add_option("--database-url", where.database_url,
+                        "postgres://… to use PostgreSQL instead of SQLite in the data dir (env "
+                        "ZEBROS_DATABASE_URL)");
+    command
+        ->add_option("--database-pool-size", where.database_pool_size,
+                     "PostgreSQL connections per process (env ZEBROS_DATABASE_POOL_SIZE)")
+        ->check(CLI::Range(1, 1000));
+  };
 
   zebros::app::ServeConfig serve;
   serve.listen = EnvOr("ZEBROS_LISTEN", "127.0.0.1:8080");
   auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP API");
-  serve_cmd->add_option("--data-dir", data_dir, "Data directory (env ZEBROS_DATA_DIR)");
+  add_location(serve_cmd);
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (env ZEBROS_LISTEN)");
   serve_cmd->add_option("--threads", serve.io_threads, "I/O threads (default: one per core)");
   serve.public_url = EnvOr("ZEBROS_PUBLIC_URL", "");
@@ -46,7 +60,7 @@ int main(int argc, char** argv) {
                         "issuer-role=zebros-role,… (zebros roles: admin|sales|support|read_only)");
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations");
-  migrate_cmd->add_option("--data-dir", data_dir, "Data directory (env ZEBROS_DATA_DIR)");
+  add_location(migrate_cmd);
 
   auto* admin =
       app.add_subcommand("admin", "Tenants, API keys, users, signing keys and the access policy");
@@ -54,14 +68,14 @@ int main(int argc, char** argv) {
   std::string tenant_name;
   auto* create_tenant = admin->add_subcommand("create-tenant", "Create a tenant");
   create_tenant->add_option("name", tenant_name, "Tenant name")->required();
-  create_tenant->add_option("--data-dir", data_dir, "Data directory");
+  add_location(create_tenant);
 
   std::string key_tenant, key_role, key_label;
   auto* create_key = admin->add_subcommand("create-api-key", "Create an API key; prints it");
   create_key->add_option("--tenant", key_tenant, "Tenant name")->required();
   create_key->add_option("--role", key_role, "admin|sales|support|read_only")->required();
   create_key->add_option("--name", key_label, "Label");
-  create_key->add_option("--data-dir", data_dir, "Data directory");
+  add_location(create_key);
 
   std::string user_tenant, user_email, user_role, user_name;
   bool password_stdin = false;
@@ -72,45 +86,45 @@ int main(int argc, char** argv) {
   create_user->add_option("--username", user_name, "Username (default: the e-mail address)");
   create_user->add_flag("--password-stdin", password_stdin,
                         "Read the password from stdin (default: invited, no password yet)");
-  create_user->add_option("--data-dir", data_dir, "Data directory");
+  add_location(create_user);
 
   auto* set_password = admin->add_subcommand("set-password", "Set a user's password");
   set_password->add_option("--tenant", user_tenant, "Tenant name")->required();
   set_password->add_option("--email", user_email, "E-mail address or username")->required();
   set_password->add_flag("--password-stdin", password_stdin, "Read the password from stdin")
       ->required();
-  set_password->add_option("--data-dir", data_dir, "Data directory");
+  add_location(set_password);
 
   auto* rotate_keys =
       admin->add_subcommand("rotate-keys", "New signing key for the built-in identity provider");
-  rotate_keys->add_option("--data-dir", data_dir, "Data directory");
+  add_location(rotate_keys);
 
   auto* verify_audit =
       admin->add_subcommand("verify-audit", "Check the audit log's hash chains; exit 1 if broken");
-  verify_audit->add_option("--data-dir", data_dir, "Data directory");
+  add_location(verify_audit);
   auto* print_policy = admin->add_subcommand(
       "print-policy", "Print the access policy as Markdown (the table in docs/security.md)");
 
   CLI11_PARSE(app, argc, argv);
 
   if (serve_cmd->parsed()) {
-    serve.data_dir = data_dir;
+    serve.where = where;
     return zebros::app::RunServe(serve);
   }
-  if (migrate_cmd->parsed()) return zebros::app::RunMigrate(data_dir);
-  if (create_tenant->parsed()) return zebros::app::RunCreateTenant(data_dir, tenant_name);
+  if (migrate_cmd->parsed()) return zebros::app::RunMigrate(where);
+  if (create_tenant->parsed()) return zebros::app::RunCreateTenant(where, tenant_name);
   if (print_policy->parsed()) return zebros::app::RunPrintPolicy();
   if (create_key->parsed()) {
-    return zebros::app::RunCreateApiKey(data_dir, key_tenant, key_role, key_label);
+    return zebros::app::RunCreateApiKey(where, key_tenant, key_role, key_label);
   }
   if (create_user->parsed()) {
-    return zebros::app::RunCreateUser(data_dir, user_tenant, user_email, user_role, user_name,
+    return zebros::app::RunCreateUser(where, user_tenant, user_email, user_role, user_name,
                                       password_stdin);
   }
   if (set_password->parsed()) {
-    return zebros::app::RunSetPassword(data_dir, user_tenant, user_email);
+    return zebros::app::RunSetPassword(where, user_tenant, user_email);
   }
-  if (rotate_keys->parsed()) return zebros::app::RunRotateKeys(data_dir);
-  if (verify_audit->parsed()) return zebros::app::RunVerifyAudit(data_dir);
+  if (rotate_keys->parsed()) return zebros::app::RunRotateKeys(where);
+  if (verify_audit->parsed()) return zebros::app::RunVerifyAudit(where);
   return 2;
 }

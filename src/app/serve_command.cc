@@ -125,7 +125,7 @@ int RunServe(const ServeConfig& config) {
     std::cerr << "zebros: --listen must be HOST:PORT\n";
     return 2;
   }
-  auto env = Environment::Open(config.data_dir);
+  auto env = Environment::Open(config.where);
   if (!env) return 1;
   auth::PasswordHasher hasher;
   if (!Bootstrap(*env, hasher)) {
@@ -142,7 +142,7 @@ int RunServe(const ServeConfig& config) {
   auth::IdpService idp(*env->identity, *env->directory, **keys, hasher, env->clock,
                        [&base_url] { return base_url; });
   idp.SetAudit(env->audit.get());
-  storage::sqlite::Database& database = *env->database;
+  storage::sql::Engine& database = *env->database;
   auto oidc = OidcSettingsFrom(config);
   if (!oidc) return 2;
   const auto& clock = env->clock;
@@ -164,14 +164,14 @@ int RunServe(const ServeConfig& config) {
   // Blocking directory work, sign-ins and password hashing, off the I/O threads.
   core::WorkPool pool(kBlockingThreads, kBlockingQueue);
   api::IdpRoutes idp_routes(idp, pool);
-  api::ApiHandler handler(api::ApiServices{
-      *env->records, *env->schemas, authenticator, access, *env->directory, *env->identity, pool,
-      env->clock, *env->audit,
-      [&database] {
-        auto version = database.AppliedSchemaVersion();
-        return version.ok() && *version == storage::sqlite::Database::LatestSchemaVersion();
-      },
-      &idp_routes});
+  api::ApiHandler handler(
+      api::ApiServices{*env->records, *env->schemas, authenticator, access, *env->directory,
+                       *env->identity, pool, env->clock, *env->audit,
+                       [&database] {
+                         auto version = database.AppliedSchemaVersion();
+                         return version.ok() && *version == database.LatestSchemaVersion();
+                       },
+                       &idp_routes});
 
   net::ServerOptions options;
   options.host = host;
@@ -203,13 +203,13 @@ int RunServe(const ServeConfig& config) {
   if (base_url.empty()) base_url = url;
   tokens.WarmUp();
   core::Log(core::LogLevel::kInfo, "listening",
-            {{"port", *bound}, {"url", url}, {"data_dir", config.data_dir}});
-  std::cout << "Zebros CRM is serving " << url << "  (data: " << config.data_dir << ")\n"
+            {{"port", *bound}, {"url", url}, {"data_dir", config.where.data_dir}});
+  std::cout << "Zebros CRM is serving " << url << "  (data: " << config.where.Describe() << ")\n"
             << std::flush;
   server.Run();
   pool.Stop();  // finishes queued work while the writer still runs
   core::Log(core::LogLevel::kInfo, "stopping: draining writes", {});
-  env->database->writer().Stop();
+  env->database->Stop();
   core::Log(core::LogLevel::kInfo, "stopped", {});
   return 0;
 }

@@ -9,8 +9,9 @@
 #include "auth/api_keys.h"
 #include "core/crypto.h"
 #include "domain/builtin_schemas.h"
-#include "storage/sqlite/sqlite_directory_store.h"
-#include "storage/sqlite/sqlite_identity_store.h"
+#include "storage/sql/sql_directory_store.h"
+#include "storage/sqlite/database.h"
+#include "storage/sql/sql_identity_store.h"
 
 namespace zebros::auth {
 namespace {
@@ -38,9 +39,9 @@ class IdpServiceTest : public ::testing::Test {
         storage::sqlite::Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok());
     db_ = std::move(db).value();
-    directory_ = std::make_unique<storage::sqlite::SqliteDirectoryStore>(
+    directory_ = std::make_unique<storage::sql::SqlDirectoryStore>(
         *db_, ids_, domain::BuiltinObjectTypes());
-    identity_ = std::make_unique<storage::sqlite::SqliteIdentityStore>(*db_, ids_);
+    identity_ = std::make_unique<storage::sql::SqlIdentityStore>(*db_, ids_);
     auto keys = KeyRing::Open(dir_ + "/idp-keys", ids_);
     ASSERT_TRUE(keys.ok());
     keys_ = std::move(keys).value();
@@ -86,8 +87,8 @@ class IdpServiceTest : public ::testing::Test {
   PasswordHasher hasher_{PasswordCost::Minimal()};
   std::string dir_;
   std::unique_ptr<storage::sqlite::Database> db_;
-  std::unique_ptr<storage::sqlite::SqliteDirectoryStore> directory_;
-  std::unique_ptr<storage::sqlite::SqliteIdentityStore> identity_;
+  std::unique_ptr<storage::sql::SqlDirectoryStore> directory_;
+  std::unique_ptr<storage::sql::SqlIdentityStore> identity_;
   std::unique_ptr<KeyRing> keys_;
   std::unique_ptr<IdpService> idp_;
   storage::TenantInfo tenant_;

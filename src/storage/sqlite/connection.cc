@@ -4,21 +4,25 @@
 
 namespace zebros::storage::sqlite {
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
+SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
+
+void SqliteStatement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
 }
 
-void Statement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
-void Statement::BindInt(int index, std::int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
-void Statement::BindDouble(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
-void Statement::BindText(int index, std::string_view value) {
+void SqliteStatement::BindNull(int index) { sqlite3_bind_null(stmt_, index); }
+void SqliteStatement::BindInt(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+}
+void SqliteStatement::BindDouble(int index, double value) {
+  sqlite3_bind_double(stmt_, index, value);
+}
+void SqliteStatement::BindText(int index, std::string_view value) {
   sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
 }
 
-core::Result<bool> Statement::Step() {
+core::Result<bool> SqliteStatement::Step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -31,7 +35,20 @@ core::Result<bool> Statement::Step() {
                          std::string("sqlite step: ") + sqlite3_errmsg(db));
 }
 
-std::string_view Statement::Text(int column) const {
+sql::ColumnKind SqliteStatement::Kind(int column) const {
+  switch (sqlite3_column_type(stmt_, column)) {
+    case SQLITE_NULL:
+      return sql::ColumnKind::kNull;
+    case SQLITE_INTEGER:
+      return sql::ColumnKind::kInt;
+    case SQLITE_FLOAT:
+      return sql::ColumnKind::kDouble;
+    default:
+      return sql::ColumnKind::kText;
+  }
+}
+
+std::string_view SqliteStatement::Text(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   if (text == nullptr) return {};
   return {text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column))};
@@ -72,7 +89,7 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
 }
 
 Connection::~Connection() {
-  for (auto& [sql, entry] : cache_) sqlite3_finalize(entry.stmt);
+  cache_.clear();  // finalizes the statements before the handle closes
   sqlite3_close_v2(db_);
 }
 
@@ -94,7 +111,7 @@ core::Result<Statement> Connection::Prepare(const std::string& sql) {
   auto found = cache_.find(sql);
   if (found != cache_.end()) {
     lru_.splice(lru_.begin(), lru_, found->second.lru_position);
-    return Statement(found->second.stmt);
+    return Statement(found->second.stmt.get());
   }
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
@@ -103,13 +120,14 @@ core::Result<Statement> Connection::Prepare(const std::string& sql) {
   }
   if (cache_.size() >= kStatementCacheSize) {
     auto victim = cache_.find(lru_.back());
-    sqlite3_finalize(victim->second.stmt);
     cache_.erase(victim);
     lru_.pop_back();
   }
   lru_.push_front(sql);
-  cache_.emplace(sql, CacheEntry{stmt, lru_.begin()});
-  return Statement(stmt);
+  auto owned = std::make_unique<SqliteStatement>(stmt);
+  SqliteStatement* raw = owned.get();
+  cache_.emplace(sql, CacheEntry{std::move(owned), lru_.begin()});
+  return Statement(raw);
 }
 
 core::Error Connection::LastError(std::string_view what) const {

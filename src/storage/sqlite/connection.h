@@ -10,43 +10,42 @@
 #include <unordered_map>
 
 #include "core/result.h"
+#include "storage/sql/session.h"
 
 namespace zebros::storage::sqlite {
 
-// A prepared statement borrowed from a Connection's cache. Resets and clears bindings when it
-// goes out of scope, so the cached statement is ready for its next user. Not thread-safe (nor is
-// the Connection it came from).
-class Statement {
+// One cached sqlite3 statement (see sql::Statement, which borrows it).
+class SqliteStatement final : public sql::StatementImpl {
  public:
-  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  Statement(Statement&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
-  ~Statement();
+  explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~SqliteStatement() override;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
 
-  // Parameters are 1-based, as in SQLite.
-  void BindNull(int index);
-  void BindInt(int index, std::int64_t value);
-  void BindDouble(int index, double value);
-  void BindText(int index, std::string_view value);  // copied by SQLite
-
-  // Returns true when a row is ready, false when done; an error otherwise.
-  core::Result<bool> Step();
-
-  int ColumnCount() const { return sqlite3_column_count(stmt_); }
-  int ColumnType(int column) const { return sqlite3_column_type(stmt_, column); }
-  bool IsNull(int column) const { return ColumnType(column) == SQLITE_NULL; }
-  std::int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
-  double Double(int column) const { return sqlite3_column_double(stmt_, column); }
-  std::string_view Text(int column) const;
+  void BindNull(int index) override;
+  void BindInt(int index, std::int64_t value) override;
+  void BindDouble(int index, double value) override;
+  void BindText(int index, std::string_view value) override;
+  core::Result<bool> Step() override;
+  int ColumnCount() const override { return sqlite3_column_count(stmt_); }
+  sql::ColumnKind Kind(int column) const override;
+  bool IsNull(int column) const override {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+  }
+  std::int64_t Int(int column) const override { return sqlite3_column_int64(stmt_, column); }
+  double Double(int column) const override { return sqlite3_column_double(stmt_, column); }
+  std::string_view Text(int column) const override;
+  void Reset() override;
 
  private:
   sqlite3_stmt* stmt_;
 };
 
+using sql::Statement;
+
 // Owns one sqlite3 handle and a bounded cache of prepared statements keyed by SQL text.
 // One thread at a time.
-class Connection {
+class Connection final : public sql::Session {
  public:
   enum class Mode { kReadWrite, kReadOnly };
   // Opens (creating when kReadWrite) the database at `path` with WAL, foreign keys off (tenancy is
@@ -56,12 +55,10 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Runs one or more statements without results.
-  core::Status Exec(std::string_view sql);
-  // Returns the cached statement for `sql`, preparing it on first use.
-  core::Result<Statement> Prepare(const std::string& sql);
-  std::int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
-  int Changes() const { return sqlite3_changes(db_); }
+  sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }
+  core::Status Exec(std::string_view sql) override;
+  core::Result<Statement> Prepare(const std::string& sql) override;
+  std::int64_t Changes() const override { return sqlite3_changes(db_); }
   sqlite3* handle() { return db_; }
 
   // Builds an error from the connection's last failure; `what` names the operation for logs.
@@ -70,7 +67,7 @@ class Connection {
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
   struct CacheEntry {
-    sqlite3_stmt* stmt;
+    std::unique_ptr<SqliteStatement> stmt;
     std::list<std::string>::iterator lru_position;
   };
   static constexpr std::size_t kStatementCacheSize = 256;

@@ -2,8 +2,8 @@
 
 #include <unordered_map>
 
+#include "storage/sql/search_index.h"
 #include "storage/sqlite/migrations.h"
-#include "storage/sqlite/search_index.h"
 
 namespace zebros::storage::sqlite {
 namespace {
@@ -34,7 +34,7 @@ core::Result<std::unique_ptr<Database>> Database::Open(
       if (*rebuilt) stale_indexes.push_back(type.get());
     }
     // Filled once every table exists: a record's index entry holds its references' names.
-    SearchIndex search(types);
+    sql::SearchIndex search(types);
     for (const auto* type : stale_indexes) {
       status = search.Rebuild(**connection, *type);
       if (!status.ok()) return std::move(status).error();
@@ -42,7 +42,7 @@ core::Result<std::unique_ptr<Database>> Database::Open(
     status = (*txn)->Commit();
     if (!status.ok()) return std::move(status).error();
   }
-  auto audit_log = AuditLog::Open(**connection);
+  auto audit_log = sql::AuditLog::Open(**connection);
   if (!audit_log.ok()) return std::move(audit_log).error();
   std::unique_ptr<Database> database(new Database(path, clock));
   database->types_ = types;
@@ -51,7 +51,13 @@ core::Result<std::unique_ptr<Database>> Database::Open(
   return database;
 }
 
-core::Result<Connection*> Database::Reader() {
+core::Result<sql::ReadLease> Database::Reader() {
+  auto connection = ReaderConnection();
+  if (!connection.ok()) return std::move(connection).error();
+  return sql::ReadLease(*connection, nullptr);
+}
+
+core::Result<Connection*> Database::ReaderConnection() {
   // Keyed by instance so a thread that outlives one Database never reuses its closed readers.
   thread_local std::unordered_map<std::uint64_t, Connection*> readers;
   auto found = readers.find(instance_);
@@ -77,6 +83,12 @@ core::Result<int> Database::AppliedSchemaVersion() {
   return static_cast<int>(stmt->Int(0));
 }
 
-int Database::LatestSchemaVersion() { return LatestMigrationVersion(); }
+core::Status Database::PrepareCustomField(sql::Session& session, const model::ObjectType& type,
+                                          const model::Field& field) const {
+  // The writer's session is always this database's own connection.
+  return EnsureCustomFieldIndex(static_cast<Connection&>(session), type, field);
+}
+
+int Database::LatestSchemaVersion() const { return LatestMigrationVersion(); }
 
 }  // namespace zebros::storage::sqlite

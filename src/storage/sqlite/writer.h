@@ -19,7 +19,7 @@ namespace zebros::storage::sqlite {
 class Writer {
  public:
   // Runs on the writer thread inside a savepoint; returns an error to roll this piece back.
-  using Work = std::function<core::Status(Connection&)>;
+  using Work = std::function<core::Status(sql::Session&)>;
   // Runs on the writer thread after the commit (or the failure) of the piece; must be quick —
   // hand anything slow to another thread.
   using Done = std::function<void(core::Status)>;

@@ -2,15 +2,15 @@
 
 #include "core/ids.h"
 #include "storage/directory_store.h"
-#include "storage/sqlite/database.h"
+#include "storage/sql/engine.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // DirectoryStore over one SQLite Database. Thread-safe.
-class SqliteDirectoryStore final : public DirectoryStore {
+class SqlDirectoryStore final : public DirectoryStore {
  public:
-  SqliteDirectoryStore(Database& database, core::IdGenerator& ids,
-                       std::vector<model::ObjectTypePtr> builtin_types)
+  SqlDirectoryStore(Engine& database, core::IdGenerator& ids,
+                    std::vector<model::ObjectTypePtr> builtin_types)
       : database_(database), ids_(ids), builtin_types_(std::move(builtin_types)) {}
 
   core::Result<TenantInfo> CreateTenant(const std::string& name) override;
@@ -27,7 +27,7 @@ class SqliteDirectoryStore final : public DirectoryStore {
   core::Result<ApiKeyInfo> RevokeApiKey(const std::string& tenant_id, const std::string& key_id,
                                         const model::Principal& actor) override;
   void TouchApiKey(const std::string& key_id, core::EpochMillis at) override;
-  // Teams and scopes: sqlite_directory_access.cc.
+  // Teams and scopes: sql_directory_access.cc.
   core::Result<TeamInfo> CreateTeam(const std::string& tenant_id, const std::string& name) override;
   core::Result<std::vector<TeamInfo>> ListTeams(const std::string& tenant_id) override;
   core::Result<TeamInfo> FindTeam(const std::string& tenant_id,
@@ -46,9 +46,9 @@ class SqliteDirectoryStore final : public DirectoryStore {
                       const model::Field& field, std::function<void(core::Status)> done) override;
 
  private:
-  Database& database_;
+  Engine& database_;
   core::IdGenerator& ids_;
   std::vector<model::ObjectTypePtr> builtin_types_;
 };
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

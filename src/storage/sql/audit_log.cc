@@ -1,11 +1,12 @@
-#include "storage/sqlite/audit_log.h"
+#include "storage/sql/audit_log.h"
 
 #include "core/crypto.h"
 #include "core/json.h"
 #include "storage/audit_chain.h"
 #include "storage/audit_diff.h"
+#include "storage/sql/dialect.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 namespace {
 constexpr char kPiiKeyName[] = "pii_hmac";
 constexpr std::size_t kPiiKeyBytes = 32;
@@ -16,13 +17,11 @@ core::Error Internal(std::string detail) {
 }
 }  // namespace
 
-core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Connection& connection) {
-  auto txn = Transaction::Begin(connection);
-  if (!txn.ok()) return std::move(txn).error();
+core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Session& connection) {
   {
-    // OR IGNORE: of two processes opening a new database, the first one's key wins for both.
-    auto insert =
-        connection.Prepare("INSERT OR IGNORE INTO audit_keys (name, secret) VALUES (?, ?)");
+    // Of two processes opening a new database, the first one's key wins for both.
+    auto insert = connection.Prepare(
+        "INSERT INTO audit_keys (name, secret) VALUES (?, ?) ON CONFLICT (name) DO NOTHING");
     if (!insert.ok()) return std::move(insert).error();
     insert->BindText(1, kPiiKeyName);
     insert->BindText(2, core::Base64UrlEncode(core::RandomBytes(kPiiKeyBytes)));
@@ -40,15 +39,16 @@ core::Result<std::unique_ptr<AuditLog>> AuditLog::Open(Connection& connection) {
     if (!decoded || decoded->empty()) return Internal("audit key missing or malformed");
     key = std::move(*decoded);
   }
-  auto committed = (*txn)->Commit();
-  if (!committed.ok()) return std::move(committed).error();
   return std::unique_ptr<AuditLog>(new AuditLog(std::move(key)));
 }
 
-core::Status AuditLog::Append(Connection& connection, AuditEntry& entry) const {
+core::Status AuditLog::Append(Session& connection, AuditEntry& entry) const {
   if (entry.tenant_id.empty() || entry.action.empty()) {
     return Internal("audit entry without tenant or action");
   }
+  // Writers on other nodes append to the same chain: the head is read and moved by one at a time.
+  auto locked = LockKey(connection, "audit:" + entry.tenant_id);
+  if (!locked.ok()) return locked;
   std::int64_t entries = 0;
   {
     auto head = connection.Prepare("SELECT hash, entries FROM audit_heads WHERE tenant_id = ?");
@@ -64,7 +64,7 @@ core::Status AuditLog::Append(Connection& connection, AuditEntry& entry) const {
   {
     auto insert = connection.Prepare(
         "INSERT INTO audit_log (tenant_id, at, actor, action, object, record_id, request_id, ip,"
-        " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq");
     if (!insert.ok()) return std::move(insert).error();
     insert->BindText(1, entry.tenant_id);
     insert->BindInt(2, entry.at);
@@ -77,10 +77,11 @@ core::Status AuditLog::Append(Connection& connection, AuditEntry& entry) const {
     insert->BindText(9, details);
     insert->BindText(10, entry.prev_hash);
     insert->BindText(11, entry.hash);
-    auto done = insert->Step();
-    if (!done.ok()) return std::move(done).error();
+    auto row = insert->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return Internal("audit insert returned no seq");
+    entry.seq = insert->Int(0);
   }
-  entry.seq = connection.LastInsertRowId();
   auto upsert = connection.Prepare(
       "INSERT INTO audit_heads (tenant_id, seq, hash, entries) VALUES (?, ?, ?, ?)"
       " ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
@@ -99,4 +100,4 @@ std::string AuditLog::DigestPii(const boost::json::value& value) const {
   return PiiDigest(pii_key_, value);
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

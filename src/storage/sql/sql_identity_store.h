@@ -2,16 +2,15 @@
 
 #include "core/ids.h"
 #include "storage/identity_store.h"
-#include "storage/sqlite/database.h"
+#include "storage/sql/engine.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // IdentityStore over one SQLite Database: writes go through the Writer (so they block until
 // durable), reads use the calling thread's reader. Thread-safe.
-class SqliteIdentityStore final : public IdentityStore {
+class SqlIdentityStore final : public IdentityStore {
  public:
-  SqliteIdentityStore(Database& database, core::IdGenerator& ids)
-      : database_(database), ids_(ids) {}
+  SqlIdentityStore(Engine& database, core::IdGenerator& ids) : database_(database), ids_(ids) {}
 
   core::Result<UserInfo> CreateUser(const NewUser& user, const model::Principal& actor) override;
   core::Result<UserInfo> FindUser(const std::string& tenant_id,
@@ -50,8 +49,8 @@ class SqliteIdentityStore final : public IdentityStore {
                             core::EpochMillis sessions_created_before) override;
 
  private:
-  Database& database_;
+  Engine& database_;
   core::IdGenerator& ids_;
 };
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -1,15 +1,15 @@
 #pragma once
 
 #include "storage/audit_store.h"
-#include "storage/sqlite/database.h"
+#include "storage/sql/engine.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // AuditStore over one SQLite Database: appends through the database's Writer (each Append is its
 // own piece of a group commit), reads on the calling thread's read connection. Thread-safe.
-class SqliteAuditStore final : public AuditStore {
+class SqlAuditStore final : public AuditStore {
  public:
-  explicit SqliteAuditStore(Database& database) : database_(database) {}
+  explicit SqlAuditStore(Engine& database) : database_(database) {}
 
   void Append(const model::Principal& principal, AuditEntry entry,
               std::function<void(core::Status)> done) override;
@@ -19,7 +19,7 @@ class SqliteAuditStore final : public AuditStore {
   core::Result<AuditVerification> Verify() override;
 
  private:
-  Database& database_;
+  Engine& database_;
 };
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

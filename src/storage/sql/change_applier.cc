@@ -1,14 +1,15 @@
-#include "storage/sqlite/change_applier.h"
+#include "storage/sql/change_applier.h"
 
 #include <boost/json/parse.hpp>
 
 #include "core/json.h"
 #include "model/presence.h"
 #include "storage/audit_diff.h"
-#include "storage/sqlite/record_codec.h"
-#include "storage/sqlite/record_scope.h"
+#include "storage/sql/dialect.h"
+#include "storage/sql/record_codec.h"
+#include "storage/sql/record_scope.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 namespace json = boost::json;
 
 namespace {
@@ -48,7 +49,7 @@ ChangeApplier::ChangeApplier(model::Principal principal, std::vector<Change> cha
       clock_(clock),
       audit_log_(audit_log) {}
 
-core::Status ChangeApplier::Run(Connection& connection) {
+core::Status ChangeApplier::Run(Session& connection) {
   results_.clear();
   replay_.reset();
   now_ = clock_.NowMillis();
@@ -76,7 +77,7 @@ ApplyOutcome ChangeApplier::TakeOutcome(core::Status commit_status) {
   return outcome;
 }
 
-core::Status ChangeApplier::ApplyOne(Connection& connection, const Change& change) {
+core::Status ChangeApplier::ApplyOne(Session& connection, const Change& change) {
   switch (change.kind) {
     case Change::Kind::kCreate:
       return Create(connection, change, change.id);
@@ -113,7 +114,7 @@ PiiDigester ChangeApplier::Digester() const {
   return [this](const json::value& value) { return audit_log_.DigestPii(value); };
 }
 
-core::Status ChangeApplier::Audit(Connection& connection, const char* action,
+core::Status ChangeApplier::Audit(Session& connection, const char* action,
                                   const model::ObjectType& type, const model::Record& record,
                                   json::object details) {
   AuditEntry entry;
@@ -129,7 +130,7 @@ core::Status ChangeApplier::Audit(Connection& connection, const char* action,
   return audit_log_.Append(connection, entry);
 }
 
-core::Status ChangeApplier::Create(Connection& connection, const Change& change,
+core::Status ChangeApplier::Create(Session& connection, const Change& change,
                                    const std::string& id) {
   const auto& type = *change.type;
   auto presence = model::CheckPresence(type, change.values);
@@ -147,7 +148,7 @@ core::Status ChangeApplier::Create(Connection& connection, const Change& change,
   return core::OkStatus();
 }
 
-core::Status ChangeApplier::Update(Connection& connection, const Change& change, LoadedRow row,
+core::Status ChangeApplier::Update(Session& connection, const Change& change, LoadedRow row,
                                    const json::object& patch) {
   const auto& type = *change.type;
   if (change.expected_version && *change.expected_version != row.record.version) {
@@ -176,7 +177,7 @@ core::Status ChangeApplier::Update(Connection& connection, const Change& change,
   return core::OkStatus();
 }
 
-core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& change, bool deleted) {
+core::Status ChangeApplier::SetDeleted(Session& connection, const Change& change, bool deleted) {
   const auto& type = *change.type;
   // Restore accepts a live record too (it is then a no-op apart from the version).
   auto row = Load(connection, type, change.id, !deleted, change);
@@ -221,14 +222,18 @@ core::Status ChangeApplier::SetDeleted(Connection& connection, const Change& cha
   return core::OkStatus();
 }
 
-core::Status ChangeApplier::Upsert(Connection& connection, const Change& change) {
+core::Status ChangeApplier::Upsert(Session& connection, const Change& change) {
   const auto& type = *change.type;
-  auto ref = ResolveColumn(type, change.upsert_key);
+  auto ref = ResolveColumn(type, change.upsert_key, connection.dialect());
   const json::value* key_value = change.values.if_contains(change.upsert_key);
   if (!ref || key_value == nullptr || key_value->is_null()) {
     return LabelledError(change, Validation({{change.upsert_key, "required",
                                               "An upsert record needs a value for its key.", -1}}));
   }
+  // Two upserts of one key on two nodes would both find nothing and both create.
+  auto locked = LockKey(connection, "upsert:" + principal_.tenant_id + ":" + type.name + ":" +
+                                        change.upsert_key + ":" + core::WriteJson(*key_value));
+  if (!locked.ok()) return locked;
   std::vector<json::value> params;
   const std::string scope = ScopeCondition(type, principal_, params);
   auto stmt = connection.Prepare("SELECT o.id FROM " + TableName(type) +
@@ -258,7 +263,7 @@ core::Status ChangeApplier::Upsert(Connection& connection, const Change& change)
   return Update(connection, change, std::move(row).value(), change.values);
 }
 
-core::Result<ChangeApplier::LoadedRow> ChangeApplier::Load(Connection& connection,
+core::Result<ChangeApplier::LoadedRow> ChangeApplier::Load(Session& connection,
                                                            const model::ObjectType& type,
                                                            const std::string& id, bool deleted,
                                                            const Change& change) {
@@ -267,7 +272,8 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::Load(Connection& connectio
   const std::string scope = ScopeCondition(type, principal_, params);
   auto stmt = connection.Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
                                  " o WHERE o.id = ? AND o.tenant_id = ?" +
-                                 (deleted ? "" : " AND o.deleted_at IS NULL") + scope);
+                                 (deleted ? "" : " AND o.deleted_at IS NULL") + scope +
+                                 std::string(ForUpdate(connection.dialect())));
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, id);
   stmt->BindText(2, principal_.tenant_id);
@@ -282,7 +288,7 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::Load(Connection& connectio
   return loaded;
 }
 
-core::Result<ChangeApplier::LoadedRow> ChangeApplier::LoadByRowId(Connection& connection,
+core::Result<ChangeApplier::LoadedRow> ChangeApplier::LoadByRowId(Session& connection,
                                                                   const model::ObjectType& type,
                                                                   std::int64_t rowid) {
   auto stmt = connection.Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
@@ -297,7 +303,7 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::LoadByRowId(Connection& co
   return loaded;
 }
 
-core::Status ChangeApplier::CheckIntegrity(Connection& connection, const Change& change,
+core::Status ChangeApplier::CheckIntegrity(Session& connection, const Change& change,
                                            const json::object& values, std::int64_t own_rowid,
                                            const json::object* previous) {
   const auto& type = *change.type;
@@ -311,7 +317,12 @@ core::Status ChangeApplier::CheckIntegrity(Connection& connection, const Change&
       if (old != nullptr && *old == *value) continue;  // unchanged values were checked before
     }
     if (field.unique) {
-      auto ref = ResolveColumn(type, field.name);
+      // Custom unique fields have no unique index (see EnsureCustomFieldIndex): writers of one
+      // value take turns between the check and the write.
+      auto locked = LockKey(connection, "unique:" + principal_.tenant_id + ":" + type.name + ":" +
+                                            field.name + ":" + core::WriteJson(*value));
+      if (!locked.ok()) return locked;
+      auto ref = ResolveColumn(type, field.name, connection.dialect());
       auto stmt = connection.Prepare("SELECT 1 FROM " + TableName(type) +
                                      " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL AND " +
                                      ref->expr + " = ? AND o.rowid <> ? LIMIT 1");
@@ -350,7 +361,7 @@ core::Status ChangeApplier::CheckIntegrity(Connection& connection, const Change&
   return core::OkStatus();
 }
 
-core::Status ChangeApplier::WriteRow(Connection& connection, const model::ObjectType& type,
+core::Status ChangeApplier::WriteRow(Session& connection, const model::ObjectType& type,
                                      const json::object& values, std::int64_t rowid,
                                      const std::string& id) {
   const bool insert = rowid < 0;
@@ -433,11 +444,20 @@ core::Status ChangeApplier::WriteRow(Connection& connection, const model::Object
   return search_.Write(connection, type, principal_.tenant_id, target_rowid, values, insert);
 }
 
-core::Result<std::int64_t> ChangeApplier::NextRowid(Connection& connection,
+core::Result<std::int64_t> ChangeApplier::NextRowid(Session& connection,
                                                     const model::ObjectType& type) {
   if (principal_.tenant_number < 1) {
     return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
                            "principal without a tenant number");
+  }
+  if (connection.dialect() == Dialect::kPostgres) {
+    // Writers on many nodes insert at once: keys come from the table's identity sequence.
+    auto stmt = connection.Prepare("SELECT nextval(pg_get_serial_sequence('" + TableName(type) +
+                                   "', 'rowid'))");
+    if (!stmt.ok()) return std::move(stmt).error();
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    return stmt->Int(0);
   }
   const RowidRange range = TenantRowids(principal_.tenant_number);
   auto stmt = connection.Prepare("SELECT MAX(rowid) FROM " + TableName(type) +
@@ -455,7 +475,11 @@ core::Result<std::int64_t> ChangeApplier::NextRowid(Connection& connection,
   return next;
 }
 
-core::Result<bool> ChangeApplier::CheckIdempotency(Connection& connection) {
+core::Result<bool> ChangeApplier::CheckIdempotency(Session& connection) {
+  // A retry racing the first request on another node waits here, then replays its response.
+  auto locked =
+      LockKey(connection, "idempotency:" + principal_.tenant_id + ":" + idempotency_->key);
+  if (!locked.ok()) return std::move(locked).error();
   auto stmt = connection.Prepare(
       "SELECT request_hash, status, body, location, etag FROM idempotency_keys"
       " WHERE tenant_id = ? AND key = ? AND created_at > ?");
@@ -475,12 +499,14 @@ core::Result<bool> ChangeApplier::CheckIdempotency(Connection& connection) {
   return true;
 }
 
-core::Status ChangeApplier::StoreIdempotency(Connection& connection) {
+core::Status ChangeApplier::StoreIdempotency(Session& connection) {
   StoredResponse response = idempotency_->render(results_);
   auto stmt = connection.Prepare(
-      "INSERT OR REPLACE INTO idempotency_keys"
+      "INSERT INTO idempotency_keys"
       " (tenant_id, key, request_hash, status, body, location, etag, created_at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, key) DO UPDATE SET"
+      " request_hash = excluded.request_hash, status = excluded.status, body = excluded.body,"
+      " location = excluded.location, etag = excluded.etag, created_at = excluded.created_at");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, principal_.tenant_id);
   stmt->BindText(2, idempotency_->key);
@@ -495,4 +521,4 @@ core::Status ChangeApplier::StoreIdempotency(Connection& connection) {
   return core::OkStatus();
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -7,7 +7,7 @@
 #include "model/object_type.h"
 #include "model/principal.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // The SQL that keeps a caller to the records its scope shows (model::RecordScope): empty when it
 // sees all of the tenant's records of `type` (or the type has no owner), else
@@ -16,4 +16,4 @@ namespace zebros::storage::sqlite {
 std::string ScopeCondition(const model::ObjectType& type, const model::Principal& principal,
                            std::vector<boost::json::value>& params);
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

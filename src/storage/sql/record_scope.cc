@@ -1,6 +1,6 @@
-#include "storage/sqlite/record_scope.h"
+#include "storage/sql/record_scope.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 std::string ScopeCondition(const model::ObjectType& type, const model::Principal& principal,
                            std::vector<boost::json::value>& params) {
@@ -8,7 +8,7 @@ std::string ScopeCondition(const model::ObjectType& type, const model::Principal
   const model::Field* owner = type.FindField("owner_id");
   if (owner == nullptr || owner->custom) return {};
   const auto owners = principal.VisibleOwners(type.name);
-  if (owners.empty()) return " AND 0";
+  if (owners.empty()) return " AND FALSE";
   std::string sql = " AND o.owner_id IN (";
   for (std::size_t i = 0; i < owners.size(); ++i) {
     sql += i ? ", ?" : "?";
@@ -17,4 +17,4 @@ std::string ScopeCondition(const model::ObjectType& type, const model::Principal
   return sql + ")";
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

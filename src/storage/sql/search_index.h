@@ -7,9 +7,9 @@
 
 #include "core/result.h"
 #include "model/object_type.h"
-#include "storage/sqlite/connection.h"
+#include "storage/sql/session.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // Keeps fts_<type> in step with the records, on the writer's connection. Each row indexes three
 // texts: `body`, the record's own searchable values that are not pii; `related`, the display
@@ -22,26 +22,26 @@ class SearchIndex {
   // `types`: the built-in object types (the only ones whose references are followed).
   explicit SearchIndex(const std::vector<model::ObjectTypePtr>& types) : types_(types) {}
 
-  core::Status Write(Connection& connection, const model::ObjectType& type,
+  core::Status Write(Session& connection, const model::ObjectType& type,
                      const std::string& tenant_id, std::int64_t rowid,
                      const boost::json::object& values, bool insert);
 
   // Takes a soft-deleted record out of the index (Write with insert puts a restored one back).
-  core::Status Remove(Connection& connection, const model::ObjectType& type, std::int64_t rowid);
+  core::Status Remove(Session& connection, const model::ObjectType& type, std::int64_t rowid);
 
   // Fills the (empty) index of `type` from the live rows of its table, each tenant's rows with
   // that tenant's custom fields. For an index laid out anew by SyncObjectTable.
-  core::Status Rebuild(Connection& connection, const model::ObjectType& type);
+  core::Status Rebuild(Session& connection, const model::ObjectType& type);
 
   // Call after a record of `type` was written whose display fields may have changed from
   // `previous` to `current`; refreshes `related` of every record that references it.
-  core::Status RefreshReferrers(Connection& connection, const model::ObjectType& type,
+  core::Status RefreshReferrers(Session& connection, const model::ObjectType& type,
                                 const std::string& tenant_id, const std::string& id,
                                 const boost::json::object& previous,
                                 const boost::json::object& current);
 
  private:
-  core::Result<std::string> RelatedText(Connection& connection, const model::ObjectType& type,
+  core::Result<std::string> RelatedText(Session& connection, const model::ObjectType& type,
                                         const std::string& tenant_id,
                                         const boost::json::object& values);
   const model::ObjectType* FindType(const std::string& name) const;
@@ -52,4 +52,4 @@ class SearchIndex {
 // True for a built-in reference field whose target's display name is searched with the record.
 bool IsSearchableReference(const model::Field& field);
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -6,9 +6,9 @@
 
 #include "core/result.h"
 #include "storage/audit_store.h"
-#include "storage/sqlite/connection.h"
+#include "storage/sql/session.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // Appends to the audit log inside a transaction that is already open on the writer's connection,
 // so an entry commits or rolls back with the change it describes. Holds the per-install key for
@@ -19,14 +19,14 @@ namespace zebros::storage::sqlite {
 // another process (the CLI) appends, and would fork the chain.
 class AuditLog {
  public:
-  // Loads the key, creating it on first use (inside its own transaction; safe from two
-  // processes at once). REQUIRES: migrations applied; no transaction open on `connection`.
-  static core::Result<std::unique_ptr<AuditLog>> Open(Connection& connection);
+  // Loads the key, creating it on first use (safe from two processes at once).
+  // REQUIRES: migrations applied; no transaction open on `connection`.
+  static core::Result<std::unique_ptr<AuditLog>> Open(Session& connection);
 
   // Links `entry` to its tenant's chain and inserts it; fills seq, prev_hash and hash.
   // REQUIRES: a write transaction is open on `connection` (the writer's). Empty tenant_id or
   // action is a bug (kInternal).
-  core::Status Append(Connection& connection, AuditEntry& entry) const;
+  core::Status Append(Session& connection, AuditEntry& entry) const;
 
   // "hmac-sha256:<hex>" of a personal value (see storage/audit_diff.h).
   std::string DigestPii(const boost::json::value& value) const;
@@ -36,4 +36,4 @@ class AuditLog {
   const std::string pii_key_;
 };
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

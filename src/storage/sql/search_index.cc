@@ -1,10 +1,10 @@
-#include "storage/sqlite/search_index.h"
+#include "storage/sql/search_index.h"
 
 #include <map>
 
-#include "storage/sqlite/record_codec.h"
+#include "storage/sql/record_codec.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 namespace json = boost::json;
 
 bool IsSearchableReference(const model::Field& field) {
@@ -18,7 +18,7 @@ const model::ObjectType* SearchIndex::FindType(const std::string& name) const {
   return nullptr;
 }
 
-core::Result<std::string> SearchIndex::RelatedText(Connection& connection,
+core::Result<std::string> SearchIndex::RelatedText(Session& connection,
                                                    const model::ObjectType& type,
                                                    const std::string& tenant_id,
                                                    const json::object& values) {
@@ -50,26 +50,56 @@ core::Result<std::string> SearchIndex::RelatedText(Connection& connection,
   return text;
 }
 
-core::Status SearchIndex::Write(Connection& connection, const model::ObjectType& type,
+namespace {
+// A tsvector of one parameter's terms, every lexeme of weight `weight`.
+std::string PgVector(char weight) {
+  return std::string("setweight(to_tsvector('simple', ?), '") + weight + "')";
+}
+}  // namespace
+
+core::Status SearchIndex::Write(Session& connection, const model::ObjectType& type,
                                 const std::string& tenant_id, std::int64_t rowid,
                                 const json::object& values, bool insert) {
   auto related = RelatedText(connection, type, tenant_id, values);
   if (!related.ok()) return std::move(related).error();
+  const std::string body = SearchText(type, values, false);
+  const std::string pii = SearchText(type, values, true);
+  if (connection.dialect() == Dialect::kPostgres) {
+    // The vectors live on the row itself: search_body for principals who see pii masked,
+    // search_all for the others. Weights: A own values, B related names, C pii; a related
+    // rename swaps out the B part alone (RefreshReferrers).
+    auto stmt =
+        connection.Prepare("UPDATE " + TableName(type) + " SET search_body = " + PgVector('A') +
+                           " || " + PgVector('B') + ", search_all = " + PgVector('A') + " || " +
+                           PgVector('B') + " || " + PgVector('C') + " WHERE rowid = ?");
+    if (!stmt.ok()) return std::move(stmt).error();
+    const std::string body_terms = SearchTerms(body);
+    const std::string related_terms = SearchTerms(*related);
+    stmt->BindText(1, body_terms);
+    stmt->BindText(2, related_terms);
+    stmt->BindText(3, body_terms);
+    stmt->BindText(4, related_terms);
+    stmt->BindText(5, SearchTerms(pii));
+    stmt->BindInt(6, rowid);
+    auto done = stmt->Step();
+    if (!done.ok()) return std::move(done).error();
+    return core::OkStatus();
+  }
   const std::string fts = SearchTableName(type);
   auto stmt = connection.Prepare(
       insert ? "INSERT INTO " + fts + " (body, related, pii, rowid) VALUES (?, ?, ?, ?)"
              : "UPDATE " + fts + " SET body = ?, related = ?, pii = ? WHERE rowid = ?");
   if (!stmt.ok()) return std::move(stmt).error();
-  stmt->BindText(1, SearchText(type, values, false));
+  stmt->BindText(1, body);
   stmt->BindText(2, *related);
-  stmt->BindText(3, SearchText(type, values, true));
+  stmt->BindText(3, pii);
   stmt->BindInt(4, rowid);
   auto done = stmt->Step();
   if (!done.ok()) return std::move(done).error();
   return core::OkStatus();
 }
 
-core::Status SearchIndex::Rebuild(Connection& connection, const model::ObjectType& type) {
+core::Status SearchIndex::Rebuild(Session& connection, const model::ObjectType& type) {
   // Each tenant's type: the built-in one plus the tenant's custom fields of this object.
   std::map<std::string, model::ObjectType> tenant_types;
   {
@@ -120,9 +150,13 @@ core::Status SearchIndex::Rebuild(Connection& connection, const model::ObjectTyp
   return core::OkStatus();
 }
 
-core::Status SearchIndex::Remove(Connection& connection, const model::ObjectType& type,
+core::Status SearchIndex::Remove(Session& connection, const model::ObjectType& type,
                                  std::int64_t rowid) {
-  auto stmt = connection.Prepare("DELETE FROM " + SearchTableName(type) + " WHERE rowid = ?");
+  auto stmt =
+      connection.Prepare(connection.dialect() == Dialect::kPostgres
+                             ? "UPDATE " + TableName(type) +
+                                   " SET search_body = NULL, search_all = NULL WHERE rowid = ?"
+                             : "DELETE FROM " + SearchTableName(type) + " WHERE rowid = ?");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindInt(1, rowid);
   auto done = stmt->Step();
@@ -130,7 +164,7 @@ core::Status SearchIndex::Remove(Connection& connection, const model::ObjectType
   return core::OkStatus();
 }
 
-core::Status SearchIndex::RefreshReferrers(Connection& connection, const model::ObjectType& type,
+core::Status SearchIndex::RefreshReferrers(Session& connection, const model::ObjectType& type,
                                            const std::string& tenant_id, const std::string& id,
                                            const json::object& previous,
                                            const json::object& current) {
@@ -175,10 +209,18 @@ core::Status SearchIndex::RefreshReferrers(Connection& connection, const model::
       for (const auto& [rowid, refs] : rows) {
         auto related = RelatedText(connection, *referrer, tenant_id, refs);
         if (!related.ok()) return std::move(related).error();
-        auto update = connection.Prepare("UPDATE " + fts + " SET related = ? WHERE rowid = ?");
+        const bool postgres = connection.dialect() == Dialect::kPostgres;
+        auto update = connection.Prepare(
+            postgres ? "UPDATE " + TableName(*referrer) +
+                           " SET search_body = ts_filter(search_body, '{a}') || " + PgVector('B') +
+                           ", search_all = ts_filter(search_all, '{a,c}') || " + PgVector('B') +
+                           " WHERE rowid = ?"
+                     : "UPDATE " + fts + " SET related = ? WHERE rowid = ?");
         if (!update.ok()) return std::move(update).error();
-        update->BindText(1, *related);
-        update->BindInt(2, rowid);
+        int index = 1;
+        update->BindText(index++, postgres ? SearchTerms(*related) : *related);
+        if (postgres) update->BindText(index++, SearchTerms(*related));
+        update->BindInt(index, rowid);
         auto done = update->Step();
         if (!done.ok()) return std::move(done).error();
       }
@@ -187,4 +229,4 @@ core::Status SearchIndex::RefreshReferrers(Connection& connection, const model::
   return core::OkStatus();
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

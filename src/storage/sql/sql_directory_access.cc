@@ -1,9 +1,9 @@
-// Teams and record scopes of SqliteDirectoryStore: what decides which records a caller sees.
+// Teams and record scopes of SqlDirectoryStore: what decides which records a caller sees.
 #include <algorithm>
 
-#include "storage/sqlite/sqlite_directory_store.h"
+#include "storage/sql/sql_directory_store.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 namespace {
 
 core::Error TeamNotFound() {
@@ -30,7 +30,7 @@ core::Result<std::vector<std::string>> ReadStrings(Statement& stmt) {
   return values;
 }
 
-core::Status LoadMembers(Connection& connection, TeamInfo& team) {
+core::Status LoadMembers(Session& connection, TeamInfo& team) {
   auto stmt = connection.Prepare(
       "SELECT user_id FROM team_members WHERE team_id = ? AND tenant_id = ? ORDER BY user_id");
   if (!stmt.ok()) return std::move(stmt).error();
@@ -42,7 +42,7 @@ core::Status LoadMembers(Connection& connection, TeamInfo& team) {
   return core::OkStatus();
 }
 
-core::Result<std::vector<TeamInfo>> ReadTeams(Connection& connection, const std::string& tenant_id,
+core::Result<std::vector<TeamInfo>> ReadTeams(Session& connection, const std::string& tenant_id,
                                               const std::string* team_id) {
   auto stmt = connection.Prepare(
       std::string("SELECT id, tenant_id, name, created_at FROM teams WHERE tenant_id = ?") +
@@ -68,7 +68,7 @@ core::Result<std::vector<TeamInfo>> ReadTeams(Connection& connection, const std:
   return teams;
 }
 
-core::Status RenameTeam(Connection& connection, const std::string& tenant_id,
+core::Status RenameTeam(Session& connection, const std::string& tenant_id,
                         const std::string& team_id, const std::string& name) {
   auto stmt = connection.Prepare("UPDATE teams SET name = ? WHERE id = ? AND tenant_id = ?");
   if (!stmt.ok()) return std::move(stmt).error();
@@ -80,7 +80,7 @@ core::Status RenameTeam(Connection& connection, const std::string& tenant_id,
   return connection.Changes() == 0 ? core::Status(TeamNotFound()) : core::OkStatus();
 }
 
-core::Status ReplaceMembers(Connection& connection, const std::string& tenant_id,
+core::Status ReplaceMembers(Session& connection, const std::string& tenant_id,
                             const std::string& team_id, const std::vector<std::string>& members) {
   std::vector<core::FieldError> unknown;
   for (std::size_t i = 0; i < members.size(); ++i) {
@@ -109,7 +109,8 @@ core::Status ReplaceMembers(Connection& connection, const std::string& tenant_id
   if (!cleared.ok()) return std::move(cleared).error();
   for (const auto& user_id : members) {
     auto stmt = connection.Prepare(
-        "INSERT OR IGNORE INTO team_members (tenant_id, team_id, user_id) VALUES (?, ?, ?)");
+        "INSERT INTO team_members (tenant_id, team_id, user_id) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING");
     if (!stmt.ok()) return std::move(stmt).error();
     stmt->BindText(1, tenant_id);
     stmt->BindText(2, team_id);
@@ -122,10 +123,10 @@ core::Status ReplaceMembers(Connection& connection, const std::string& tenant_id
 
 }  // namespace
 
-core::Result<TeamInfo> SqliteDirectoryStore::CreateTeam(const std::string& tenant_id,
-                                                        const std::string& name) {
+core::Result<TeamInfo> SqlDirectoryStore::CreateTeam(const std::string& tenant_id,
+                                                     const std::string& name) {
   TeamInfo team{ids_.Next("team"), tenant_id, name, database_.clock().NowMillis(), {}};
-  auto status = database_.writer().Run([&team](Connection& connection) -> core::Status {
+  auto status = database_.Run([&team](Session& connection) -> core::Status {
     auto stmt = connection.Prepare(
         "INSERT INTO teams (id, tenant_id, name, created_at) VALUES (?, ?, ?, ?)");
     if (!stmt.ok()) return std::move(stmt).error();
@@ -141,14 +142,14 @@ core::Result<TeamInfo> SqliteDirectoryStore::CreateTeam(const std::string& tenan
   return team;
 }
 
-core::Result<std::vector<TeamInfo>> SqliteDirectoryStore::ListTeams(const std::string& tenant_id) {
+core::Result<std::vector<TeamInfo>> SqlDirectoryStore::ListTeams(const std::string& tenant_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   return ReadTeams(**reader, tenant_id, nullptr);
 }
 
-core::Result<TeamInfo> SqliteDirectoryStore::FindTeam(const std::string& tenant_id,
-                                                      const std::string& team_id) {
+core::Result<TeamInfo> SqlDirectoryStore::FindTeam(const std::string& tenant_id,
+                                                   const std::string& team_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto teams = ReadTeams(**reader, tenant_id, &team_id);
@@ -157,11 +158,11 @@ core::Result<TeamInfo> SqliteDirectoryStore::FindTeam(const std::string& tenant_
   return std::move(teams->front());
 }
 
-core::Result<TeamInfo> SqliteDirectoryStore::UpdateTeam(
+core::Result<TeamInfo> SqlDirectoryStore::UpdateTeam(
     const std::string& tenant_id, const std::string& team_id,
     const std::optional<std::string>& name,
     const std::optional<std::vector<std::string>>& members) {
-  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+  auto status = database_.Run([&](Session& connection) -> core::Status {
     auto teams = ReadTeams(connection, tenant_id, &team_id);
     if (!teams.ok()) return std::move(teams).error();
     if (teams->empty()) return TeamNotFound();
@@ -176,9 +177,9 @@ core::Result<TeamInfo> SqliteDirectoryStore::UpdateTeam(
   return FindTeam(tenant_id, team_id);
 }
 
-core::Status SqliteDirectoryStore::DeleteTeam(const std::string& tenant_id,
-                                              const std::string& team_id) {
-  return database_.writer().Run([&](Connection& connection) -> core::Status {
+core::Status SqlDirectoryStore::DeleteTeam(const std::string& tenant_id,
+                                           const std::string& team_id) {
+  return database_.Run([&](Session& connection) -> core::Status {
     auto members =
         connection.Prepare("DELETE FROM team_members WHERE team_id = ? AND tenant_id = ?");
     if (!members.ok()) return std::move(members).error();
@@ -196,8 +197,8 @@ core::Status SqliteDirectoryStore::DeleteTeam(const std::string& tenant_id,
   });
 }
 
-core::Result<std::vector<std::string>> SqliteDirectoryStore::TeamMates(const std::string& tenant_id,
-                                                                       const std::string& user_id) {
+core::Result<std::vector<std::string>> SqlDirectoryStore::TeamMates(const std::string& tenant_id,
+                                                                    const std::string& user_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare(
@@ -215,7 +216,7 @@ core::Result<std::vector<std::string>> SqliteDirectoryStore::TeamMates(const std
   return mates;
 }
 
-core::Result<std::vector<ScopeSetting>> SqliteDirectoryStore::ListScopes(
+core::Result<std::vector<ScopeSetting>> SqlDirectoryStore::ListScopes(
     const std::string& tenant_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
@@ -239,9 +240,9 @@ core::Result<std::vector<ScopeSetting>> SqliteDirectoryStore::ListScopes(
   return settings;
 }
 
-core::Status SqliteDirectoryStore::SetScope(const std::string& tenant_id,
-                                            const ScopeSetting& setting) {
-  return database_.writer().Run([&](Connection& connection) -> core::Status {
+core::Status SqlDirectoryStore::SetScope(const std::string& tenant_id,
+                                         const ScopeSetting& setting) {
+  return database_.Run([&](Session& connection) -> core::Status {
     const bool all = setting.scope == model::RecordScope::kAll;
     auto stmt = connection.Prepare(
         all ? "DELETE FROM record_scopes WHERE tenant_id = ? AND role = ? AND object = ?"
@@ -258,4 +259,4 @@ core::Status SqliteDirectoryStore::SetScope(const std::string& tenant_id,
   });
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

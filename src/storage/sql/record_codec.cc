@@ -1,4 +1,4 @@
-#include "storage/sqlite/record_codec.h"
+#include "storage/sql/record_codec.h"
 
 #include <boost/json/parse.hpp>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include "core/time_format.h"
 #include "model/field_json.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 namespace json = boost::json;
 using model::FieldType;
 
@@ -37,7 +37,8 @@ double AsDouble(const json::value& value) {
 
 }  // namespace
 
-std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::string_view name) {
+std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::string_view name,
+                                       Dialect dialect) {
   for (const auto& system : kSystemColumns) {
     if (system.name == name) return ColumnRef{"o." + std::string(name), system.type, false};
   }
@@ -45,7 +46,24 @@ std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::strin
   if (field == nullptr) return std::nullopt;
   if (field->custom) {
     // Custom field names are validated identifiers, so they are safe inside the JSON path.
-    return ColumnRef{"json_extract(o.custom,'$." + field->name + "')", field->type, true};
+    if (dialect == Dialect::kSqlite) {
+      return ColumnRef{"json_extract(o.custom,'$." + field->name + "')", field->type, true};
+    }
+    // PostgreSQL's ->> yields text: numbers and booleans are cast so that they compare and
+    // sort as values, as json_extract's do in SQLite. Tags stay JSON (see TagContains).
+    const std::string key = "'" + field->name + "'";
+    switch (field->type) {
+      case FieldType::kTags:
+        return ColumnRef{"(o.custom->" + key + ")", field->type, true};
+      case FieldType::kInteger:
+      case FieldType::kNumber:
+      case FieldType::kMoney:
+        return ColumnRef{"((o.custom->>" + key + ")::numeric)", field->type, true};
+      case FieldType::kBool:
+        return ColumnRef{"((o.custom->>" + key + ")::boolean)", field->type, true};
+      default:
+        return ColumnRef{"(o.custom->>" + key + ")", field->type, true};
+    }
   }
   return ColumnRef{"o.\"" + field->name + "\"", field->type, false};
 }
@@ -223,4 +241,30 @@ std::string SearchText(const model::ObjectType& type, const json::object& values
   return text;
 }
 
-}  // namespace zebros::storage::sqlite
+std::vector<std::string> SplitSearchTerms(std::string_view text) {
+  std::vector<std::string> terms;
+  std::string current;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if ((byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'z') ||
+        (byte >= 'A' && byte <= 'Z') || byte >= 0x80) {
+      current.push_back(c);
+    } else if (!current.empty()) {
+      terms.push_back(std::move(current));
+      current.clear();
+    }
+  }
+  if (!current.empty()) terms.push_back(std::move(current));
+  return terms;
+}
+
+std::string SearchTerms(std::string_view text) {
+  std::string joined;
+  for (const auto& term : SplitSearchTerms(text)) {
+    if (!joined.empty()) joined.push_back(' ');
+    joined += term;
+  }
+  return joined;
+}
+
+}  // namespace zebros::storage::sql

@@ -1,4 +1,4 @@
-#include "storage/sqlite/sqlite_identity_store.h"
+#include "storage/sql/sql_identity_store.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,9 +7,12 @@
 #include <filesystem>
 
 #include "domain/builtin_schemas.h"
-#include "storage/sqlite/sqlite_directory_store.h"
+#include "storage/sql/sql_directory_store.h"
+#include "storage/sqlite/database.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
+using sqlite::Connection;
+using sqlite::Database;
 namespace {
 using core::Code;
 
@@ -34,8 +37,8 @@ class IdentityStoreTest : public ::testing::Test {
     auto db = Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok()) << db.error().detail;
     db_ = std::move(db).value();
-    directory_ = std::make_unique<SqliteDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
-    store_ = std::make_unique<SqliteIdentityStore>(*db_, ids_);
+    directory_ = std::make_unique<SqlDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
+    store_ = std::make_unique<SqlIdentityStore>(*db_, ids_);
     tenant_a_ = directory_->CreateTenant("acme").value().id;
     tenant_b_ = directory_->CreateTenant("globex").value().id;
   }
@@ -72,8 +75,8 @@ class IdentityStoreTest : public ::testing::Test {
   core::IdGenerator ids_{clock_};
   std::string dir_;
   std::unique_ptr<Database> db_;
-  std::unique_ptr<SqliteDirectoryStore> directory_;
-  std::unique_ptr<SqliteIdentityStore> store_;
+  std::unique_ptr<SqlDirectoryStore> directory_;
+  std::unique_ptr<SqlIdentityStore> store_;
   std::string tenant_a_;
   std::string tenant_b_;
 };
@@ -281,4 +284,4 @@ TEST_F(IdentityStoreTest, RecordsLastLogin) {
 }
 
 }  // namespace
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -1,12 +1,14 @@
-#include "storage/sqlite/sqlite_audit_store.h"
+#include "storage/sql/sql_audit_store.h"
 
 #include <boost/json/parse.hpp>
 #include <charconv>
 
 #include "core/crypto.h"
 #include "storage/audit_chain.h"
+#include "storage/sql/audit_log.h"
+#include "storage/sql/dialect.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 namespace json = boost::json;
 
 namespace {
@@ -66,40 +68,41 @@ AuditEntry ReadEntry(const Statement& stmt, std::string& details_json, bool pars
 // Ends a read transaction on every path (a reader is reused by its thread).
 class ReadSnapshot {
  public:
-  explicit ReadSnapshot(Connection& connection) : connection_(connection) {}
+  explicit ReadSnapshot(Session& connection) : connection_(connection) {}
   ~ReadSnapshot() {
     if (open_) (void)connection_.Exec("ROLLBACK");
   }
   core::Status Begin() {
-    auto status = connection_.Exec("BEGIN");
+    // One snapshot for every statement: PostgreSQL's default (read committed) would give each
+    // statement its own and could see an entry without its head, or the reverse.
+    auto status = connection_.Exec(connection_.dialect() == Dialect::kPostgres
+                                       ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                       : "BEGIN");
     open_ = status.ok();
     return status;
   }
 
  private:
-  Connection& connection_;
+  Session& connection_;
   bool open_ = false;
 };
 
 }  // namespace
 
-void SqliteAuditStore::Append(const model::Principal& principal, AuditEntry entry,
-                              std::function<void(core::Status)> done) {
+void SqlAuditStore::Append(const model::Principal& principal, AuditEntry entry,
+                           std::function<void(core::Status)> done) {
   if (entry.tenant_id.empty()) entry.tenant_id = principal.tenant_id;
   if (entry.actor.empty()) entry.actor = principal.subject;
   if (entry.request_id.empty()) entry.request_id = principal.request_id;
   if (entry.ip.empty()) entry.ip = principal.client_ip;
   if (entry.at == 0) entry.at = database_.clock().NowMillis();
   const AuditLog& log = database_.audit_log();
-  database_.writer().Submit(
-      [&log, entry = std::move(entry)](Connection& connection) mutable {
-        return log.Append(connection, entry);
-      },
-      std::move(done));
+  database_.Submit([&log, entry = std::move(entry)](
+                       Session& connection) mutable { return log.Append(connection, entry); },
+                   std::move(done));
 }
 
-core::Result<AuditPage> SqliteAuditStore::List(const std::string& tenant_id,
-                                               const AuditQuery& query) {
+core::Result<AuditPage> SqlAuditStore::List(const std::string& tenant_id, const AuditQuery& query) {
   std::optional<std::int64_t> before;
   if (!query.cursor.empty()) {
     before = DecodeCursor(query.cursor);
@@ -151,10 +154,10 @@ core::Result<AuditPage> SqliteAuditStore::List(const std::string& tenant_id,
   return page;
 }
 
-core::Result<AuditVerification> SqliteAuditStore::Verify() {
+core::Result<AuditVerification> SqlAuditStore::Verify() {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
-  Connection& connection = **reader;
+  Session& connection = **reader;
   ReadSnapshot snapshot(connection);
   auto begun = snapshot.Begin();
   if (!begun.ok()) return std::move(begun).error();
@@ -186,4 +189,4 @@ core::Result<AuditVerification> SqliteAuditStore::Verify() {
   return checker.Finish();
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -7,11 +7,11 @@
 #include "model/principal.h"
 #include "storage/audit_diff.h"
 #include "storage/record_store.h"
-#include "storage/sqlite/audit_log.h"
-#include "storage/sqlite/connection.h"
-#include "storage/sqlite/search_index.h"
+#include "storage/sql/audit_log.h"
+#include "storage/sql/search_index.h"
+#include "storage/sql/session.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // Carries out one atomic set of changes on the writer's connection (inside the writer's
 // savepoint): tenant scoping, version checks, presence after merge, uniqueness and references,
@@ -26,7 +26,7 @@ class ChangeApplier {
                 const std::vector<model::ObjectTypePtr>& builtin_types, const AuditLog& audit_log);
 
   // Runs every change; the first failure stops and is returned (the writer rolls back).
-  core::Status Run(Connection& connection);
+  core::Status Run(Session& connection);
   // The outcome once the writer reports `commit_status` (which overrides success on failure).
   ApplyOutcome TakeOutcome(core::Status commit_status);
 
@@ -36,34 +36,34 @@ class ChangeApplier {
     model::Record record;
   };
 
-  core::Status ApplyOne(Connection& connection, const Change& change);
-  core::Status Create(Connection& connection, const Change& change, const std::string& id);
-  core::Status Update(Connection& connection, const Change& change, LoadedRow row,
+  core::Status ApplyOne(Session& connection, const Change& change);
+  core::Status Create(Session& connection, const Change& change, const std::string& id);
+  core::Status Update(Session& connection, const Change& change, LoadedRow row,
                       const boost::json::object& patch);
-  core::Status SetDeleted(Connection& connection, const Change& change, bool deleted);
-  core::Status Upsert(Connection& connection, const Change& change);
+  core::Status SetDeleted(Session& connection, const Change& change, bool deleted);
+  core::Status Upsert(Session& connection, const Change& change);
 
-  core::Result<LoadedRow> Load(Connection& connection, const model::ObjectType& type,
+  core::Result<LoadedRow> Load(Session& connection, const model::ObjectType& type,
                                const std::string& id, bool deleted, const Change& change);
-  core::Result<LoadedRow> LoadByRowId(Connection& connection, const model::ObjectType& type,
+  core::Result<LoadedRow> LoadByRowId(Session& connection, const model::ObjectType& type,
                                       std::int64_t rowid);
   // Field errors for unique values held by another live record and dangling references.
-  core::Status CheckIntegrity(Connection& connection, const Change& change,
+  core::Status CheckIntegrity(Session& connection, const Change& change,
                               const boost::json::object& values, std::int64_t own_rowid,
                               const boost::json::object* previous);
-  core::Status WriteRow(Connection& connection, const model::ObjectType& type,
+  core::Status WriteRow(Session& connection, const model::ObjectType& type,
                         const boost::json::object& values, std::int64_t rowid,
                         const std::string& id);
   core::Error LabelledError(const Change& change, core::Error error) const;
   // Appends the audit entry of a change to `record` (after the change) in the same transaction.
-  core::Status Audit(Connection& connection, const char* action, const model::ObjectType& type,
+  core::Status Audit(Session& connection, const char* action, const model::ObjectType& type,
                      const model::Record& record, boost::json::object details);
   PiiDigester Digester() const;
 
   // The next free storage key in the principal's tenant range (see TenantRowids).
-  core::Result<std::int64_t> NextRowid(Connection& connection, const model::ObjectType& type);
-  core::Result<bool> CheckIdempotency(Connection& connection);
-  core::Status StoreIdempotency(Connection& connection);
+  core::Result<std::int64_t> NextRowid(Session& connection, const model::ObjectType& type);
+  core::Result<bool> CheckIdempotency(Session& connection);
+  core::Status StoreIdempotency(Session& connection);
 
   SearchIndex search_;
   model::Principal principal_;
@@ -77,4 +77,4 @@ class ChangeApplier {
   std::int64_t last_insert_rowid_ = 0;  // of the last WriteRow insert
 };
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -4,12 +4,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/object_type.h"
 #include "model/record.h"
-#include "storage/sqlite/connection.h"
+#include "storage/sql/session.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // How one field (built-in, custom or system) is reached in SQL. Built-in fields are real columns
 // of obj_<type>; custom fields live in the row's `custom` JSON; system fields are fixed columns.
@@ -22,7 +23,8 @@ struct ColumnRef {
 
 // Resolves `name` for `type`; nullopt for an unknown field. System fields id, created_at,
 // updated_at, created_by and version resolve too.
-std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::string_view name);
+std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::string_view name,
+                                       Dialect dialect);
 
 // The canonical API value (as validated by domain) in the form stored in SQL for `ref`: money in
 // minor units, datetimes in epoch ms for real columns, bools as 0/1, tags as JSON text.
@@ -55,8 +57,15 @@ RowidRange TenantRowids(std::int64_t tenant_number);
 // so that a principal who sees pii masked can search without matching it.
 std::string SearchText(const model::ObjectType& type, const boost::json::object& values, bool pii);
 
+// The terms of free text as full-text search sees them: runs of ASCII letters and digits and of
+// non-ASCII bytes; everything else separates. Both dialects index and query these terms, so an
+// e-mail address is found by its parts in PostgreSQL as in SQLite.
+std::vector<std::string> SplitSearchTerms(std::string_view text);
+// The terms of `text` joined by single spaces.
+std::string SearchTerms(std::string_view text);
+
 // Reads a custom field definition as stored in custom_fields.definition (marked custom);
 // nullopt when it does not parse.
 std::optional<model::Field> DecodeCustomField(std::string_view definition);
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -1,4 +1,4 @@
-#include "storage/sqlite/sqlite_audit_store.h"
+#include "storage/sql/sql_audit_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -10,10 +10,13 @@
 
 #include "core/json.h"
 #include "domain/builtin_schemas.h"
-#include "storage/sqlite/sqlite_directory_store.h"
-#include "storage/sqlite/sqlite_record_store.h"
+#include "storage/sql/sql_directory_store.h"
+#include "storage/sql/sql_record_store.h"
+#include "storage/sqlite/database.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
+using sqlite::Connection;
+using sqlite::Database;
 namespace {
 namespace json = boost::json;
 
@@ -55,9 +58,9 @@ class AuditStoreTest : public ::testing::Test {
     auto db = Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok()) << db.error().detail;
     db_ = std::move(db).value();
-    audit_ = std::make_unique<SqliteAuditStore>(*db_);
-    records_ = std::make_unique<SqliteRecordStore>(*db_);
-    directory_ = std::make_unique<SqliteDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
+    audit_ = std::make_unique<SqlAuditStore>(*db_);
+    records_ = std::make_unique<SqlRecordStore>(*db_);
+    directory_ = std::make_unique<SqlDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
   }
   void Close() {
     directory_.reset();
@@ -136,9 +139,9 @@ class AuditStoreTest : public ::testing::Test {
   FakeClock clock_;
   core::IdGenerator ids_{clock_};
   std::unique_ptr<Database> db_;
-  std::unique_ptr<SqliteAuditStore> audit_;
-  std::unique_ptr<SqliteRecordStore> records_;
-  std::unique_ptr<SqliteDirectoryStore> directory_;
+  std::unique_ptr<SqlAuditStore> audit_;
+  std::unique_ptr<SqlRecordStore> records_;
+  std::unique_ptr<SqlDirectoryStore> directory_;
   model::Principal a_, b_;
 };
 
@@ -303,4 +306,4 @@ TEST_F(AuditStoreTest, VerifyDetectsDeletedEntries) {
 }
 
 }  // namespace
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -1,4 +1,4 @@
-#include "storage/sqlite/sqlite_record_store.h"
+#include "storage/sql/sql_record_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -18,9 +18,12 @@
 #include "core/time_format.h"
 #include "domain/builtin_schemas.h"
 #include "domain/validator.h"
-#include "storage/sqlite/sqlite_directory_store.h"
+#include "storage/sql/sql_directory_store.h"
+#include "storage/sqlite/database.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
+using sqlite::Connection;
+using sqlite::Database;
 namespace {
 namespace json = boost::json;
 using core::Code;
@@ -91,8 +94,8 @@ class SqliteRecordStoreTest : public ::testing::Test {
     auto db = Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok()) << Describe(db.error());
     db_ = std::move(db).value();
-    store_ = std::make_unique<SqliteRecordStore>(*db_);
-    directory_ = std::make_unique<SqliteDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
+    store_ = std::make_unique<SqlRecordStore>(*db_);
+    directory_ = std::make_unique<SqlDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
   }
   void Close() {
     directory_.reset();
@@ -200,8 +203,8 @@ class SqliteRecordStoreTest : public ::testing::Test {
   core::IdGenerator ids_{clock_};
   std::string dir_;
   std::unique_ptr<Database> db_;
-  std::unique_ptr<SqliteRecordStore> store_;
-  std::unique_ptr<SqliteDirectoryStore> directory_;
+  std::unique_ptr<SqlRecordStore> store_;
+  std::unique_ptr<SqlDirectoryStore> directory_;
   model::Principal a_, b_;
   const model::ObjectTypePtr accounts_ = domain::BuiltinObjectTypes()[0];
   const model::ObjectTypePtr contacts_ = domain::BuiltinObjectTypes()[1];
@@ -910,9 +913,9 @@ TEST_F(SqliteRecordStoreTest, DataSurvivesReopening) {
   auto got = store_->Get(a_, *contacts_, record.id);
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->values, record.values);
-  EXPECT_EQ(db_->AppliedSchemaVersion().value(), Database::LatestSchemaVersion());
+  EXPECT_EQ(db_->AppliedSchemaVersion().value(), db_->LatestSchemaVersion());
   EXPECT_EQ(Search(a_, "ada"), Strings{"-"});
 }
 
 }  // namespace
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

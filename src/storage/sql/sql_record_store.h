@@ -2,15 +2,15 @@
 
 #include "core/ids.h"
 #include "storage/record_store.h"
-#include "storage/sqlite/database.h"
+#include "storage/sql/engine.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // RecordStore over one SQLite Database: reads on the calling thread's read connection, writes
 // through the database's single Writer (group commit).
-class SqliteRecordStore final : public RecordStore {
+class SqlRecordStore final : public RecordStore {
  public:
-  explicit SqliteRecordStore(Database& database) : database_(database) {}
+  explicit SqlRecordStore(Engine& database) : database_(database) {}
 
   core::Result<model::Record> Get(const model::Principal& principal, const model::ObjectType& type,
                                   std::string_view id) override;
@@ -21,7 +21,7 @@ class SqliteRecordStore final : public RecordStore {
              std::function<void(ApplyOutcome)> done) override;
 
  private:
-  Database& database_;
+  Engine& database_;
 };
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -1,11 +1,13 @@
-#include "storage/sqlite/sqlite_identity_store.h"
+#include "storage/sql/sql_identity_store.h"
 
 #include <algorithm>
 #include <cctype>
 
 #include "storage/audit_store.h"
+#include "storage/sql/audit_log.h"
+#include "storage/sql/dialect.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 namespace {
 
@@ -75,7 +77,7 @@ void BindOptionalText(Statement& stmt, int index, const std::string& value) {
 }
 
 // Reads one user on `connection` (the writer's inside a write, so the caller sees its change).
-core::Result<UserInfo> LoadUser(Connection& connection, const std::string& tenant_id,
+core::Result<UserInfo> LoadUser(Session& connection, const std::string& tenant_id,
                                 const std::string& user_id) {
   auto stmt = connection.Prepare(std::string("SELECT ") + kUserColumns +
                                  " FROM users WHERE tenant_id = ? AND id = ?");
@@ -88,7 +90,7 @@ core::Result<UserInfo> LoadUser(Connection& connection, const std::string& tenan
   return ReadUser(*stmt);
 }
 
-core::Status Execute(Connection& connection, const std::string& sql,
+core::Status Execute(Session& connection, const std::string& sql,
                      const std::function<void(Statement&)>& bind) {
   auto stmt = connection.Prepare(sql);
   if (!stmt.ok()) return std::move(stmt).error();
@@ -98,7 +100,7 @@ core::Status Execute(Connection& connection, const std::string& sql,
   return core::OkStatus();
 }
 
-core::Status RevokeSessionsOfUser(Connection& connection, const std::string& user_id,
+core::Status RevokeSessionsOfUser(Session& connection, const std::string& user_id,
                                   core::EpochMillis now) {
   return Execute(connection,
                  "UPDATE idp_sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
@@ -108,7 +110,7 @@ core::Status RevokeSessionsOfUser(Connection& connection, const std::string& use
                  });
 }
 
-core::Status RevokeSessionOn(Connection& connection, const std::string& session_id,
+core::Status RevokeSessionOn(Session& connection, const std::string& session_id,
                              core::EpochMillis now) {
   return Execute(connection,
                  "UPDATE idp_sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
@@ -126,7 +128,7 @@ core::Error UserConflict(core::Error error) {
   return error;
 }
 
-core::Status InsertUser(Connection& connection, const UserInfo& user,
+core::Status InsertUser(Session& connection, const UserInfo& user,
                         const std::string& password_hash) {
   auto status =
       Execute(connection,
@@ -168,13 +170,13 @@ UserInfo FromNewUser(const NewUser& user, std::string id, core::EpochMillis now)
 
 }  // namespace
 
-core::Result<UserInfo> SqliteIdentityStore::CreateUser(const NewUser& user,
-                                                       const model::Principal& actor) {
+core::Result<UserInfo> SqlIdentityStore::CreateUser(const NewUser& user,
+                                                    const model::Principal& actor) {
   if (user.username.empty()) {
     return core::MakeError(core::Code::kValidation, "invalid_user", "A user needs a username.");
   }
   UserInfo info = FromNewUser(user, ids_.Next("usr"), database_.clock().NowMillis());
-  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+  auto status = database_.Run([&](Session& connection) -> core::Status {
     auto inserted = InsertUser(connection, info, user.password_hash);
     if (!inserted.ok()) return inserted;
     auto entry = EntryFor(actor, audit_action::kUserCreate, "users", info.id,
@@ -187,22 +189,23 @@ core::Result<UserInfo> SqliteIdentityStore::CreateUser(const NewUser& user,
   return info;
 }
 
-core::Result<UserInfo> SqliteIdentityStore::FindUser(const std::string& tenant_id,
-                                                     const std::string& user_id) {
+core::Result<UserInfo> SqlIdentityStore::FindUser(const std::string& tenant_id,
+                                                  const std::string& user_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   return LoadUser(**reader, tenant_id, user_id);
 }
 
-core::Result<std::pair<UserInfo, std::string>> SqliteIdentityStore::FindUserForLogin(
+core::Result<std::pair<UserInfo, std::string>> SqlIdentityStore::FindUserForLogin(
     const std::string& tenant_id, const std::string& username_or_email) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   // A username match wins over another user's e-mail that happens to equal it.
-  auto stmt = (*reader)->Prepare(std::string("SELECT ") + kUserColumns +
-                                 " FROM users WHERE tenant_id = ? AND issuer = '' AND"
-                                 " (username = ? COLLATE NOCASE OR email = ?)"
-                                 " ORDER BY username = ? COLLATE NOCASE DESC LIMIT 1");
+  const std::string same_username = CaseInsensitiveEquals((*reader)->dialect(), "username");
+  auto stmt =
+      (*reader)->Prepare(std::string("SELECT ") + kUserColumns +
+                         " FROM users WHERE tenant_id = ? AND issuer = '' AND (" + same_username +
+                         " OR email = ?) ORDER BY (" + same_username + ") DESC LIMIT 1");
   if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, tenant_id);
   stmt->BindText(2, username_or_email);
@@ -217,14 +220,14 @@ core::Result<std::pair<UserInfo, std::string>> SqliteIdentityStore::FindUserForL
   return std::make_pair(std::move(user).value(), std::move(hash));
 }
 
-core::Result<UserInfo> SqliteIdentityStore::UpsertExternalUser(const NewUser& user) {
+core::Result<UserInfo> SqlIdentityStore::UpsertExternalUser(const NewUser& user) {
   if (user.issuer.empty() || user.external_subject.empty() || user.username.empty()) {
     return core::MakeError(core::Code::kValidation, "invalid_user",
                            "An external user needs an issuer, a subject and a username.");
   }
   const core::EpochMillis now = database_.clock().NowMillis();
   UserInfo result = FromNewUser(user, ids_.Next("usr"), now);
-  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+  auto status = database_.Run([&](Session& connection) -> core::Status {
     auto find = connection.Prepare(
         "SELECT id FROM users WHERE tenant_id = ? AND issuer = ? AND external_subject = ?");
     if (!find.ok()) return std::move(find).error();
@@ -256,8 +259,8 @@ core::Result<UserInfo> SqliteIdentityStore::UpsertExternalUser(const NewUser& us
   return result;
 }
 
-core::Result<UserPage> SqliteIdentityStore::ListUsers(const std::string& tenant_id,
-                                                      const std::string& cursor, int limit) {
+core::Result<UserPage> SqlIdentityStore::ListUsers(const std::string& tenant_id,
+                                                   const std::string& cursor, int limit) {
   limit = std::clamp(limit, 1, 1000);
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
@@ -284,13 +287,13 @@ core::Result<UserPage> SqliteIdentityStore::ListUsers(const std::string& tenant_
   return page;
 }
 
-core::Result<UserInfo> SqliteIdentityStore::UpdateUser(const std::string& tenant_id,
-                                                       const std::string& user_id,
-                                                       const UserChange& change,
-                                                       const model::Principal& actor) {
+core::Result<UserInfo> SqlIdentityStore::UpdateUser(const std::string& tenant_id,
+                                                    const std::string& user_id,
+                                                    const UserChange& change,
+                                                    const model::Principal& actor) {
   const core::EpochMillis now = database_.clock().NowMillis();
   UserInfo result;
-  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+  auto status = database_.Run([&](Session& connection) -> core::Status {
     auto current = LoadUser(connection, tenant_id, user_id);
     if (!current.ok()) return std::move(current).error();
     UserInfo user = std::move(current).value();
@@ -347,11 +350,10 @@ core::Result<UserInfo> SqliteIdentityStore::UpdateUser(const std::string& tenant
   return result;
 }
 
-core::Status SqliteIdentityStore::SetPassword(const std::string& tenant_id,
-                                              const std::string& user_id,
-                                              const std::string& password_hash) {
+core::Status SqlIdentityStore::SetPassword(const std::string& tenant_id, const std::string& user_id,
+                                           const std::string& password_hash) {
   const core::EpochMillis now = database_.clock().NowMillis();
-  return database_.writer().Run([&](Connection& connection) -> core::Status {
+  return database_.Run([&](Session& connection) -> core::Status {
     auto update = Execute(connection,
                           "UPDATE users SET password_hash = ?, updated_at = ?"
                           " WHERE tenant_id = ? AND id = ? AND issuer = ''",
@@ -367,9 +369,9 @@ core::Status SqliteIdentityStore::SetPassword(const std::string& tenant_id,
   });
 }
 
-core::Status SqliteIdentityStore::RecordLogin(const std::string& tenant_id,
-                                              const std::string& user_id, core::EpochMillis at) {
-  return database_.writer().Run([&](Connection& connection) {
+core::Status SqlIdentityStore::RecordLogin(const std::string& tenant_id, const std::string& user_id,
+                                           core::EpochMillis at) {
+  return database_.Run([&](Session& connection) {
     return Execute(connection, "UPDATE users SET last_login_at = ? WHERE tenant_id = ? AND id = ?",
                    [&](Statement& stmt) {
                      stmt.BindInt(1, at);
@@ -379,14 +381,14 @@ core::Status SqliteIdentityStore::RecordLogin(const std::string& tenant_id,
   });
 }
 
-core::Result<SessionInfo> SqliteIdentityStore::CreateSession(const std::string& tenant_id,
-                                                             const std::string& user_id,
-                                                             const std::string& client_id,
-                                                             const std::string& scope) {
+core::Result<SessionInfo> SqlIdentityStore::CreateSession(const std::string& tenant_id,
+                                                          const std::string& user_id,
+                                                          const std::string& client_id,
+                                                          const std::string& scope) {
   SessionInfo session{ids_.Next("ses"), tenant_id, user_id,
                       client_id,        scope,     database_.clock().NowMillis(),
                       std::nullopt};
-  auto status = database_.writer().Run([&](Connection& connection) {
+  auto status = database_.Run([&](Session& connection) {
     return Execute(connection,
                    "INSERT INTO idp_sessions (id, tenant_id, user_id, client_id, scope,"
                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -403,7 +405,7 @@ core::Result<SessionInfo> SqliteIdentityStore::CreateSession(const std::string& 
   return session;
 }
 
-core::Result<SessionInfo> SqliteIdentityStore::FindSession(const std::string& session_id) {
+core::Result<SessionInfo> SqlIdentityStore::FindSession(const std::string& session_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare(std::string("SELECT ") + kSessionColumns +
@@ -416,14 +418,14 @@ core::Result<SessionInfo> SqliteIdentityStore::FindSession(const std::string& se
   return ReadSession(*stmt);
 }
 
-core::Status SqliteIdentityStore::RevokeSession(const std::string& session_id) {
+core::Status SqlIdentityStore::RevokeSession(const std::string& session_id) {
   const core::EpochMillis now = database_.clock().NowMillis();
-  return database_.writer().Run(
-      [&](Connection& connection) { return RevokeSessionOn(connection, session_id, now); });
+  return database_.Run(
+      [&](Session& connection) { return RevokeSessionOn(connection, session_id, now); });
 }
 
-core::Status SqliteIdentityStore::StoreAuthCode(const AuthCode& code) {
-  return database_.writer().Run([&](Connection& connection) {
+core::Status SqlIdentityStore::StoreAuthCode(const AuthCode& code) {
+  return database_.Run([&](Session& connection) {
     return Execute(connection,
                    "INSERT INTO idp_auth_codes (code_hash, session_id, client_id, redirect_uri,"
                    " code_challenge, nonce, scope, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -440,13 +442,13 @@ core::Status SqliteIdentityStore::StoreAuthCode(const AuthCode& code) {
   });
 }
 
-core::Result<AuthCode> SqliteIdentityStore::ConsumeAuthCode(const std::string& code_hash,
-                                                            core::EpochMillis now) {
+core::Result<AuthCode> SqlIdentityStore::ConsumeAuthCode(const std::string& code_hash,
+                                                         core::EpochMillis now) {
   AuthCode code;
   bool usable = false;
   // The work must succeed for the revocation after a replay to commit, so refusals are
   // reported through `usable` rather than as an error of the work.
-  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+  auto status = database_.Run([&](Session& connection) -> core::Status {
     auto stmt = connection.Prepare(
         "SELECT c.session_id, c.client_id, c.redirect_uri, c.code_challenge,"
         " COALESCE(c.nonce, ''), COALESCE(c.scope, ''), c.expires_at, c.used_at, s.revoked_at"
@@ -484,11 +486,11 @@ core::Result<AuthCode> SqliteIdentityStore::ConsumeAuthCode(const std::string& c
   return code;
 }
 
-core::Status SqliteIdentityStore::StoreRefreshToken(const std::string& token_hash,
-                                                    const std::string& session_id,
-                                                    core::EpochMillis expires_at) {
+core::Status SqlIdentityStore::StoreRefreshToken(const std::string& token_hash,
+                                                 const std::string& session_id,
+                                                 core::EpochMillis expires_at) {
   const core::EpochMillis now = database_.clock().NowMillis();
-  return database_.writer().Run([&](Connection& connection) {
+  return database_.Run([&](Session& connection) {
     return Execute(connection,
                    "INSERT INTO idp_refresh_tokens (token_hash, session_id, issued_at, expires_at)"
                    " VALUES (?, ?, ?, ?)",
@@ -501,15 +503,15 @@ core::Status SqliteIdentityStore::StoreRefreshToken(const std::string& token_has
   });
 }
 
-core::Result<SessionInfo> SqliteIdentityStore::RotateRefreshToken(const std::string& token_hash,
-                                                                  const std::string& next_hash,
-                                                                  core::EpochMillis next_expires_at,
-                                                                  core::EpochMillis now) {
+core::Result<SessionInfo> SqlIdentityStore::RotateRefreshToken(const std::string& token_hash,
+                                                               const std::string& next_hash,
+                                                               core::EpochMillis next_expires_at,
+                                                               core::EpochMillis now) {
   enum class Outcome { kInvalid, kReused, kRotated };
   Outcome outcome = Outcome::kInvalid;
   SessionInfo session;
   // As in ConsumeAuthCode: a reuse must commit the revocation, so it is not a failing work.
-  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+  auto status = database_.Run([&](Session& connection) -> core::Status {
     auto stmt = connection.Prepare(std::string("SELECT r.expires_at, r.used_at, ") +
                                    "s.id, s.tenant_id, s.user_id, s.client_id, s.scope,"
                                    " s.created_at, s.revoked_at FROM idp_refresh_tokens r"
@@ -563,7 +565,7 @@ core::Result<SessionInfo> SqliteIdentityStore::RotateRefreshToken(const std::str
                          "The refresh token is unknown, expired or revoked.");
 }
 
-core::Result<SessionInfo> SqliteIdentityStore::FindSessionByRefreshToken(
+core::Result<SessionInfo> SqlIdentityStore::FindSessionByRefreshToken(
     const std::string& token_hash) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
@@ -579,9 +581,9 @@ core::Result<SessionInfo> SqliteIdentityStore::FindSessionByRefreshToken(
   return ReadSession(*stmt);
 }
 
-core::Status SqliteIdentityStore::PurgeExpired(core::EpochMillis now,
-                                               core::EpochMillis sessions_created_before) {
-  return database_.writer().Run([&](Connection& connection) -> core::Status {
+core::Status SqlIdentityStore::PurgeExpired(core::EpochMillis now,
+                                            core::EpochMillis sessions_created_before) {
+  return database_.Run([&](Session& connection) -> core::Status {
     const auto bind_now = [now](Statement& stmt) { stmt.BindInt(1, now); };
     const auto bind_cutoff = [sessions_created_before](Statement& stmt) {
       stmt.BindInt(1, sessions_created_before);
@@ -599,4 +601,4 @@ core::Status SqliteIdentityStore::PurgeExpired(core::EpochMillis now,
   });
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

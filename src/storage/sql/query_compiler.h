@@ -9,8 +9,9 @@
 #include "model/principal.h"
 #include "model/query.h"
 #include "model/record.h"
+#include "storage/sql/session.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 // A list or search query turned into one parameterised SELECT. Values are never spliced into
 // the SQL text: only identifiers from the schema and fixed operators are.
@@ -33,7 +34,7 @@ struct CompiledQuery {
 // is the domain's job (CheckQueryAvoidsPii).
 core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
                                          const model::Principal& principal,
-                                         const model::Query& query);
+                                         const model::Query& query, Dialect dialect);
 
 // Encodes the cursor that continues after a row whose sort-key SQL values are `keys` (rowid
 // last), or after `offset` rows in rank order.
@@ -45,5 +46,7 @@ std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset
 // principal who sees pii masked must not find a record by a value it cannot see.
 // Empty when `text` has no terms.
 std::string BuildMatchExpression(std::string_view text, bool match_pii);
+// The PostgreSQL tsquery for free text: the same terms, all required, the last as a prefix.
+std::string BuildTsQuery(std::string_view text);
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -1,14 +1,15 @@
-#include "storage/sqlite/query_compiler.h"
+#include "storage/sql/query_compiler.h"
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
 
 #include "core/crypto.h"
 #include "core/json.h"
-#include "storage/sqlite/record_codec.h"
-#include "storage/sqlite/record_scope.h"
+#include "storage/sql/dialect.h"
+#include "storage/sql/record_codec.h"
+#include "storage/sql/record_scope.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 namespace json = boost::json;
 using model::FilterNode;
 using model::FilterOp;
@@ -41,14 +42,14 @@ std::string EscapeLike(std::string_view text) {
 
 class FilterCompiler {
  public:
-  FilterCompiler(const model::ObjectType& type, std::vector<json::value>& params)
-      : type_(type), params_(params) {}
+  FilterCompiler(const model::ObjectType& type, Dialect dialect, std::vector<json::value>& params)
+      : type_(type), dialect_(dialect), params_(params) {}
 
   core::Status Compile(const FilterNode& node, std::string& sql, int depth) {
     if (depth > 16) return InvalidFilter("The filter is nested too deeply.");
     if (node.kind == FilterNode::Kind::kCondition) return Condition(node.condition, sql);
     if (node.children.empty()) {
-      sql += node.kind == FilterNode::Kind::kAnd ? "1" : "0";
+      sql += node.kind == FilterNode::Kind::kAnd ? "TRUE" : "FALSE";
       return core::OkStatus();
     }
     sql += "(";
@@ -67,7 +68,7 @@ class FilterCompiler {
   }
 
   core::Status Condition(const model::Condition& condition, std::string& sql) {
-    auto ref = ResolveColumn(type_, condition.field);
+    auto ref = ResolveColumn(type_, condition.field, dialect_);
     if (!ref) return InvalidFilter("Unknown field '" + condition.field + "'.");
     const std::string& expr = ref->expr;
     const json::value& value = condition.value;
@@ -82,7 +83,7 @@ class FilterCompiler {
           sql += "NOT ";
           return TagContains(*ref, value, sql);
         }
-        sql += expr + " IS NOT ?";
+        sql += expr + " " + std::string(NullSafeNotEqual(dialect_)) + " ?";
         Bind(*ref, value);
         return core::OkStatus();
       case FilterOp::kLt:
@@ -118,12 +119,12 @@ class FilterCompiler {
       case FilterOp::kContains:
         if (ref->type == model::FieldType::kTags) return TagContains(*ref, value, sql);
         if (!value.is_string()) return InvalidFilter("'contains' needs a string.");
-        sql += expr + " LIKE ? ESCAPE '\\'";
+        sql += CaseInsensitiveLike(expr);
         params_.emplace_back("%" + EscapeLike(value.get_string()) + "%");
         return core::OkStatus();
       case FilterOp::kStartsWith:
         if (!value.is_string()) return InvalidFilter("'starts_with' needs a string.");
-        sql += expr + " LIKE ? ESCAPE '\\'";
+        sql += CaseInsensitiveLike(expr);
         params_.emplace_back(EscapeLike(value.get_string()) + "%");
         return core::OkStatus();
       case FilterOp::kIsNull:
@@ -135,12 +136,24 @@ class FilterCompiler {
 
   core::Status TagContains(const ColumnRef& ref, const json::value& value, std::string& sql) {
     if (!value.is_string()) return InvalidFilter("A tag filter needs a string.");
-    sql += "EXISTS (SELECT 1 FROM json_each(" + ref.expr + ") WHERE value = ?)";
+    if (dialect_ == Dialect::kPostgres) {
+      sql += "COALESCE((" + ref.expr + ")::jsonb, '[]'::jsonb) @> jsonb_build_array(?::text)";
+    } else {
+      sql += "EXISTS (SELECT 1 FROM json_each(" + ref.expr + ") WHERE value = ?)";
+    }
     params_.push_back(value);
     return core::OkStatus();
   }
 
+  // SQLite's LIKE ignores ASCII case; PostgreSQL's does not, and lower(column) is what its
+  // text_pattern_ops indexes hold.
+  std::string CaseInsensitiveLike(const std::string& expr) const {
+    if (dialect_ == Dialect::kSqlite) return expr + " LIKE ? ESCAPE '\\'";
+    return "lower((" + expr + ")::text) LIKE lower(?) ESCAPE '\\'";
+  }
+
   const model::ObjectType& type_;
+  const Dialect dialect_;
   std::vector<json::value>& params_;
 };
 
@@ -165,7 +178,7 @@ bool NotNullColumn(const ColumnRef& ref) {
 // direction, and no NULL can sit on either side of the cursor) so SQLite can seek the index;
 // otherwise the expanded OR form, which handles NULLs (smallest in SQLite's order).
 std::string KeysetCondition(const std::vector<SortPart>& sort, const json::array& keys,
-                            std::vector<json::value>& params) {
+                            Dialect dialect, std::vector<json::value>& params) {
   bool same_direction = true;
   bool exact_row_value = true;
   for (std::size_t i = 0; i < sort.size(); ++i) {
@@ -187,12 +200,12 @@ std::string KeysetCondition(const std::vector<SortPart>& sort, const json::array
     if (i > 0) sql += " OR ";
     sql += "(";
     for (std::size_t j = 0; j < i; ++j) {
-      sql += sort[j].ref.expr + " IS ? AND ";
+      sql += sort[j].ref.expr + " " + std::string(NullSafeEqual(dialect)) + " ? AND ";
       params.push_back(keys[j]);
     }
     const std::string& expr = sort[i].ref.expr;
     if (keys[i].is_null()) {
-      sql += sort[i].descending ? "0" : expr + " IS NOT NULL";
+      sql += sort[i].descending ? "FALSE" : expr + " IS NOT NULL";
     } else if (sort[i].descending) {
       sql += "(" + expr + " < ? OR " + expr + " IS NULL)";
       params.push_back(keys[i]);
@@ -217,6 +230,11 @@ core::Result<json::object> DecodeCursor(const std::string& cursor, const std::st
   return std::move(object);
 }
 
+// Whether the text's last term runs to its end (is still being typed): then it is a prefix.
+bool EndsInTerm(std::string_view text) {
+  return !text.empty() && !SplitSearchTerms(text.substr(text.size() - 1)).empty();
+}
+
 }  // namespace
 
 std::string EncodeKeysetCursor(const std::string& signature, const json::array& keys) {
@@ -230,21 +248,9 @@ std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset
 }
 
 std::string BuildMatchExpression(std::string_view text, bool match_pii) {
-  std::vector<std::string> terms;
-  std::string current;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if ((byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'z') ||
-        (byte >= 'A' && byte <= 'Z') || byte >= 0x80) {
-      current.push_back(c);
-    } else if (!current.empty()) {
-      terms.push_back(std::move(current));
-      current.clear();
-    }
-  }
-  const bool last_is_prefix = !current.empty();
-  if (!current.empty()) terms.push_back(std::move(current));
+  std::vector<std::string> terms = SplitSearchTerms(text);
   if (terms.empty()) return {};
+  const bool last_is_prefix = EndsInTerm(text);
   if (terms.size() > 16) terms.resize(16);
   std::string expr = match_pii ? "{body related pii} : (" : "{body related} : (";
   for (std::size_t i = 0; i < terms.size(); ++i) {
@@ -255,10 +261,25 @@ std::string BuildMatchExpression(std::string_view text, bool match_pii) {
   return expr + ")";
 }
 
+std::string BuildTsQuery(std::string_view text) {
+  std::vector<std::string> terms = SplitSearchTerms(text);
+  if (terms.empty()) return {};
+  const bool last_is_prefix = EndsInTerm(text);
+  if (terms.size() > 16) terms.resize(16);
+  std::string query;
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    if (i > 0) query += " & ";
+    query += "'" + terms[i] + "'";  // terms hold no quotes: only letters and digits
+    if (i + 1 == terms.size() && last_is_prefix) query += ":*";
+  }
+  return query;
+}
+
 core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
                                          const model::Principal& principal,
-                                         const model::Query& query) {
+                                         const model::Query& query, Dialect dialect) {
   const std::string& tenant_id = principal.tenant_id;
+  const bool postgres = dialect == Dialect::kPostgres;
   const RowidRange rowids = TenantRowids(principal.tenant_number);
   CompiledQuery compiled;
   compiled.limit = query.limit;
@@ -268,7 +289,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
 
   std::vector<SortPart> sort;
   for (const auto& key : query.sort) {
-    auto ref = ResolveColumn(type, key.field);
+    auto ref = ResolveColumn(type, key.field, dialect);
     if (!ref) return InvalidFilter("Cannot sort by unknown field '" + key.field + "'.");
     if (ref->type == model::FieldType::kLongText || ref->type == model::FieldType::kTags) {
       return InvalidFilter("Field '" + key.field + "' cannot be sorted.");
@@ -277,7 +298,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   }
   compiled.rank_order = has_text && sort.empty();
   if (sort.empty() && !compiled.rank_order) {
-    sort.push_back({*ResolveColumn(type, "created_at"), true});
+    sort.push_back({*ResolveColumn(type, "created_at", dialect), true});
   }
   if (!compiled.rank_order) {
     // The rowid makes the order total, so a cursor never skips or repeats a row.
@@ -288,7 +309,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
 
   std::string match;
   if (has_text) {
-    match = BuildMatchExpression(query.text, !principal.mask_pii);
+    match =
+        postgres ? BuildTsQuery(query.text) : BuildMatchExpression(query.text, !principal.mask_pii);
     if (match.empty()) {
       compiled.empty_result = true;
       return compiled;
@@ -302,8 +324,27 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
 
   // Ranked text search first gathers candidates (rowid and score only, no full rows), newest
   // first, from at most a window of matches, then fetches the page's rows. See kRankWindow.
+  // PostgreSQL keeps two vectors on the row; one leaves pii out (see SearchIndex::Write).
+  const std::string vector = principal.mask_pii ? "o.search_body" : "o.search_all";
   std::string sql;
-  if (compiled.rank_order) {
+  if (postgres && compiled.rank_order) {
+    // Weights D, C (pii), B (related names), A (own values): pii counts as much as own values.
+    sql = "SELECT o.rowid AS r, ts_rank('{0.1, 1.0, 0.4, 1.0}', " + vector +
+          ", q.query) AS score FROM " + table + " o, to_tsquery('simple', ?) q(query) WHERE " +
+          vector + " @@ q.query AND o.tenant_id = ? AND o.deleted_at IS NULL";
+    compiled.params.emplace_back(match);
+    compiled.params.emplace_back(tenant_id);
+  } else if (postgres) {
+    sql = "SELECT " + SelectColumns(type);
+    for (std::size_t i = 0; i < sort.size(); ++i) sql += ", " + sort[i].ref.expr;
+    sql += " FROM " + table + " o WHERE ";
+    if (has_text) {
+      sql += vector + " @@ to_tsquery('simple', ?) AND ";
+      compiled.params.emplace_back(match);
+    }
+    sql += "o.tenant_id = ? AND o.deleted_at IS NULL";
+    compiled.params.emplace_back(tenant_id);
+  } else if (compiled.rank_order) {
     // The tenant's key range keeps candidates to the tenant inside the search index itself;
     // soft-deleted records have left the index. Filters need the record, so only then a join.
     sql = "SELECT " + fts + ".rowid AS r, zrank(" + fts + ") AS score FROM " + fts;
@@ -333,7 +374,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
 
   if (query.filter) {
     std::string filter_sql;
-    FilterCompiler filter_compiler(type, compiled.params);
+    FilterCompiler filter_compiler(type, dialect, compiled.params);
     auto status = filter_compiler.Compile(*query.filter, filter_sql, 0);
     if (!status.ok()) return std::move(status).error();
     sql += " AND " + filter_sql;
@@ -358,11 +399,22 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
         if (key.is_array() || key.is_object() || key.is_bool()) return InvalidCursor();
       }
       if (!keys->get_array().back().is_int64()) return InvalidCursor();
-      sql += " AND " + KeysetCondition(sort, keys->get_array(), compiled.params);
+      sql += " AND " + KeysetCondition(sort, keys->get_array(), dialect, compiled.params);
     }
   }
 
-  if (compiled.rank_order) {
+  if (compiled.rank_order && postgres) {
+    const std::int64_t window =
+        std::max<std::int64_t>(kRankWindow, compiled.offset + query.limit + 1);
+    std::string page = "SELECT r, score FROM (" + sql + " ORDER BY o.rowid DESC LIMIT " +
+                       std::to_string(window) + ") c ORDER BY score DESC, r LIMIT " +
+                       std::to_string(query.limit + 1);
+    if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
+    sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
+          " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL"
+          " ORDER BY k.score DESC, k.r";
+    compiled.params.emplace_back(tenant_id);
+  } else if (compiled.rank_order) {
     const std::int64_t window =
         std::max<std::int64_t>(kRankWindow, compiled.offset + query.limit + 1);
     // Candidates are ordered and cut to the page before any record is read, so only the page's
@@ -380,6 +432,9 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     sql += " ORDER BY ";
     for (std::size_t i = 0; i < sort.size(); ++i) {
       sql += (i ? ", " : "") + sort[i].ref.expr + (sort[i].descending ? " DESC" : "");
+      // SQLite sorts NULL first; PostgreSQL is told to, so both page alike (and the keyset
+      // condition's NULL handling holds for both).
+      if (postgres) sql += sort[i].descending ? " NULLS LAST" : " NULLS FIRST";
     }
     sql += " LIMIT " + std::to_string(query.limit + 1);
   }
@@ -387,4 +442,4 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   return compiled;
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -1,18 +1,19 @@
-#include "storage/sqlite/sqlite_record_store.h"
+#include "storage/sql/sql_record_store.h"
 
 #include <memory>
 
-#include "storage/sqlite/change_applier.h"
-#include "storage/sqlite/query_compiler.h"
-#include "storage/sqlite/record_codec.h"
-#include "storage/sqlite/record_scope.h"
+#include "storage/sql/audit_log.h"
+#include "storage/sql/change_applier.h"
+#include "storage/sql/query_compiler.h"
+#include "storage/sql/record_codec.h"
+#include "storage/sql/record_scope.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 namespace json = boost::json;
 
-core::Result<model::Record> SqliteRecordStore::Get(const model::Principal& principal,
-                                                   const model::ObjectType& type,
-                                                   std::string_view id) {
+core::Result<model::Record> SqlRecordStore::Get(const model::Principal& principal,
+                                                const model::ObjectType& type,
+                                                std::string_view id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   std::vector<json::value> params;
@@ -36,10 +37,9 @@ core::Result<model::Record> SqliteRecordStore::Get(const model::Principal& princ
   return DecodeRecord(*stmt, type, rowid);
 }
 
-core::Result<Page> SqliteRecordStore::List(const model::Principal& principal,
-                                           const model::ObjectType& type,
-                                           const model::Query& query) {
-  auto compiled = CompileQuery(type, principal, query);
+core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
+                                        const model::ObjectType& type, const model::Query& query) {
+  auto compiled = CompileQuery(type, principal, query, database_.dialect());
   if (!compiled.ok()) return std::move(compiled).error();
   Page page;
   if (compiled->empty_result) return page;
@@ -69,17 +69,17 @@ core::Result<Page> SqliteRecordStore::List(const model::Principal& principal,
       last_keys.clear();
       const int first = stmt->ColumnCount() - compiled->sort_key_count;
       for (int column = first; column < stmt->ColumnCount(); ++column) {
-        switch (stmt->ColumnType(column)) {
-          case SQLITE_INTEGER:
+        switch (stmt->Kind(column)) {
+          case sql::ColumnKind::kInt:
             last_keys.emplace_back(stmt->Int(column));
             break;
-          case SQLITE_FLOAT:
+          case sql::ColumnKind::kDouble:
             last_keys.emplace_back(stmt->Double(column));
             break;
-          case SQLITE_NULL:
+          case sql::ColumnKind::kNull:
             last_keys.emplace_back(nullptr);
             break;
-          default:
+          case sql::ColumnKind::kText:
             last_keys.emplace_back(json::string(stmt->Text(column)));
             break;
         }
@@ -89,16 +89,16 @@ core::Result<Page> SqliteRecordStore::List(const model::Principal& principal,
   return page;
 }
 
-void SqliteRecordStore::Apply(const model::Principal& principal, std::vector<Change> changes,
-                              std::optional<Idempotency> idempotency,
-                              std::function<void(ApplyOutcome)> done) {
+void SqlRecordStore::Apply(const model::Principal& principal, std::vector<Change> changes,
+                           std::optional<Idempotency> idempotency,
+                           std::function<void(ApplyOutcome)> done) {
   auto applier =
       std::make_shared<ChangeApplier>(principal, std::move(changes), std::move(idempotency),
                                       database_.clock(), database_.types(), database_.audit_log());
-  database_.writer().Submit([applier](Connection& connection) { return applier->Run(connection); },
-                            [applier, done = std::move(done)](core::Status status) {
-                              done(applier->TakeOutcome(std::move(status)));
-                            });
+  database_.Submit([applier](Session& connection) { return applier->Run(connection); },
+                   [applier, done = std::move(done)](core::Status status) {
+                     done(applier->TakeOutcome(std::move(status)));
+                   });
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

@@ -1,11 +1,12 @@
-#include "storage/sqlite/sqlite_directory_store.h"
+#include "storage/sql/sql_directory_store.h"
 
 #include "core/json.h"
 #include "model/field_json.h"
-#include "storage/sqlite/migrations.h"
-#include "storage/sqlite/record_codec.h"
+#include "storage/sql/audit_log.h"
+#include "storage/sql/dialect.h"
+#include "storage/sql/record_codec.h"
 
-namespace zebros::storage::sqlite {
+namespace zebros::storage::sql {
 
 namespace {
 core::Error TenantNotFound() {
@@ -40,9 +41,12 @@ core::Error KeyNotFound() {
 }
 }  // namespace
 
-core::Result<TenantInfo> SqliteDirectoryStore::CreateTenant(const std::string& name) {
+core::Result<TenantInfo> SqlDirectoryStore::CreateTenant(const std::string& name) {
   TenantInfo tenant{ids_.Next("ten"), name, database_.clock().NowMillis(), 0};
-  auto status = database_.writer().Run([&tenant](Connection& connection) -> core::Status {
+  auto status = database_.Run([&tenant](Session& connection) -> core::Status {
+    // Tenant numbers are handed out one at a time across nodes.
+    auto locked = LockKey(connection, "tenants");
+    if (!locked.ok()) return locked;
     auto next = connection.Prepare("SELECT COALESCE(MAX(number), 0) + 1 FROM tenants");
     if (!next.ok()) return std::move(next).error();
     auto row = next->Step();
@@ -67,7 +71,7 @@ core::Result<TenantInfo> SqliteDirectoryStore::CreateTenant(const std::string& n
   return tenant;
 }
 
-core::Result<TenantInfo> SqliteDirectoryStore::FindTenantByName(const std::string& name) {
+core::Result<TenantInfo> SqlDirectoryStore::FindTenantByName(const std::string& name) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare("SELECT id, name, created_at, number FROM tenants WHERE name = ?");
@@ -80,7 +84,7 @@ core::Result<TenantInfo> SqliteDirectoryStore::FindTenantByName(const std::strin
                     stmt->Int(3)};
 }
 
-core::Result<std::vector<TenantInfo>> SqliteDirectoryStore::ListTenants() {
+core::Result<std::vector<TenantInfo>> SqlDirectoryStore::ListTenants() {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare("SELECT id, name, created_at, number FROM tenants ORDER BY name");
@@ -96,7 +100,7 @@ core::Result<std::vector<TenantInfo>> SqliteDirectoryStore::ListTenants() {
   return tenants;
 }
 
-core::Result<ApiKeyInfo> SqliteDirectoryStore::CreateApiKey(
+core::Result<ApiKeyInfo> SqlDirectoryStore::CreateApiKey(
     const std::string& tenant_id, const std::string& name, model::Role role,
     const std::string& secret_hash, std::optional<core::EpochMillis> expires_at,
     const model::Principal& actor) {
@@ -107,7 +111,7 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::CreateApiKey(
   key.role = role;
   key.expires_at = expires_at;
   const core::EpochMillis now = database_.clock().NowMillis();
-  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+  auto status = database_.Run([&](Session& connection) -> core::Status {
     auto stmt = connection.Prepare(
         "INSERT INTO api_keys (id, tenant_id, name, role, secret_hash, created_at, expires_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -135,7 +139,7 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::CreateApiKey(
   return key;
 }
 
-core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKeyByHash(const std::string& secret_hash) {
+core::Result<ApiKeyInfo> SqlDirectoryStore::FindApiKeyByHash(const std::string& secret_hash) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare(std::string(kKeyColumns) + "WHERE k.secret_hash = ?");
@@ -147,8 +151,7 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKeyByHash(const std::strin
   return ReadKey(*stmt);
 }
 
-core::Result<std::vector<ApiKeyInfo>> SqliteDirectoryStore::ListApiKeys(
-    const std::string& tenant_id) {
+core::Result<std::vector<ApiKeyInfo>> SqlDirectoryStore::ListApiKeys(const std::string& tenant_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare(std::string(kKeyColumns) +
@@ -167,8 +170,8 @@ core::Result<std::vector<ApiKeyInfo>> SqliteDirectoryStore::ListApiKeys(
   return keys;
 }
 
-core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKey(const std::string& tenant_id,
-                                                          const std::string& key_id) {
+core::Result<ApiKeyInfo> SqlDirectoryStore::FindApiKey(const std::string& tenant_id,
+                                                       const std::string& key_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare(std::string(kKeyColumns) + "WHERE k.id = ? AND k.tenant_id = ?");
@@ -181,11 +184,11 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::FindApiKey(const std::string& ten
   return ReadKey(*stmt);
 }
 
-core::Result<ApiKeyInfo> SqliteDirectoryStore::RevokeApiKey(const std::string& tenant_id,
-                                                            const std::string& key_id,
-                                                            const model::Principal& actor) {
+core::Result<ApiKeyInfo> SqlDirectoryStore::RevokeApiKey(const std::string& tenant_id,
+                                                         const std::string& key_id,
+                                                         const model::Principal& actor) {
   const core::EpochMillis now = database_.clock().NowMillis();
-  auto status = database_.writer().Run([&](Connection& connection) -> core::Status {
+  auto status = database_.Run([&](Session& connection) -> core::Status {
     auto stmt = connection.Prepare(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND tenant_id = ?");
     if (!stmt.ok()) return std::move(stmt).error();
@@ -203,9 +206,9 @@ core::Result<ApiKeyInfo> SqliteDirectoryStore::RevokeApiKey(const std::string& t
   return FindApiKey(tenant_id, key_id);
 }
 
-void SqliteDirectoryStore::TouchApiKey(const std::string& key_id, core::EpochMillis at) {
-  database_.writer().Submit(
-      [key_id, at](Connection& connection) -> core::Status {
+void SqlDirectoryStore::TouchApiKey(const std::string& key_id, core::EpochMillis at) {
+  database_.Submit(
+      [key_id, at](Session& connection) -> core::Status {
         auto stmt = connection.Prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
         if (!stmt.ok()) return std::move(stmt).error();
         stmt->BindInt(1, at);
@@ -217,7 +220,7 @@ void SqliteDirectoryStore::TouchApiKey(const std::string& key_id, core::EpochMil
       [](core::Status) {});
 }
 
-core::Result<std::vector<CustomField>> SqliteDirectoryStore::LoadCustomFields(
+core::Result<std::vector<CustomField>> SqlDirectoryStore::LoadCustomFields(
     const std::string& tenant_id) {
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
@@ -237,9 +240,9 @@ core::Result<std::vector<CustomField>> SqliteDirectoryStore::LoadCustomFields(
   return fields;
 }
 
-void SqliteDirectoryStore::AddCustomField(const model::Principal& principal,
-                                          const std::string& object, const model::Field& field,
-                                          std::function<void(core::Status)> done) {
+void SqlDirectoryStore::AddCustomField(const model::Principal& principal, const std::string& object,
+                                       const model::Field& field,
+                                       std::function<void(core::Status)> done) {
   model::ObjectTypePtr type;
   for (const auto& candidate : builtin_types_) {
     if (candidate->name == object) type = candidate;
@@ -261,8 +264,8 @@ void SqliteDirectoryStore::AddCustomField(const model::Principal& principal,
   audit.ip = principal.client_ip;
   audit.details["field"] = model::FieldToJson(field);
   const AuditLog& audit_log = database_.audit_log();
-  database_.writer().Submit(
-      [=, &audit_log](Connection& connection) mutable -> core::Status {
+  database_.Submit(
+      [=, this, &audit_log](Session& connection) mutable -> core::Status {
         auto stmt = connection.Prepare(
             "INSERT INTO custom_fields (tenant_id, object, name, definition, created_at,"
             " created_by) VALUES (?, ?, ?, ?, ?, ?)");
@@ -281,11 +284,11 @@ void SqliteDirectoryStore::AddCustomField(const model::Principal& principal,
           }
           return error;
         }
-        auto indexed = EnsureCustomFieldIndex(connection, *type, field);
+        auto indexed = database_.PrepareCustomField(connection, *type, field);
         if (!indexed.ok()) return indexed;
         return audit_log.Append(connection, audit);
       },
       std::move(done));
 }
 
-}  // namespace zebros::storage::sqlite
+}  // namespace zebros::storage::sql

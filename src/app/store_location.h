@@ -1,0 +1,18 @@
+#pragma once
+
+#include <string>
+
+namespace zebros::app {
+
+// Where an install keeps its state: files in the data dir, and the database there (SQLite, the
+// embedded default) or at a PostgreSQL URL.
+struct StoreLocation {
+  std::string data_dir;
+  std::string database_url;  // postgres://… or empty for SQLite in the data dir
+  int database_pool_size = 16;
+  // For messages: the data dir, and the database host and name when it is not SQLite. Never
+  // the URL's password.
+  std::string Describe() const;
+};
+
+}  // namespace zebros::app

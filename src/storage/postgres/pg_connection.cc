@@ -1,0 +1,400 @@
+#include "storage/postgres/pg_connection.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace zebros::storage::postgres {
+namespace {
+
+// Type oids of pg_type (stable since PostgreSQL 7).
+constexpr Oid kBoolOid = 16;
+constexpr Oid kInt8Oid = 20;
+constexpr Oid kInt2Oid = 21;
+constexpr Oid kInt4Oid = 23;
+constexpr Oid kFloat4Oid = 700;
+constexpr Oid kFloat8Oid = 701;
+constexpr Oid kNumericOid = 1700;
+
+core::Error Unavailable(std::string detail) {
+  return core::MakeError(core::Code::kUnavailable, "database_unavailable",
+                         "The database is unavailable; retry shortly.", std::move(detail));
+}
+
+std::string Trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// The messages of data exceptions quote the offending value ('invalid input syntax for type
+// bigint: "…"'), which may be a parameter: the quoted parts are left out of the logs.
+std::string WithoutQuotedParts(std::string_view message) {
+  std::string out;
+  bool quoted = false;
+  for (char c : message) {
+    if (c == '"') {
+      out += quoted ? "\"" : "\"…";
+      quoted = !quoted;
+    } else if (!quoted) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string ConvertPlaceholders(std::string_view sql, int& count) {
+  enum class State { kCode, kLiteral, kIdentifier, kLineComment, kBlockComment };
+  std::string out;
+  out.reserve(sql.size() + 16);
+  count = 0;
+  State state = State::kCode;
+  int depth = 0;  // PostgreSQL's block comments nest
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    const char next = i + 1 < sql.size() ? sql[i + 1] : '\0';
+    switch (state) {
+      case State::kCode:
+        if (c == '?') {
+          out += '$';
+          out += std::to_string(++count);
+          continue;
+        }
+        if (c == '\'') {
+          state = State::kLiteral;
+        } else if (c == '"') {
+          state = State::kIdentifier;
+        } else if (c == '-' && next == '-') {
+          state = State::kLineComment;
+        } else if (c == '/' && next == '*') {
+          state = State::kBlockComment;
+          depth = 1;
+          out += "/*";
+          ++i;
+          continue;
+        }
+        break;
+      // A doubled quote inside a literal or identifier leaves and re-enters it at once.
+      case State::kLiteral:
+        if (c == '\'') state = State::kCode;
+        break;
+      case State::kIdentifier:
+        if (c == '"') state = State::kCode;
+        break;
+      case State::kLineComment:
+        if (c == '\n') state = State::kCode;
+        break;
+      case State::kBlockComment:
+        if ((c == '*' && next == '/') || (c == '/' && next == '*')) {
+          depth += c == '/' ? 1 : -1;
+          out += c;
+          out += next;
+          ++i;
+          if (depth == 0) state = State::kCode;
+          continue;
+        }
+        break;
+    }
+    out += c;
+  }
+  return out;
+}
+
+bool IsRowCountCommand(std::string_view status) {
+  return status.starts_with("INSERT ") || status.starts_with("UPDATE ") ||
+         status.starts_with("DELETE ") || status.starts_with("MERGE ");
+}
+
+}  // namespace
+
+std::string ToDollarPlaceholders(std::string_view sql) {
+  int count = 0;
+  return ConvertPlaceholders(sql, count);
+}
+
+core::Error PgError(PGconn* conn, const PGresult* result, std::string_view what) {
+  const char* state_field = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string state = state_field ? state_field : "";
+  // The primary message only: the DETAIL lines quote rows and keys (`Key (email)=(…)`).
+  const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  std::string message = primary ? primary : (conn ? PQerrorMessage(conn) : "no connection");
+  if (state.starts_with("22")) message = WithoutQuotedParts(message);
+  std::string detail = std::string(what) + ": ";
+  if (!state.empty()) detail += "SQLSTATE " + state + ": ";
+  detail += Trimmed(std::move(message));
+
+  if (state == "23505") {
+    return core::MakeError(core::Code::kConflict, "conflict",
+                           "A record with the same unique value already exists.",
+                           std::move(detail));
+  }
+  if (state == "40001" || state == "40P01") {
+    return core::MakeError(core::Code::kConflict, "write_conflict",
+                           "The write collided with another; retry.", std::move(detail));
+  }
+  const bool lost = conn == nullptr || result == nullptr || PQstatus(conn) != CONNECTION_OK ||
+                    state.starts_with("08") || state == "57P01" || state == "57P02" ||
+                    state == "57P03";
+  if (lost || state == "57014") return Unavailable(std::move(detail));
+  return core::MakeError(core::Code::kUnavailable, "database_error",
+                         "The database could not complete the request.", std::move(detail));
+}
+
+PgStatement::PgStatement(PgConnection& connection, std::string name, int parameter_count)
+    : connection_(connection),
+      name_(std::move(name)),
+      parameters_(static_cast<std::size_t>(parameter_count)) {}
+
+PgStatement::~PgStatement() = default;
+
+void PgStatement::Set(int index, std::optional<std::string> value) {
+  if (index < 1 || static_cast<std::size_t>(index) > parameters_.size()) {
+    bad_index_ = true;
+    return;
+  }
+  parameters_[static_cast<std::size_t>(index) - 1] = std::move(value);
+}
+
+void PgStatement::BindNull(int index) { Set(index, std::nullopt); }
+
+void PgStatement::BindInt(int index, std::int64_t value) { Set(index, std::to_string(value)); }
+
+void PgStatement::BindDouble(int index, double value) {
+  char buffer[32];
+  // Shortest text that reads back as the same double; "inf", "-inf" and "nan" are accepted by
+  // float8 and numeric input too.
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  Set(index, ec == std::errc() ? std::string(buffer, end) : std::string("nan"));
+}
+
+void PgStatement::BindText(int index, std::string_view value) {
+  if (value.find('\0') != std::string_view::npos) nul_in_text_ = true;
+  Set(index, std::string(value));
+}
+
+core::Result<bool> PgStatement::Step() {
+  if (result_) {
+    if (row_ < PQntuples(result_.get())) ++row_;
+    return HasRow();
+  }
+  if (bad_index_) {
+    return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
+                           "bind: parameter index out of range in statement " + name_);
+  }
+  if (nul_in_text_) {
+    return core::MakeError(core::Code::kBadRequest, "bad_request",
+                           "Text values may not contain NUL characters.",
+                           "bind: NUL character in a text parameter of statement " + name_);
+  }
+  std::vector<const char*> values(parameters_.size());
+  for (std::size_t i = 0; i < parameters_.size(); ++i) {
+    values[i] = parameters_[i] ? parameters_[i]->c_str() : nullptr;
+  }
+  result_.reset(PQexecPrepared(connection_.conn_, name_.c_str(), static_cast<int>(values.size()),
+                               values.empty() ? nullptr : values.data(), nullptr, nullptr,
+                               /*resultFormat=*/0));
+  const ExecStatusType status = result_ ? PQresultStatus(result_.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+    core::Error error = PgError(connection_.conn_, result_.get(), "step " + name_);
+    result_.reset();
+    return error;
+  }
+  connection_.NoteCommand(result_.get());
+  row_ = 0;
+  return HasRow();
+}
+
+bool PgStatement::HasRow() const { return result_ && row_ >= 0 && row_ < PQntuples(result_.get()); }
+
+int PgStatement::ColumnCount() const { return result_ ? PQnfields(result_.get()) : 0; }
+
+bool PgStatement::IsNull(int column) const {
+  if (!HasRow() || column < 0 || column >= PQnfields(result_.get())) return true;
+  return PQgetisnull(result_.get(), row_, column) != 0;
+}
+
+sql::ColumnKind PgStatement::Kind(int column) const {
+  if (IsNull(column)) return sql::ColumnKind::kNull;
+  switch (PQftype(result_.get(), column)) {
+    case kInt8Oid:
+    case kInt2Oid:
+    case kInt4Oid:
+    case kBoolOid:
+      return sql::ColumnKind::kInt;
+    case kFloat4Oid:
+    case kFloat8Oid:
+    case kNumericOid:
+      return sql::ColumnKind::kDouble;
+    default:
+      return sql::ColumnKind::kText;
+  }
+}
+
+std::int64_t PgStatement::Int(int column) const {
+  if (IsNull(column)) return 0;
+  const std::string_view text = Text(column);
+  if (PQftype(result_.get(), column) == kBoolOid) return text == "t" ? 1 : 0;
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto parsed = std::from_chars(text.data(), end, value);
+  if (parsed.ec == std::errc() && parsed.ptr == end) return value;
+  // A decimal (numeric, float): truncated like SQLite's conversion; out of range reads as 0.
+  const double real = Double(column);
+  constexpr double kLimit = 9.2e18;
+  return std::isfinite(real) && real > -kLimit && real < kLimit ? static_cast<std::int64_t>(real)
+                                                                : 0;
+}
+
+double PgStatement::Double(int column) const {
+  if (IsNull(column)) return 0;
+  const std::string_view text = Text(column);
+  if (PQftype(result_.get(), column) == kBoolOid) return text == "t" ? 1 : 0;
+  double value = 0;
+  auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
+  return parsed.ec == std::errc() ? value : 0;
+}
+
+std::string_view PgStatement::Text(int column) const {
+  if (IsNull(column)) return {};
+  return {PQgetvalue(result_.get(), row_, column),
+          static_cast<std::size_t>(PQgetlength(result_.get(), row_, column))};
+}
+
+void PgStatement::Reset() {
+  for (auto& parameter : parameters_) parameter.reset();
+  bad_index_ = false;
+  nul_in_text_ = false;
+  result_.reset();
+  row_ = -1;
+}
+
+core::Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url,
+                                                               const PgOptions& options) {
+  // The URL's own `options` (say, a search_path) are kept after ours.
+  std::string url_options;
+  char* parse_error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
+  if (parsed == nullptr) {
+    std::string message = parse_error ? parse_error : "out of memory";
+    PQfreemem(parse_error);
+    return Unavailable("connect: malformed database URL: " + Trimmed(std::move(message)));
+  }
+  for (const PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
+    if (std::string_view(option->keyword) == "options" && option->val != nullptr) {
+      url_options = option->val;
+    }
+  }
+  PQconninfoFree(parsed);
+  std::string server_options =
+      "-c statement_timeout=" + std::to_string(options.statement_timeout_ms) +
+      " -c client_min_messages=warning";
+  if (!url_options.empty()) server_options += " " + url_options;
+  const std::string connect_timeout = std::to_string(options.connect_timeout_s);
+
+  // Later keywords override what the URL (expanded from `dbname`) says.
+  const char* const keywords[] = {"dbname",           "connect_timeout",
+                                  "options",          "keepalives",
+                                  "keepalives_idle",  "keepalives_interval",
+                                  "keepalives_count", "tcp_user_timeout",
+                                  "application_name", nullptr};
+  const char* const values[] = {url.c_str(),
+                                connect_timeout.c_str(),
+                                server_options.c_str(),
+                                "1",
+                                "30",
+                                "10",
+                                "3",
+                                "10000",
+                                "zebros",
+                                nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
+  if (conn == nullptr) return Unavailable("connect: out of memory");
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn);
+    PQfinish(conn);
+    return Unavailable("connect: " + Trimmed(std::move(message)));
+  }
+  std::unique_ptr<PgConnection> connection(new PgConnection(conn));
+  // Terse: no DETAIL lines (which quote row values) in PQerrorMessage; and no notices on stderr
+  // (CREATE … IF NOT EXISTS sends one for each object that exists).
+  PQsetErrorVerbosity(conn, PQERRORS_TERSE);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
+  auto status = connection->Exec("SET TIME ZONE 'UTC'");
+  if (!status.ok()) return std::move(status).error();
+  return connection;
+}
+
+PgConnection::~PgConnection() {
+  // Prepared statements die with the session; no DEALLOCATE needed.
+  cache_.clear();
+  PQfinish(conn_);
+}
+
+core::Status PgConnection::Exec(std::string_view sql) {
+  const std::string text(sql);
+  PgResultPtr result(PQexec(conn_, text.c_str()));
+  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
+    return PgError(conn_, result.get(), "exec");
+  }
+  NoteCommand(result.get());
+  return core::OkStatus();
+}
+
+core::Result<sql::Statement> PgConnection::Prepare(const std::string& sql) {
+  auto found = cache_.find(sql);
+  if (found != cache_.end()) {
+    lru_.splice(lru_.begin(), lru_, found->second.lru_position);
+    return sql::Statement(found->second.statement.get());
+  }
+  int parameter_count = 0;
+  const std::string converted = ConvertPlaceholders(sql, parameter_count);
+  std::string name = "z" + std::to_string(next_statement_++);
+  // No parameter types: the server infers them from the SQL, and reads the text we send.
+  PgResultPtr result(PQprepare(conn_, name.c_str(), converted.c_str(), 0, nullptr));
+  if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
+    return PgError(conn_, result.get(), "prepare");
+  }
+  if (cache_.size() >= kStatementCacheSize) {
+    auto victim = cache_.find(lru_.back());
+    // Fails only inside a failed transaction; the statement then lives on until the session
+    // ends, under a name that is never reused.
+    (void)Exec("DEALLOCATE " + victim->second.statement->name());
+    cache_.erase(victim);
+    lru_.pop_back();
+  }
+  lru_.push_front(sql);
+  auto statement = std::make_unique<PgStatement>(*this, std::move(name), parameter_count);
+  PgStatement* raw = statement.get();
+  cache_.emplace(sql, CacheEntry{std::move(statement), lru_.begin()});
+  return sql::Statement(raw);
+}
+
+void PgConnection::NoteCommand(PGresult* result) {
+  if (result == nullptr || !IsRowCountCommand(PQcmdStatus(result))) return;
+  const std::string_view rows = PQcmdTuples(result);
+  std::int64_t count = 0;
+  (void)std::from_chars(rows.data(), rows.data() + rows.size(), count);
+  changes_ = count;
+}
+
+bool PgConnection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+
+bool PgConnection::InTransaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
+
+bool PgConnection::InFailedTransaction() const {
+  return PQtransactionStatus(conn_) == PQTRANS_INERROR;
+}
+
+bool PgConnection::CheckAlive() {
+  if (Broken()) return false;
+  // Twice: the first read takes what a terminated backend sent before it closed the socket
+  // (its FATAL message), the second one sees the end of the stream and marks the connection bad.
+  for (int i = 0; i < 2; ++i) {
+    if (PQconsumeInput(conn_) == 0) return false;
+  }
+  return !Broken();
+}
+
+int PgConnection::BackendPid() const { return PQbackendPID(conn_); }
+
+}  // namespace zebros::storage::postgres

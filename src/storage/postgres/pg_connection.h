@@ -1,0 +1,149 @@
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/result.h"
+#include "storage/sql/session.h"
+
+namespace zebros::storage::postgres {
+
+// How a connection to PostgreSQL behaves. Plain data.
+struct PgOptions {
+  // Seconds to wait for the server when connecting (libpq `connect_timeout`).
+  int connect_timeout_s = 5;
+  // Milliseconds after which the server cancels a statement (SQLSTATE 57014 → kUnavailable).
+  int statement_timeout_ms = 10000;
+};
+
+// `sql` with each `?` placeholder replaced by `$1`, `$2`, … in order. A `?` inside a
+// single-quoted literal, a double-quoted identifier or a comment is left as it is. Pure.
+std::string ToDollarPlaceholders(std::string_view sql);
+
+// The one mapping of a libpq failure to an Error. `result` may be null (no result: the
+// connection failed). `what` names the operation for the logs; `detail` carries it, the SQLSTATE
+// and the server's primary message, never the parameter values of a statement (they may be PII):
+// the DETAIL lines (which quote the offending row or key) are left out, and so are the quoted
+// values in the messages of data exceptions (SQLSTATE class 22).
+//   23505                                   → kConflict    "conflict"
+//   40001, 40P01                            → kConflict    "write_conflict"
+//   connection lost, class 08, 57P01..57P03,
+//   no result, 57014 (statement timeout)    → kUnavailable "database_unavailable"
+//   anything else                           → kUnavailable "database_error"
+core::Error PgError(PGconn* conn, const PGresult* result, std::string_view what);
+
+class PgConnection;
+
+struct PgResultDeleter {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
+
+// A prepared statement of a PgConnection, owned by its cache. Parameters travel as text (the
+// server infers their types from the SQL); results arrive as text and are parsed on reading.
+// The whole result of a statement is fetched by the first Step(). Not thread-safe.
+class PgStatement final : public sql::StatementImpl {
+ public:
+  PgStatement(PgConnection& connection, std::string name, int parameter_count);
+  ~PgStatement() override;
+  PgStatement(const PgStatement&) = delete;
+  PgStatement& operator=(const PgStatement&) = delete;
+
+  // An index outside 1..parameter count makes the next Step() fail with kInternal; text with a
+  // NUL character (which PostgreSQL text cannot hold) with kBadRequest.
+  void BindNull(int index) override;
+  void BindInt(int index, std::int64_t value) override;
+  void BindDouble(int index, double value) override;
+  void BindText(int index, std::string_view value) override;
+  core::Result<bool> Step() override;
+  int ColumnCount() const override;
+  sql::ColumnKind Kind(int column) const override;
+  bool IsNull(int column) const override;
+  // Integers as such; a boolean 't'/'f' as 1/0; a decimal truncated; 0 when unreadable.
+  std::int64_t Int(int column) const override;
+  double Double(int column) const override;
+  std::string_view Text(int column) const override;
+  void Reset() override;
+
+  const std::string& name() const { return name_; }
+
+ private:
+  void Set(int index, std::optional<std::string> value);
+  bool HasRow() const;
+
+  PgConnection& connection_;
+  const std::string name_;
+  std::vector<std::optional<std::string>> parameters_;  // index 0 is `$1`
+  bool bad_index_ = false;
+  bool nul_in_text_ = false;
+  PgResultPtr result_;
+  int row_ = -1;  // the current row of result_; -1 before the first Step
+};
+
+// One connection to PostgreSQL (RAII over PGconn) with a bounded LRU cache of prepared
+// statements keyed by SQL text. Used by one thread at a time; may move between threads.
+class PgConnection final : public sql::Session {
+ public:
+  // Connects to `url` (a postgres:// URL or key=value string, honoured as given; the options of
+  // the URL are kept, ours are prepended) with `options`, TCP keepalives,
+  // tcp_user_timeout=10000 and application_name=zebros, then sets the session's time zone to
+  // UTC. kUnavailable "database_unavailable" when the server cannot be reached; the detail never
+  // holds the URL (it may carry a password).
+  static core::Result<std::unique_ptr<PgConnection>> Open(const std::string& url,
+                                                          const PgOptions& options);
+  ~PgConnection() override;
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  sql::Dialect dialect() const override { return sql::Dialect::kPostgres; }
+  // Runs one or more statements (PQexec); rows they return are dropped.
+  core::Status Exec(std::string_view sql) override;
+  // The cached statement for `sql` (with `?` placeholders), prepared on first use under the name
+  // "z<counter>". The least recently used of more than 256 is DEALLOCATEd.
+  core::Result<sql::Statement> Prepare(const std::string& sql) override;
+  // Rows inserted, updated or deleted by the last INSERT, UPDATE, DELETE or MERGE run on this
+  // connection (a SELECT leaves it as it was, as in SQLite).
+  std::int64_t Changes() const override { return changes_; }
+
+  // The connection is lost (PQstatus is not CONNECTION_OK); it will not come back.
+  bool Broken() const;
+  // A transaction is open (or failed and not yet rolled back), or the state is unknown.
+  bool InTransaction() const;
+  // A transaction failed and awaits ROLLBACK: a COMMIT now would silently roll back.
+  bool InFailedTransaction() const;
+  // Reads what the server sent while the connection was idle, without blocking; false when
+  // the server closed it (terminated backend, restart). A cheap check before reuse.
+  bool CheckAlive();
+  // The server's process id of this session (for tests and logs).
+  int BackendPid() const;
+
+  PGconn* handle() { return conn_; }
+
+ private:
+  friend class PgStatement;
+  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  // Records the row count of a finished command for Changes().
+  void NoteCommand(PGresult* result);
+
+  struct CacheEntry {
+    std::unique_ptr<PgStatement> statement;
+    std::list<std::string>::iterator lru_position;
+  };
+  static constexpr std::size_t kStatementCacheSize = 256;
+
+  PGconn* conn_;
+  std::int64_t changes_ = 0;
+  std::uint64_t next_statement_ = 1;
+  std::unordered_map<std::string, CacheEntry> cache_;
+  std::list<std::string> lru_;  // most recent first
+};
+
+}  // namespace zebros::storage::postgres

@@ -1,0 +1,562 @@
+#include "storage/postgres/pg_connection.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <limits>
+#include <random>
+#include <thread>
+
+#include "domain/builtin_schemas.h"
+#include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_migrations.h"
+#include "storage/postgres/pg_pool.h"
+#include "storage/sqlite/migrations.h"
+
+namespace zebros::storage::postgres {
+namespace {
+using core::Code;
+using namespace std::chrono_literals;
+
+class FixedClock final : public core::Clock {
+ public:
+  core::EpochMillis NowMillis() const override { return 1767225600000; }  // 2026-01-01
+};
+
+// ---- Without a server ----------------------------------------------------------------------
+
+TEST(PgPlaceholders, NumbersEachPlaceholderInOrder) {
+  EXPECT_EQ(ToDollarPlaceholders("SELECT a FROM t WHERE b = ? AND c IN (?, ?)"),
+            "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)");
+  EXPECT_EQ(ToDollarPlaceholders("SELECT 1"), "SELECT 1");
+  EXPECT_EQ(ToDollarPlaceholders(""), "");
+}
+
+TEST(PgPlaceholders, LeavesLiteralsIdentifiersAndCommentsAlone) {
+  EXPECT_EQ(ToDollarPlaceholders("SELECT '?', 'it''s ?', \"we?rd\"\"?\" FROM t WHERE x = ?"),
+            "SELECT '?', 'it''s ?', \"we?rd\"\"?\" FROM t WHERE x = $1");
+  EXPECT_EQ(ToDollarPlaceholders("SELECT ? -- why?\n, ? /* a ? /* nested ? */ still ? */ , ?"),
+            "SELECT $1 -- why?\n, $2 /* a ? /* nested ? */ still ? */ , $3");
+  EXPECT_EQ(ToDollarPlaceholders("x = '' AND y = ?"), "x = '' AND y = $1");
+  // Unterminated: everything after the quote is literal.
+  EXPECT_EQ(ToDollarPlaceholders("x = ? AND y = '?"), "x = $1 AND y = '?");
+}
+
+TEST(PgMigrations, VersionsMeanTheSameAsSqlites) {
+  EXPECT_EQ(LatestPgMigrationVersion(), sqlite::LatestMigrationVersion());
+}
+
+TEST(PgErrors, NoResultMeansUnavailable) {
+  auto error = PgError(nullptr, nullptr, "step");
+  EXPECT_EQ(error.code, Code::kUnavailable);
+  EXPECT_EQ(error.problem_code, "database_unavailable");
+}
+
+TEST(PgConnectionOpen, UnreachableServerIsUnavailableAndKeepsThePasswordOutOfTheLogs) {
+  PgOptions options;
+  options.connect_timeout_s = 2;
+  auto connection = PgConnection::Open("postgres://zebros:s3cret-pw@127.0.0.1:1/zebros", options);
+  ASSERT_FALSE(connection.ok());
+  EXPECT_EQ(connection.error().code, Code::kUnavailable);
+  EXPECT_EQ(connection.error().problem_code, "database_unavailable");
+  EXPECT_EQ(connection.error().detail.find("s3cret-pw"), std::string::npos)
+      << connection.error().detail;
+}
+
+// ---- With a server: ZEBROS_TEST_DATABASE_URL ----------------------------------------------
+
+// `url` naming database `name` instead (a postgres:// URL or a key=value string).
+std::string WithDatabase(const std::string& url, const std::string& name) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url + " dbname=" + name;
+  const auto query = url.find('?', scheme);
+  const auto path = url.find('/', scheme + 3);
+  const std::string rest = query == std::string::npos ? "" : url.substr(query);
+  const auto host_end = path != std::string::npos && (query == std::string::npos || path < query)
+                            ? path
+                            : (query == std::string::npos ? url.size() : query);
+  return url.substr(0, host_end) + "/" + name + rest;
+}
+
+// Each test gets a database of its own, created on the server at ZEBROS_TEST_DATABASE_URL and
+// dropped afterwards; skipped when the variable is unset.
+class PgServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* url = std::getenv("ZEBROS_TEST_DATABASE_URL");
+    if (url == nullptr || *url == '\0') {
+      GTEST_SKIP() << "ZEBROS_TEST_DATABASE_URL is not set; PostgreSQL tests skipped";
+    }
+    auto admin = PgConnection::Open(url, {});
+    ASSERT_TRUE(admin.ok()) << admin.error().detail;
+    admin_ = std::move(admin).value();
+    std::random_device random;
+    name_ = "zebros_test_" + std::to_string(random()) + std::to_string(random());
+    auto created = admin_->Exec("CREATE DATABASE " + name_);
+    ASSERT_TRUE(created.ok()) << created.error().detail;
+    url_ = WithDatabase(url, name_);
+  }
+
+  void TearDown() override {
+    if (admin_ != nullptr) {
+      auto dropped = admin_->Exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)");
+      EXPECT_TRUE(dropped.ok()) << dropped.error().detail;
+    }
+  }
+
+  std::unique_ptr<PgConnection> Connect(PgOptions options = {}) {
+    auto connection = PgConnection::Open(url_, options);
+    EXPECT_TRUE(connection.ok()) << connection.error().detail;
+    return connection.ok() ? std::move(connection).value() : nullptr;
+  }
+
+  // The first column of the first row of `sql`, or -1.
+  static std::int64_t QueryInt(sql::Session& session, const std::string& sql) {
+    auto stmt = session.Prepare(sql);
+    EXPECT_TRUE(stmt.ok()) << stmt.error().detail;
+    if (!stmt.ok()) return -1;
+    auto row = stmt->Step();
+    EXPECT_TRUE(row.ok() && *row) << sql;
+    return row.ok() && *row ? stmt->Int(0) : -1;
+  }
+
+  // Waits until the server process `pid` is gone (pg_terminate_backend only signals it).
+  void WaitForBackendExit(int pid) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto stmt = admin_->Prepare("SELECT count(*) FROM pg_stat_activity WHERE pid = ?");
+      ASSERT_TRUE(stmt.ok());
+      stmt->BindInt(1, pid);
+      auto row = stmt->Step();
+      ASSERT_TRUE(row.ok() && *row);
+      if (stmt->Int(0) == 0) return;
+      std::this_thread::sleep_for(10ms);
+    }
+    FAIL() << "backend " << pid << " still running";
+  }
+
+  void Terminate(int pid) {
+    EXPECT_EQ(QueryInt(*admin_, "SELECT pg_terminate_backend(" + std::to_string(pid) + ")::int"),
+              1);
+    WaitForBackendExit(pid);
+  }
+
+  std::unique_ptr<PgConnection> admin_;
+  std::string name_;
+  std::string url_;
+};
+
+using PgConnectionTest = PgServerTest;
+
+TEST_F(PgConnectionTest, BindsAndReadsEveryKind) {
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(connection
+                  ->Exec("CREATE TABLE t (i BIGINT, d DOUBLE PRECISION, s TEXT, n TEXT,"
+                         " b BOOLEAN, j JSONB)")
+                  .ok());
+  const std::int64_t big = std::numeric_limits<std::int64_t>::min();
+  const std::string text = "héllo ' \" ? $1 \\ \n";
+  {
+    auto insert = connection->Prepare("INSERT INTO t (i, d, s, n, b, j) VALUES (?, ?, ?, ?, ?, ?)");
+    ASSERT_TRUE(insert.ok()) << insert.error().detail;
+    insert->BindInt(1, big);
+    insert->BindDouble(2, 0.1);
+    insert->BindText(3, text);
+    insert->BindNull(4);
+    insert->BindInt(5, 1);
+    insert->BindText(6, R"({"name": "?"})");
+    auto done = insert->Step();
+    ASSERT_TRUE(done.ok()) << done.error().detail;
+    EXPECT_FALSE(*done);
+    EXPECT_EQ(connection->Changes(), 1);
+  }
+  auto select = connection->Prepare("SELECT i, d, s, n, b, j->>'name', 1.5::numeric FROM t");
+  ASSERT_TRUE(select.ok()) << select.error().detail;
+  auto row = select->Step();
+  ASSERT_TRUE(row.ok()) << row.error().detail;
+  ASSERT_TRUE(*row);
+  EXPECT_EQ(select->ColumnCount(), 7);
+  EXPECT_EQ(select->Kind(0), sql::ColumnKind::kInt);
+  EXPECT_EQ(select->Int(0), big);
+  EXPECT_EQ(select->Kind(1), sql::ColumnKind::kDouble);
+  EXPECT_EQ(select->Double(1), 0.1);
+  EXPECT_EQ(select->Kind(2), sql::ColumnKind::kText);
+  EXPECT_EQ(select->Text(2), text);
+  EXPECT_EQ(select->Kind(3), sql::ColumnKind::kNull);
+  EXPECT_TRUE(select->IsNull(3));
+  EXPECT_EQ(select->Kind(4), sql::ColumnKind::kInt);
+  EXPECT_EQ(select->Int(4), 1);
+  EXPECT_EQ(select->Text(5), "?");
+  EXPECT_EQ(select->Kind(6), sql::ColumnKind::kDouble);
+  EXPECT_EQ(select->Double(6), 1.5);
+  EXPECT_EQ(select->Int(6), 1);
+  row = select->Step();
+  ASSERT_TRUE(row.ok());
+  EXPECT_FALSE(*row);
+  EXPECT_FALSE(*select->Step());
+}
+
+TEST_F(PgConnectionTest, DoublesRoundTripExactly) {
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  for (double value : {0.1, 1.0 / 3.0, -2.5e-300, 1.7976931348623157e308, 5e-324, 0.0}) {
+    auto stmt = connection->Prepare("SELECT ?::double precision");
+    ASSERT_TRUE(stmt.ok()) << stmt.error().detail;
+    stmt->BindDouble(1, value);
+    auto row = stmt->Step();
+    ASSERT_TRUE(row.ok() && *row) << value;
+    EXPECT_EQ(stmt->Double(0), value) << stmt->Text(0);
+  }
+}
+
+TEST_F(PgConnectionTest, CachedStatementsAreReusedAndTheCacheIsBounded) {
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    auto stmt = connection->Prepare("SELECT ?::bigint * 2");
+    ASSERT_TRUE(stmt.ok());
+    stmt->BindInt(1, i);
+    ASSERT_TRUE(*stmt->Step());
+    EXPECT_EQ(stmt->Int(0), i * 2);
+  }
+  for (int i = 0; i < 300; ++i) {
+    auto stmt = connection->Prepare("SELECT " + std::to_string(i));
+    ASSERT_TRUE(stmt.ok()) << stmt.error().detail;
+    ASSERT_TRUE(*stmt->Step());
+    EXPECT_EQ(stmt->Int(0), i);
+  }
+  EXPECT_LE(QueryInt(*connection, "SELECT count(*) FROM pg_prepared_statements"), 256);
+}
+
+TEST_F(PgConnectionTest, ChangesCountsRowsOfTheLastWrite) {
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(connection->Exec("CREATE TABLE t (i BIGINT)").ok());
+  auto insert = connection->Prepare("INSERT INTO t SELECT generate_series(1, ?)");
+  ASSERT_TRUE(insert.ok()) << insert.error().detail;
+  insert->BindInt(1, 3);
+  ASSERT_TRUE(insert->Step().ok());
+  EXPECT_EQ(connection->Changes(), 3);
+  auto update = connection->Prepare("UPDATE t SET i = i + 10 WHERE i > ?");
+  ASSERT_TRUE(update.ok());
+  update->BindInt(1, 1);
+  ASSERT_TRUE(update->Step().ok());
+  EXPECT_EQ(connection->Changes(), 2);
+  EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM t"), 3);
+  EXPECT_EQ(connection->Changes(), 2);  // a SELECT leaves it alone
+  ASSERT_TRUE(connection->Exec("DELETE FROM t").ok());
+  EXPECT_EQ(connection->Changes(), 3);
+}
+
+TEST_F(PgConnectionTest, UniqueViolationIsAConflictWithoutTheValueInTheLogs) {
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(connection->Exec("CREATE TABLE u (email TEXT PRIMARY KEY)").ok());
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto insert = connection->Prepare("INSERT INTO u (email) VALUES (?)");
+    ASSERT_TRUE(insert.ok());
+    insert->BindText(1, "ada@example.com");
+    auto done = insert->Step();
+    if (attempt == 0) {
+      ASSERT_TRUE(done.ok()) << done.error().detail;
+      continue;
+    }
+    ASSERT_FALSE(done.ok());
+    EXPECT_EQ(done.error().code, Code::kConflict);
+    EXPECT_EQ(done.error().problem_code, "conflict");
+    EXPECT_EQ(done.error().public_message, "A record with the same unique value already exists.");
+    EXPECT_NE(done.error().detail.find("23505"), std::string::npos) << done.error().detail;
+    EXPECT_EQ(done.error().detail.find("ada@"), std::string::npos) << done.error().detail;
+  }
+}
+
+TEST_F(PgConnectionTest, OtherFailuresMapToDatabaseErrorOrUnavailable) {
+  PgOptions options;
+  options.statement_timeout_ms = 100;
+  auto connection = Connect(options);
+  ASSERT_NE(connection, nullptr);
+  auto bad = connection->Prepare("SELEKT 1");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().problem_code, "database_error");
+
+  auto parse = connection->Prepare("SELECT ?::bigint");
+  ASSERT_TRUE(parse.ok());
+  parse->BindText(1, "secret-not-a-number");
+  auto parsed = parse->Step();
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().problem_code, "database_error");
+  EXPECT_EQ(parsed.error().detail.find("secret"), std::string::npos) << parsed.error().detail;
+
+  auto slow = connection->Prepare("SELECT pg_sleep(5)");
+  ASSERT_TRUE(slow.ok());
+  auto timed_out = slow->Step();
+  ASSERT_FALSE(timed_out.ok());
+  EXPECT_EQ(timed_out.error().code, Code::kUnavailable);
+  EXPECT_EQ(timed_out.error().problem_code, "database_unavailable");
+  EXPECT_FALSE(connection->Broken());
+  EXPECT_EQ(QueryInt(*connection, "SELECT 7"), 7);
+}
+
+TEST_F(PgConnectionTest, SessionRunsInUtc) {
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  auto stmt = connection->Prepare("SELECT current_setting('TimeZone')");
+  ASSERT_TRUE(stmt.ok());
+  ASSERT_TRUE(*stmt->Step());
+  EXPECT_EQ(stmt->Text(0), "UTC");
+}
+
+using PgPoolTest = PgServerTest;
+
+TEST_F(PgPoolTest, ReconnectsAfterTheConnectionIsKilled) {
+  PgPool pool(url_, {}, 2);
+  int pid = 0;
+  {
+    auto lease = pool.Acquire(1s);
+    ASSERT_TRUE(lease.ok()) << lease.error().detail;
+    pid = (*lease)->BackendPid();
+    Terminate(pid);
+    // The borrower sees the loss as unavailability...
+    auto stmt = (*lease)->Prepare("SELECT 1");
+    ASSERT_FALSE(stmt.ok());
+    EXPECT_EQ(stmt.error().code, Code::kUnavailable);
+    EXPECT_EQ(stmt.error().problem_code, "database_unavailable");
+    EXPECT_TRUE((*lease)->Broken());
+  }
+  // ...and the pool closes it instead of keeping it.
+  EXPECT_EQ(pool.total(), 0);
+  {
+    auto lease = pool.Acquire(1s);
+    ASSERT_TRUE(lease.ok()) << lease.error().detail;
+    EXPECT_NE((*lease)->BackendPid(), pid);
+    EXPECT_EQ(QueryInt(**lease, "SELECT 1"), 1);
+    pid = (*lease)->BackendPid();
+  }
+  // An idle connection killed behind the pool's back is usually noticed when next lent
+  // (CheckAlive); if its socket closed only after that check, the first statement fails as
+  // unavailable and the pool drops it. Either way a retry gets a working connection.
+  ASSERT_EQ(pool.idle(), 1);
+  Terminate(pid);
+  for (int attempt = 0;; ++attempt) {
+    ASSERT_LT(attempt, 2);
+    auto lease = pool.Acquire(1s);
+    ASSERT_TRUE(lease.ok()) << lease.error().detail;
+    auto stmt = (*lease)->Prepare("SELECT 2");
+    auto row = stmt.ok() ? stmt->Step() : core::Result<bool>(stmt.error());
+    if (row.ok()) {
+      EXPECT_TRUE(*row);
+      EXPECT_EQ(stmt->Int(0), 2);
+      break;
+    }
+    EXPECT_EQ(row.error().problem_code, "database_unavailable");
+  }
+  EXPECT_EQ(pool.total(), 1);
+}
+
+TEST_F(PgPoolTest, CheckAliveNoticesATerminatedBackend) {
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  EXPECT_TRUE(connection->CheckAlive());
+  EXPECT_EQ(QueryInt(*connection, "SELECT 1"), 1);
+  EXPECT_TRUE(connection->CheckAlive());
+  Terminate(connection->BackendPid());
+  // The backend leaves pg_stat_activity a moment before its socket closes.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (connection->CheckAlive() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_FALSE(connection->CheckAlive());
+  EXPECT_TRUE(connection->Broken());
+}
+
+TEST_F(PgPoolTest, WaitsForAFreeConnectionThenGivesUp) {
+  PgPool pool(url_, {}, 1);
+  auto first = pool.Acquire(1s);
+  ASSERT_TRUE(first.ok()) << first.error().detail;
+  auto second = pool.Acquire(20ms);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().problem_code, "database_unavailable");
+  auto waiting = std::async(std::launch::async, [&pool] { return pool.Acquire(10s).ok(); });
+  { auto released = std::move(first).value(); }
+  EXPECT_TRUE(waiting.get());
+  EXPECT_EQ(pool.total(), 1);
+  EXPECT_EQ(pool.idle(), 1);
+}
+
+TEST_F(PgPoolTest, RollsBackWhatABorrowerLeftOpen) {
+  PgPool pool(url_, {}, 1);
+  {
+    auto lease = pool.Acquire(1s);
+    ASSERT_TRUE(lease.ok());
+    ASSERT_TRUE((*lease)->Exec("CREATE TABLE t (i BIGINT)").ok());
+    ASSERT_TRUE((*lease)->Exec("BEGIN; INSERT INTO t VALUES (1)").ok());
+  }
+  {
+    auto lease = pool.Acquire(1s);
+    ASSERT_TRUE(lease.ok());
+    EXPECT_FALSE((*lease)->InTransaction());
+    EXPECT_EQ(QueryInt(**lease, "SELECT count(*) FROM t"), 0);
+    ASSERT_TRUE((*lease)->Exec("BEGIN").ok());
+    EXPECT_FALSE((*lease)->Exec("SELECT no_such_column FROM t").ok());
+    EXPECT_TRUE((*lease)->InFailedTransaction());
+  }
+  auto lease = pool.Acquire(1s);
+  ASSERT_TRUE(lease.ok());
+  EXPECT_FALSE((*lease)->InTransaction());
+  EXPECT_EQ(QueryInt(**lease, "SELECT 1"), 1);
+  EXPECT_EQ(pool.total(), 1);
+}
+
+using PgDatabaseTest = PgServerTest;
+
+TEST_F(PgDatabaseTest, TwoNodesOpeningAnEmptyDatabaseAtOnceBothSucceed) {
+  FixedClock clock;
+  PgDatabaseOptions options;
+  options.pool_size = 2;
+  options.workers = 1;
+  auto open = [&] { return PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, options); };
+  auto first = std::async(std::launch::async, open);
+  auto second = std::async(std::launch::async, open);
+  auto a = first.get();
+  auto b = second.get();
+  ASSERT_TRUE(a.ok()) << a.error().detail;
+  ASSERT_TRUE(b.ok()) << b.error().detail;
+  auto applied = (*a)->AppliedSchemaVersion();
+  ASSERT_TRUE(applied.ok()) << applied.error().detail;
+  EXPECT_EQ(*applied, (*a)->LatestSchemaVersion());
+  // Both loaded the one audit key that was stored.
+  EXPECT_EQ((*a)->audit_log().DigestPii(boost::json::value("x")),
+            (*b)->audit_log().DigestPii(boost::json::value("x")));
+  auto reader = (*b)->Reader();
+  ASSERT_TRUE(reader.ok());
+  for (const auto& type : domain::BuiltinObjectTypes()) {
+    EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM obj_" + type->name), 0);
+  }
+  EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM schema_migrations"),
+            LatestPgMigrationVersion());
+}
+
+TEST_F(PgDatabaseTest, ReopeningChangesNothing) {
+  FixedClock clock;
+  for (int i = 0; i < 2; ++i) {
+    auto database = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+    ASSERT_TRUE(database.ok()) << database.error().detail;
+  }
+}
+
+TEST_F(PgDatabaseTest, EachWorkCommitsOrRollsBackAlone) {
+  FixedClock clock;
+  PgDatabaseOptions options;
+  options.pool_size = 4;
+  options.workers = 3;
+  auto opened = PgDatabase::Open(url_, {}, clock, options);
+  ASSERT_TRUE(opened.ok()) << opened.error().detail;
+  PgDatabase& database = **opened;
+  ASSERT_TRUE(
+      database.Run([](sql::Session& s) { return s.Exec("CREATE TABLE w (x TEXT PRIMARY KEY)"); })
+          .ok());
+  auto insert = [](std::string value) {
+    return [value](sql::Session& session) -> core::Status {
+      auto stmt = session.Prepare("INSERT INTO w (x) VALUES (?)");
+      if (!stmt.ok()) return std::move(stmt).error();
+      stmt->BindText(1, value);
+      auto done = stmt->Step();
+      if (!done.ok()) return std::move(done).error();
+      return core::OkStatus();
+    };
+  };
+  std::vector<std::future<core::Status>> outcomes;
+  auto submit = [&](sql::Engine::Work work) {
+    auto promise = std::make_shared<std::promise<core::Status>>();
+    outcomes.push_back(promise->get_future());
+    database.Submit(std::move(work),
+                    [promise](core::Status status) { promise->set_value(std::move(status)); });
+  };
+  submit(insert("a"));
+  submit([&](sql::Session& session) -> core::Status {
+    auto status = insert("b")(session);
+    if (!status.ok()) return status;
+    return core::MakeError(Code::kValidation, "validation", "No.");
+  });
+  submit([&](sql::Session& session) -> core::Status {
+    auto status = insert("t")(session);
+    if (!status.ok()) return status;
+    throw std::runtime_error("boom");
+  });
+  submit([](sql::Session& session) -> core::Status {
+    // Ignores a failed statement: must not be reported as committed.
+    (void)session.Exec("INSERT INTO w (x) VALUES ('i')");
+    (void)session.Exec("SELECT no_such_column FROM w");
+    return core::OkStatus();
+  });
+  submit(insert("c"));
+  ASSERT_EQ(outcomes.size(), 5u);
+  EXPECT_TRUE(outcomes[0].get().ok());
+  EXPECT_EQ(outcomes[1].get().error().code, Code::kValidation);
+  EXPECT_EQ(outcomes[2].get().error().code, Code::kInternal);
+  EXPECT_EQ(outcomes[3].get().error().problem_code, "database_error");
+  EXPECT_TRUE(outcomes[4].get().ok());
+
+  auto duplicate = database.Run(insert("a"));
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_EQ(duplicate.error().code, Code::kConflict);
+
+  auto reader = database.Reader();
+  ASSERT_TRUE(reader.ok()) << reader.error().detail;
+  auto stmt = (*reader)->Prepare("SELECT string_agg(x, ',' ORDER BY x) FROM w");
+  ASSERT_TRUE(stmt.ok());
+  ASSERT_TRUE(*stmt->Step());
+  EXPECT_EQ(stmt->Text(0), "a,c");
+}
+
+TEST_F(PgDatabaseTest, ReadersGoBackToThePool) {
+  FixedClock clock;
+  PgDatabaseOptions options;
+  options.pool_size = 1;
+  options.acquire_wait = 50ms;
+  auto opened = PgDatabase::Open(url_, {}, clock, options);
+  ASSERT_TRUE(opened.ok()) << opened.error().detail;
+  PgDatabase& database = **opened;
+  {
+    auto reader = database.Reader();
+    ASSERT_TRUE(reader.ok());
+    auto second = database.Reader();
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().problem_code, "database_unavailable");
+    // A write cannot get a connection either.
+    auto blocked = database.Run([](sql::Session&) { return core::OkStatus(); });
+    ASSERT_FALSE(blocked.ok());
+    EXPECT_EQ(blocked.error().problem_code, "database_unavailable");
+  }
+  EXPECT_EQ(database.pool().idle(), 1);
+  EXPECT_TRUE(database.Run([](sql::Session&) { return core::OkStatus(); }).ok());
+  auto reader = database.Reader();
+  EXPECT_TRUE(reader.ok());
+}
+
+TEST_F(PgDatabaseTest, CustomFieldIndexesAreCreated) {
+  FixedClock clock;
+  auto opened = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+  ASSERT_TRUE(opened.ok()) << opened.error().detail;
+  const model::ObjectType& type = *domain::BuiltinObjectTypes().front();
+  model::Field field;
+  field.name = "loyalty_code";
+  field.custom = true;
+  field.unique = true;
+  for (int i = 0; i < 2; ++i) {
+    auto status = (*opened)->Run(
+        [&](sql::Session& session) { return EnsurePgCustomFieldIndex(session, type, field); });
+    ASSERT_TRUE(status.ok()) << status.error().detail;
+  }
+  auto reader = (*opened)->Reader();
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_" +
+                                   type.name + "_loyalty_code'"),
+            1);
+}
+
+}  // namespace
+}  // namespace zebros::storage::postgres

@@ -1,0 +1,158 @@
+#include "storage/postgres/pg_database.h"
+
+#include <future>
+
+#include "core/log.h"
+#include "storage/postgres/pg_migrations.h"
+
+namespace zebros::storage::postgres {
+namespace {
+
+core::Status LayOutTables(PgConnection& connection,
+                          const std::vector<model::ObjectTypePtr>& types) {
+  auto status = connection.Exec("BEGIN");
+  if (!status.ok()) return status;
+  for (const auto& type : types) {
+    status = SyncPgObjectTable(connection, *type);
+    if (!status.ok()) break;
+  }
+  if (status.ok()) return connection.Exec("COMMIT");
+  (void)connection.Exec("ROLLBACK");
+  return status;
+}
+
+}  // namespace
+
+PgDatabase::PgDatabase(const core::Clock& clock, const PgDatabaseOptions& options)
+    : clock_(clock), options_(options) {}
+
+PgDatabase::~PgDatabase() { Stop(); }
+
+core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
+    const std::string& url, const std::vector<model::ObjectTypePtr>& types,
+    const core::Clock& clock, const PgDatabaseOptions& options) {
+  std::unique_ptr<PgDatabase> database(new PgDatabase(clock, options));
+  database->types_ = types;
+  database->pool_ = std::make_unique<PgPool>(url, options.connection, options.pool_size);
+  {
+    auto lease = database->pool_->Acquire(options.acquire_wait);
+    if (!lease.ok()) return std::move(lease).error();
+    auto status = ApplyPgMigrations(**lease, clock);
+    if (!status.ok()) return std::move(status).error();
+    status = LayOutTables(**lease, types);
+    if (!status.ok()) return std::move(status).error();
+    auto audit_log = sql::AuditLog::Open(**lease);
+    if (!audit_log.ok()) return std::move(audit_log).error();
+    database->audit_log_ = std::move(audit_log).value();
+  }
+  const int workers = options.workers < 1 ? 1 : options.workers;
+  PgDatabase* raw = database.get();
+  for (int i = 0; i < workers; ++i) database->workers_.emplace_back([raw] { raw->Loop(); });
+  return database;
+}
+
+void PgDatabase::Submit(Work work, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_ && queue_.size() < kMaxQueued) {
+      queue_.push_back({std::move(work), std::move(done)});
+      wake_.notify_one();
+      return;
+    }
+  }
+  done(core::MakeError(core::Code::kUnavailable, "unavailable",
+                       "The server is busy or shutting down; retry shortly.",
+                       "postgres write queue full or stopped"));
+}
+
+core::Status PgDatabase::Run(Work work) {
+  std::promise<core::Status> promise;
+  auto future = promise.get_future();
+  Submit(std::move(work),
+         [&promise](core::Status status) { promise.set_value(std::move(status)); });
+  return future.get();
+}
+
+core::Result<sql::ReadLease> PgDatabase::Reader() {
+  auto lease = pool_->Acquire(options_.acquire_wait);
+  if (!lease.ok()) return std::move(lease).error();
+  // The pool lease lives as long as the ReadLease's release function; releasing drops it, which
+  // gives the connection back.
+  auto held = std::make_shared<PgPool::Lease>(std::move(lease).value());
+  sql::Session* session = held->get();
+  return sql::ReadLease(session, [held](sql::Session*) mutable { held.reset(); });
+}
+
+core::Result<int> PgDatabase::AppliedSchemaVersion() {
+  auto reader = Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (!stmt.ok()) return std::move(stmt).error();
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  return static_cast<int>(stmt->Int(0));
+}
+
+int PgDatabase::LatestSchemaVersion() const { return LatestPgMigrationVersion(); }
+
+void PgDatabase::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    wake_.notify_all();
+  }
+  std::lock_guard join_lock(join_mutex_);
+  for (auto& worker : workers_) {
+    if (worker.joinable()) worker.join();
+  }
+}
+
+void PgDatabase::Loop() {
+  for (;;) {
+    Item item;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      item = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    core::Status status = RunItem(item.work);
+    item.done(std::move(status));
+  }
+}
+
+core::Status PgDatabase::RunItem(Work& work) {
+  auto lease = pool_->Acquire(options_.acquire_wait);
+  if (!lease.ok()) return std::move(lease).error();
+  PgConnection& connection = **lease;
+  auto status = connection.Exec("BEGIN");
+  if (!status.ok()) return status;
+  try {
+    status = work(connection);
+  } catch (const std::exception& e) {
+    status = core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
+                             std::string("write work threw: ") + e.what());
+  }
+  if (!status.ok()) {
+    // If the ROLLBACK fails too, the pool closes the connection rather than reuse it.
+    (void)connection.Exec("ROLLBACK");
+    return status;
+  }
+  if (connection.InFailedTransaction()) {
+    // COMMIT of a failed transaction "succeeds" as a ROLLBACK: never report that as a commit.
+    (void)connection.Exec("ROLLBACK");
+    core::Log(core::LogLevel::kError, "write work ignored a failed statement");
+    return core::MakeError(core::Code::kUnavailable, "database_error",
+                           "The database could not complete the request.",
+                           "write work returned success inside a failed transaction; rolled back");
+  }
+  return connection.Exec("COMMIT");
+}
+
+core::Status PgDatabase::PrepareCustomField(sql::Session& session, const model::ObjectType& type,
+                                            const model::Field& field) const {
+  return EnsurePgCustomFieldIndex(session, type, field);
+}
+
+}  // namespace zebros::storage::postgres

@@ -1,0 +1,99 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "model/object_type.h"
+#include "storage/postgres/pg_connection.h"
+#include "storage/postgres/pg_pool.h"
+#include "storage/sql/audit_log.h"
+#include "storage/sql/engine.h"
+
+namespace zebros::storage::postgres {
+
+// How a PgDatabase uses the server. Plain data.
+struct PgDatabaseOptions {
+  // Connections at most, shared by the writers and the readers.
+  int pool_size = 16;
+  // Threads running write transactions; each holds a connection while it runs one.
+  int workers = 8;
+  // How long a write or a reader waits for a free connection before kUnavailable.
+  std::chrono::milliseconds acquire_wait{5000};
+  PgOptions connection;
+};
+
+// A PostgreSQL database as an Engine: a bounded connection pool, `workers` threads that run
+// submitted work each in its own transaction (concurrently, unlike SQLite's single writer: the
+// stores lock what they check-then-write, see sql/dialect.h), and pooled connections lent out as
+// readers. Thread-safe. Readers must be given back before the PgDatabase is destroyed.
+class PgDatabase final : public sql::Engine {
+ public:
+  // Connects to `url`, applies pending migrations, lays out the tables of `types` and loads the
+  // audit key — safe from several nodes at once (advisory locks). kUnavailable
+  // "database_unavailable" when the server cannot be reached.
+  static core::Result<std::unique_ptr<PgDatabase>> Open(
+      const std::string& url, const std::vector<model::ObjectTypePtr>& types,
+      const core::Clock& clock, const PgDatabaseOptions& options);
+  ~PgDatabase() override;  // Stop()s
+  PgDatabase(const PgDatabase&) = delete;
+  PgDatabase& operator=(const PgDatabase&) = delete;
+
+  sql::Dialect dialect() const override { return sql::Dialect::kPostgres; }
+  // Queues `work`; a worker leases a connection and runs BEGIN, work, COMMIT (ROLLBACK when work
+  // fails or throws), gives the connection back, then calls `done`. A full queue (20000) or a
+  // stopped database: `done` gets kUnavailable at once; no connection within acquire_wait:
+  // kUnavailable "database_unavailable". A failed COMMIT's error is passed on as it is.
+  void Submit(Work work, Done done) override;
+  core::Status Run(Work work) override;
+  // A pooled connection in autocommit mode; kUnavailable "database_unavailable" when none.
+  core::Result<sql::ReadLease> Reader() override;
+
+  const sql::AuditLog& audit_log() const override { return *audit_log_; }
+  const core::Clock& clock() const override { return clock_; }
+  const std::vector<model::ObjectTypePtr>& types() const override { return types_; }
+
+  core::Result<int> AppliedSchemaVersion() override;
+  int LatestSchemaVersion() const override;
+
+  // Finishes everything queued, then joins the workers. Idempotent.
+  void Stop() override;
+  core::Status PrepareCustomField(sql::Session& session, const model::ObjectType& type,
+                                  const model::Field& field) const override;
+
+  PgPool& pool() { return *pool_; }
+
+ private:
+  struct Item {
+    Work work;
+    Done done;
+  };
+  static constexpr std::size_t kMaxQueued = 20000;
+
+  PgDatabase(const core::Clock& clock, const PgDatabaseOptions& options);
+  void Loop();
+  // One transaction: BEGIN, work, COMMIT or ROLLBACK; the connection is given back on return.
+  core::Status RunItem(Work& work);
+
+  const core::Clock& clock_;
+  const PgDatabaseOptions options_;
+  std::vector<model::ObjectTypePtr> types_;
+  std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<sql::AuditLog> audit_log_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;  // guarded by mutex_
+  bool stopping_ = false;   // guarded by mutex_
+  std::mutex join_mutex_;   // one Stop() joins at a time
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace zebros::storage::postgres

@@ -1,0 +1,33 @@
+#include "storage/sql/dialect.h"
+
+namespace zebros::storage::sql {
+
+std::string_view NullSafeEqual(Dialect dialect) {
+  return dialect == Dialect::kSqlite ? "IS" : "IS NOT DISTINCT FROM";
+}
+
+std::string_view NullSafeNotEqual(Dialect dialect) {
+  return dialect == Dialect::kSqlite ? "IS NOT" : "IS DISTINCT FROM";
+}
+
+std::string CaseInsensitiveEquals(Dialect dialect, std::string_view column) {
+  // SQLite can use an index declared COLLATE NOCASE; PostgreSQL one on lower(column).
+  if (dialect == Dialect::kSqlite) return std::string(column) + " = ? COLLATE NOCASE";
+  return "lower(" + std::string(column) + ") = lower(?)";
+}
+
+std::string_view ForUpdate(Dialect dialect) {
+  return dialect == Dialect::kSqlite ? "" : " FOR UPDATE";
+}
+
+core::Status LockKey(Session& session, std::string_view key) {
+  if (session.dialect() == Dialect::kSqlite) return core::OkStatus();
+  auto stmt = session.Prepare("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, key);
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  return core::OkStatus();
+}
+
+}  // namespace zebros::storage::sql

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <functional>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/result.h"
+#include "model/object_type.h"
+#include "storage/sql/session.h"
+
+namespace zebros::storage::sql {
+
+class AuditLog;
+
+// A read session lent to the calling thread; gives it back when it goes out of scope.
+class ReadLease {
+ public:
+  using Release = std::function<void(Session*)>;
+  ReadLease(Session* session, Release release) : session_(session), release_(std::move(release)) {}
+  ReadLease(const ReadLease&) = delete;
+  ReadLease& operator=(const ReadLease&) = delete;
+  ReadLease(ReadLease&& other) noexcept
+      : session_(std::exchange(other.session_, nullptr)), release_(std::move(other.release_)) {}
+  ~ReadLease() {
+    if (session_ != nullptr && release_) release_(session_);
+  }
+  Session* operator->() const { return session_; }
+  Session& operator*() const { return *session_; }
+
+ private:
+  Session* session_;
+  Release release_;
+};
+
+// A database the stores of storage/sql run on: SQLite (storage/sqlite/database.h) or
+// PostgreSQL (storage/postgres/pg_database.h). Opening one applies the migrations and lays out
+// the object tables. Thread-safe.
+class Engine {
+ public:
+  // Runs inside a write transaction; an error rolls back this work (and only this work).
+  using Work = std::function<core::Status(Session&)>;
+  // Runs on a storage thread after the commit or the failure; must be quick.
+  using Done = std::function<void(core::Status)>;
+
+  virtual ~Engine() = default;
+  virtual Dialect dialect() const = 0;
+
+  // Queues `work` for a write transaction; `done` gets its outcome once durable. kUnavailable
+  // (`database_unavailable`) when the database cannot be reached or the queue is full.
+  virtual void Submit(Work work, Done done) = 0;
+  // Submit and wait. Never call from a thread that Done callbacks need.
+  virtual core::Status Run(Work work) = 0;
+  // Finishes the queued writes, then refuses new ones (graceful shutdown). Idempotent.
+  virtual void Stop() = 0;
+  // A session for reads on the calling thread (no transaction: each statement sees the latest
+  // committed data).
+  virtual core::Result<ReadLease> Reader() = 0;
+
+  // Appends audit entries inside the write transactions.
+  virtual const AuditLog& audit_log() const = 0;
+  virtual const core::Clock& clock() const = 0;
+  // The built-in object types the tables were laid out for.
+  virtual const std::vector<model::ObjectTypePtr>& types() const = 0;
+
+  // Lays out storage for a new custom field (its index), inside the write transaction that
+  // records it.
+  virtual core::Status PrepareCustomField(Session& session, const model::ObjectType& type,
+                                          const model::Field& field) const = 0;
+
+  // The newest applied migration, read through a fresh query (readiness check).
+  virtual core::Result<int> AppliedSchemaVersion() = 0;
+  virtual int LatestSchemaVersion() const = 0;
+};
+
+}  // namespace zebros::storage::sql

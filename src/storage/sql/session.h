@@ -1,0 +1,83 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+namespace zebros::storage::sql {
+
+// The SQL engines storage speaks. Code above storage never sees which one is in use; code in
+// storage/sql is written once for both and asks the dialect only where their SQL differs
+// (storage/sql/dialect.h).
+enum class Dialect { kSqlite, kPostgres };
+
+// What a result column holds in the current row.
+enum class ColumnKind { kNull, kInt, kDouble, kText };
+
+// One prepared statement of a backend, owned by its Session's statement cache. Parameters are
+// written `?` in the SQL and numbered from 1; columns from 0.
+class StatementImpl {
+ public:
+  virtual ~StatementImpl() = default;
+  virtual void BindNull(int index) = 0;
+  virtual void BindInt(int index, std::int64_t value) = 0;
+  virtual void BindDouble(int index, double value) = 0;
+  virtual void BindText(int index, std::string_view value) = 0;
+  // Runs the statement on the first call; true while a row is ready, false when done.
+  virtual core::Result<bool> Step() = 0;
+  virtual int ColumnCount() const = 0;
+  virtual ColumnKind Kind(int column) const = 0;
+  virtual bool IsNull(int column) const = 0;
+  virtual std::int64_t Int(int column) const = 0;
+  virtual double Double(int column) const = 0;
+  virtual std::string_view Text(int column) const = 0;
+  // Forgets the bindings and results so the cached statement is ready for its next user.
+  virtual void Reset() = 0;
+};
+
+// A statement borrowed from a Session's cache; Reset()s it when it goes out of scope. Not
+// thread-safe (nor is the Session it came from). Two live Statements of one SQL text on one
+// Session share the cached statement: finish one before preparing the same text again.
+class Statement {
+ public:
+  explicit Statement(StatementImpl* impl) : impl_(impl) {}
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  Statement(Statement&& other) noexcept : impl_(other.impl_) { other.impl_ = nullptr; }
+  ~Statement() {
+    if (impl_ != nullptr) impl_->Reset();
+  }
+
+  void BindNull(int index) { impl_->BindNull(index); }
+  void BindInt(int index, std::int64_t value) { impl_->BindInt(index, value); }
+  void BindDouble(int index, double value) { impl_->BindDouble(index, value); }
+  void BindText(int index, std::string_view value) { impl_->BindText(index, value); }
+  core::Result<bool> Step() { return impl_->Step(); }
+  int ColumnCount() const { return impl_->ColumnCount(); }
+  ColumnKind Kind(int column) const { return impl_->Kind(column); }
+  bool IsNull(int column) const { return impl_->IsNull(column); }
+  std::int64_t Int(int column) const { return impl_->Int(column); }
+  double Double(int column) const { return impl_->Double(column); }
+  std::string_view Text(int column) const { return impl_->Text(column); }
+
+ private:
+  StatementImpl* impl_;
+};
+
+// One connection to the database, used by one thread at a time. Writes see it inside the
+// transaction their Engine opened for them.
+class Session {
+ public:
+  virtual ~Session() = default;
+  virtual Dialect dialect() const = 0;
+  // Runs one or more statements without parameters or results.
+  virtual core::Status Exec(std::string_view sql) = 0;
+  // The cached prepared statement for `sql`, prepared on first use.
+  virtual core::Result<Statement> Prepare(const std::string& sql) = 0;
+  // Rows inserted, updated or deleted by the statement stepped last.
+  virtual std::int64_t Changes() const = 0;
+};
+
+}  // namespace zebros::storage::sql
