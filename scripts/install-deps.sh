@@ -2,17 +2,18 @@
 # Installs, from Debian's packages only, whatever the build, the tests or the
 # benchmarks need and this machine lacks. Idempotent: a second run installs nothing.
 #   scripts/install-deps.sh            build + run the server
-#   scripts/install-deps.sh --test     ... plus what the test suite needs
-#   scripts/install-deps.sh --bench    ... plus the load generator and nginx baseline
+#   scripts/install-deps.sh --test     ... plus what the test suite needs (PostgreSQL server
+#                                      binaries for the tests' throwaway clusters)
+#   scripts/install-deps.sh --bench    ... plus the load generator, nginx baseline, PostgreSQL
 set -euo pipefail
 
 packages=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev sqlite3 libssl-dev libsodium-dev libcli11-dev ca-certificates openssl)
+  libsqlite3-dev sqlite3 libpq-dev libssl-dev libsodium-dev libcli11-dev ca-certificates openssl)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(googletest libgtest-dev libgmock-dev python3 clang-format) ;;
-    --bench) packages+=(wrk nginx-light python3 procps) ;;
+    --test) packages+=(googletest libgtest-dev libgmock-dev python3 clang-format postgresql) ;;
+    --bench) packages+=(wrk nginx-light python3 procps postgresql) ;;
     *) echo "unknown option: $arg" >&2; exit 2 ;;
   esac
 done

@@ -2,15 +2,20 @@
 data dir and speaks HTTP to it with the Python standard library only.
 
 Environment:
-  ZEBROS_BIN          path to the zebros binary (required)
-  ZEBROS_SHARED_DATA  folder holding JSONTestSuite/test_parsing/*.json (corpus test only)
-  ZEBROS_KEEP_DATA    when set, data dirs are left behind for inspection
+  ZEBROS_BIN           path to the zebros binary (required)
+  ZEBROS_SHARED_DATA   folder holding JSONTestSuite/test_parsing/*.json (corpus test only)
+  ZEBROS_KEEP_DATA     when set, data dirs (and the PostgreSQL cluster) are left behind
+  ZEBROS_TEST_BACKEND  `sqlite` (default): the database is zebros.db in the data dir;
+                       `postgres`: every data dir is paired with a fresh database of this
+                       process's PostgreSQL cluster (pg_cluster.py), passed to every `zebros`
+                       run as --database-url. The data dir still holds the key files.
 
 No test sleeps to synchronise: everything that has to happen "eventually" is waited for with
 `wait_until(predicate, timeout)` or a threading.Condition with a deadline.
 """
 
 import atexit
+import contextlib
 import http.client
 import json
 import os
@@ -19,6 +24,7 @@ import select
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -40,6 +46,11 @@ SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSani
 
 # The bootstrap admin key of the server, used by `api` unless another key (or None) is given.
 ADMIN = object()
+
+BACKENDS = ("sqlite", "postgres")
+BACKEND = os.environ.get("ZEBROS_TEST_BACKEND", "") or "sqlite"
+if BACKEND not in BACKENDS:
+    raise RuntimeError(f"ZEBROS_TEST_BACKEND={BACKEND!r}: want one of {', '.join(BACKENDS)}")
 
 
 def zebros_bin():
@@ -73,6 +84,113 @@ def wait_until(predicate, timeout, message="condition"):
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(0.02)  # poll interval of a deadline wait, not a synchronising sleep
+
+
+# ---- storage backend ------------------------------------------------------------------------
+
+# PostgreSQL: data dir (real path) -> URL of the database that belongs with it. A data dir gets
+# its database the first time a server or CLI run needs one, and keeps it for good, so a
+# restart or a second ZebrosServer on the same data dir sees the same data.
+_database_urls = {}
+_database_urls_lock = threading.Lock()
+
+
+def _data_dir_key(data_dir):
+    return os.path.realpath(data_dir)
+
+
+def set_database_url(data_dir, url):
+    """Pairs `data_dir` with the PostgreSQL database at `url` (e.g. one that does not exist)."""
+    with _database_urls_lock:
+        _database_urls[_data_dir_key(data_dir)] = url
+
+
+def database_url(data_dir):
+    """The --database-url for zebros runs on `data_dir`: None with SQLite; with PostgreSQL the
+    database paired with the data dir, created (empty) on first use."""
+    if BACKEND != "postgres":
+        return None
+    key = _data_dir_key(data_dir)
+    with _database_urls_lock:
+        url = _database_urls.get(key)
+        if url is None:
+            import pg_cluster  # only PostgreSQL runs need it (and the server binaries)
+            url = _database_urls[key] = pg_cluster.cluster().create_database()
+    return url
+
+
+def _child_env():
+    """The environment of zebros processes: ours, minus a ZEBROS_DATABASE_URL from the caller's
+    shell, so that only the harness decides which database a run uses."""
+    env = dict(os.environ)
+    env.pop("ZEBROS_DATABASE_URL", None)
+    return env
+
+
+def _database_args(data_dir):
+    url = database_url(data_dir)
+    return ["--database-url", url] if url else []
+
+
+def _to_postgres_placeholders(statement, params):
+    """`?` placeholders (outside quotes) -> psql variables `:'p0'`…; None -> NULL.
+    Returns (statement, variables)."""
+    out, variables, quote, index = [], {}, None, 0
+    for char in statement:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "?":
+            if index >= len(params):
+                raise ValueError(f"more placeholders than parameters in {statement!r}")
+            value = params[index]
+            if value is None:
+                out.append("NULL")
+            else:
+                name = f"p{index}"
+                variables[name] = str(value)
+                out.append(f":'{name}'")
+            index += 1
+            continue
+        out.append(char)
+    if index != len(params):
+        raise ValueError(f"{len(params)} parameters for {index} placeholders in {statement!r}")
+    return "".join(out), variables
+
+
+def _sqlite_value(value):
+    return value if value is None or isinstance(value, (str, bytes)) else str(value)
+
+
+def sql(data_dir, statement, params=()):
+    """Runs one SQL statement on the database of `data_dir` (SQLite file or PostgreSQL
+    database, whichever BACKEND uses) and returns its rows as tuples of str (None for NULL).
+
+    Write SQL both backends accept; `?` marks a parameter. Safe while the server runs."""
+    if BACKEND == "postgres":
+        import pg_cluster
+        text, variables = _to_postgres_placeholders(statement, tuple(params))
+        return pg_cluster.cluster().query(database_url(data_dir), text, variables)
+    path = os.path.join(data_dir, "zebros.db")
+    # Read-only and never creating the file (safe next to a running server: WAL).
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True,
+                                            timeout=10)) as db:
+        return [tuple(map(_sqlite_value, row)) for row in db.execute(statement, tuple(params))]
+
+
+def sql_exec(data_dir, statement, params=()):
+    """Runs one SQL statement that changes the database of `data_dir` and commits it."""
+    if BACKEND == "postgres":
+        import pg_cluster
+        text, variables = _to_postgres_placeholders(statement, tuple(params))
+        pg_cluster.cluster().psql(database_url(data_dir), text, variables)
+        return
+    path = os.path.join(data_dir, "zebros.db")
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=rw", uri=True,
+                                            timeout=10)) as db:
+        db.execute(statement, tuple(params))
+        db.commit()
 
 
 class Response(NamedTuple):
@@ -133,6 +251,9 @@ class ZebrosServer:
     Use as a context manager or call start()/stop(). stop() sends SIGTERM and raises
     AssertionError unless the process exits 0 within STOP_TIMEOUT. restart() starts a new
     process on the same data dir. All stderr lines of all processes are kept in `stderr_lines`.
+
+    With BACKEND postgres the server also gets `database_url`: the database paired with the
+    data dir (a new one for a new data dir), kept across restarts.
     """
 
     _live = set()
@@ -141,6 +262,7 @@ class ZebrosServer:
         self.bin = zebros_bin()
         self.owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="zebros-it-")
+        self.database_url = database_url(self.data_dir)  # None with SQLite
         self.extra_args = list(extra_args)
         self.process = None
         self.port = None
@@ -177,7 +299,16 @@ class ZebrosServer:
 
     @property
     def db_path(self):
+        """The SQLite file (used only when BACKEND is sqlite)."""
         return os.path.join(self.data_dir, "zebros.db")
+
+    def sql(self, statement, params=()):
+        """Rows of one SQL statement on this server's database (see the module's sql())."""
+        return sql(self.data_dir, statement, params)
+
+    def sql_exec(self, statement, params=()):
+        """Runs and commits one changing SQL statement on this server's database."""
+        sql_exec(self.data_dir, statement, params)
 
     @property
     def bootstrap_key_path(self):
@@ -189,9 +320,10 @@ class ZebrosServer:
             self._process_first_line = len(self.stderr_lines)
             self._process_first_stdout = len(self.stdout_lines)
         args = [self.bin, "serve", "--data-dir", self.data_dir, "--listen", "127.0.0.1:0",
+                *(["--database-url", self.database_url] if self.database_url else []),
                 *self.extra_args]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+                                        stderr=subprocess.PIPE, env=_child_env())
         ZebrosServer._live.add(self.process)
         self.returncode = None
         self._readers = [
@@ -486,10 +618,14 @@ def _kill_leftover_servers():
 
 # ---- CLI --------------------------------------------------------------------------------------
 
-def cli(data_dir, *args, timeout=CLI_TIMEOUT):
-    """Runs `zebros <args> --data-dir DIR`; returns the CompletedProcess (text mode)."""
-    return subprocess.run([zebros_bin(), *args, "--data-dir", data_dir], capture_output=True,
-                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+def cli(data_dir, *args, timeout=CLI_TIMEOUT, input=None):
+    """Runs `zebros <args> --data-dir DIR` (plus --database-url with PostgreSQL, see
+    database_url()) with `input` (str) on stdin; returns the CompletedProcess (text mode)."""
+    stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
+    return subprocess.run([zebros_bin(), *args, "--data-dir", data_dir,
+                           *_database_args(data_dir)],
+                          capture_output=True, text=True, timeout=timeout, input=input,
+                          env=_child_env(), **stdin)
 
 
 def _single_line(completed, what):
@@ -569,6 +705,12 @@ class ServerTestCase(unittest.TestCase):
 
     def api(self, method, path, body=None, headers=None, key=ADMIN, timeout=REQUEST_TIMEOUT):
         return self.server.api(method, path, body, headers, key, timeout)
+
+    def sql(self, statement, params=()):
+        return self.server.sql(statement, params)
+
+    def sql_exec(self, statement, params=()):
+        self.server.sql_exec(statement, params)
 
     def create(self, object_name, fields, key=ADMIN, headers=None):
         """POSTs a record and asserts 201; returns the record."""

@@ -4,13 +4,11 @@ effective on the very next request."""
 import datetime
 import http.client
 import json
-import subprocess
 import unittest
 import urllib.parse
 
 from crm import CONTACTS
-from harness import (CLI_TIMEOUT, ServerTestCase, create_api_key, create_tenant, unique,
-                     wait_until, zebros_bin)
+from harness import ServerTestCase, cli, create_api_key, create_tenant, unique, wait_until
 
 
 def in_days(days):
@@ -310,11 +308,8 @@ class UserScopeTest(ServerTestCase):
     def make_user(self, role="sales"):
         email = unique("rep") + "@example.com"
         password = unique("pw-") + "-long-enough"
-        made = subprocess.run([zebros_bin(), "admin", "create-user", "--tenant", "default",
-                               "--email", email, "--role", role, "--password-stdin",
-                               "--data-dir", self.server.data_dir],
-                              input=password + "\n", capture_output=True, text=True,
-                              timeout=CLI_TIMEOUT)
+        made = cli(self.server.data_dir, "admin", "create-user", "--tenant", "default",
+                   "--email", email, "--role", role, "--password-stdin", input=password + "\n")
         self.assertEqual(made.returncode, 0, made.stderr)
         user_id = made.stdout.strip()
         return user_id, self.token(email, password)

@@ -5,19 +5,14 @@ tenant isolation; and `zebros admin verify-audit` on an intact, a tampered and a
 
 import json
 import os
-import sqlite3
 import unittest
+import uuid
 
-from harness import (ServerTestCase, ZebrosServer, cli, create_api_key, create_tenant,
-                     quote_param, unique)
+from harness import (BACKEND, ServerTestCase, ZebrosServer, cli, create_api_key, create_tenant,
+                     quote_param, set_database_url, unique)
 
 HMAC_PREFIX = "hmac-sha256:"
 ZERO_HASH = "0" * 64
-
-
-def read_only_db(path):
-    """A read-only connection to the server's database (safe while it runs: WAL)."""
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
 
 class AuditApiTest(ServerTestCase):
@@ -119,13 +114,10 @@ class AuditApiTest(ServerTestCase):
         text = json.dumps(entries)
         self.assertNotIn(email, text)
         self.assertNotIn(new_email, text)
-        with read_only_db(self.server.db_path) as db:
-            rows = db.execute("SELECT details FROM audit_log WHERE record_id = ?",
-                              (record_id,)).fetchall()
-            self.assertEqual(len(rows), 4)
-            everything = " ".join(
-                " ".join(str(value) for value in row)
-                for row in db.execute("SELECT * FROM audit_log").fetchall())
+        rows = self.sql("SELECT details FROM audit_log WHERE record_id = ?", (record_id,))
+        self.assertEqual(len(rows), 4)
+        everything = " ".join(" ".join(str(value) for value in row)
+                              for row in self.sql("SELECT * FROM audit_log"))
         self.assertNotIn(email, everything)
         self.assertNotIn(new_email, everything)
 
@@ -376,16 +368,11 @@ class VerifyAuditTest(unittest.TestCase):
         return cli(self.server.data_dir, "admin", "verify-audit")
 
     def rows(self):
-        with sqlite3.connect(self.server.db_path) as db:
-            return db.execute("SELECT seq, tenant_id, details FROM audit_log ORDER BY seq").fetchall()
+        """(seq, tenant_id, details) of every entry, as text."""
+        return self.server.sql("SELECT seq, tenant_id, details FROM audit_log ORDER BY seq")
 
     def execute(self, sql, params=()):
-        db = sqlite3.connect(self.server.db_path)
-        try:
-            db.execute(sql, params)
-            db.commit()
-        finally:
-            db.close()
+        self.server.sql_exec(sql, params)
 
     def test_intact_chain_verifies(self):
         result = self.verify()
@@ -396,8 +383,14 @@ class VerifyAuditTest(unittest.TestCase):
     def test_changed_details_name_that_entry(self):
         rows = self.rows()
         seq, tenant_id, details = rows[len(rows) // 2]
+        # Changed as JSON, not as text: a backend may store details re-spaced (jsonb).
+        tampered = json.loads(details)
+        if isinstance(tampered.get("version"), int):
+            tampered["version"] += 10
+        else:
+            tampered["tampered"] = True
         self.execute("UPDATE audit_log SET details = ? WHERE seq = ?",
-                     (details.replace('"version":', '"version":1'), seq))
+                     (json.dumps(tampered), seq))
         result = self.verify()
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn(f"tenant {tenant_id} seq {seq}:", result.stdout)
@@ -423,6 +416,9 @@ class VerifyAuditTest(unittest.TestCase):
     def test_missing_database_is_an_error_not_a_verdict(self):
         empty = os.path.join(self.server.data_dir, "nothing-here")
         os.mkdir(empty)
+        if BACKEND == "postgres":  # a database of the cluster that does not exist
+            set_database_url(empty, self.server.database_url.rsplit("/", 1)[0]
+                             + f"/zebros_missing_{uuid.uuid4().hex[:12]}")
         result = cli(empty, "admin", "verify-audit")
         self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
         self.assertFalse(os.path.exists(os.path.join(empty, "zebros.db")))

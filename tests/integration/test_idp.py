@@ -9,14 +9,11 @@ import html.parser
 import http.client
 import json
 import os
-import sqlite3
 import stat
-import subprocess
 import unittest
 import urllib.parse
-import contextlib
 
-from harness import CLI_TIMEOUT, ServerTestCase, cli, create_api_key, unique, zebros_bin
+from harness import ServerTestCase, cli, create_api_key, unique
 
 REALM = "default"
 BASE = f"/realms/{REALM}"
@@ -417,9 +414,8 @@ class IdpFlowTest(IdpCase):
 
     def test_client_credentials_with_an_api_key(self):
         secret = create_api_key(self.server.data_dir, REALM, "support", name=unique("svc"))
-        with contextlib.closing(sqlite3.connect(self.server.db_path)) as db:
-            (key_id,) = db.execute("SELECT id FROM api_keys WHERE secret_hash = ?",
-                                   (hashlib.sha256(secret.encode()).hexdigest(),)).fetchone()
+        (key_id,), = self.sql("SELECT id FROM api_keys WHERE secret_hash = ?",
+                              (hashlib.sha256(secret.encode()).hexdigest(),))
         status, _, tokens = self.token({"grant_type": "client_credentials", "client_id": key_id,
                                         "client_secret": secret})
         self.assertEqual(status, 200, tokens)
@@ -470,10 +466,9 @@ class IdpFlowTest(IdpCase):
     def test_created_and_invited_users_sign_in(self):
         email = f"{unique('rep')}@example.com"
         password = "sales-" + unique()
-        created = subprocess.run(
-            [zebros_bin(), "admin", "create-user", "--tenant", REALM, "--email", email,
-             "--role", "sales", "--password-stdin", "--data-dir", self.server.data_dir],
-            input=password + "\n", capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        created = cli(self.server.data_dir, "admin", "create-user", "--tenant", REALM,
+                      "--email", email, "--role", "sales", "--password-stdin",
+                      input=password + "\n")
         self.assertEqual(created.returncode, 0, created.stderr)
         user_id = created.stdout.strip()
         self.assertTrue(user_id.startswith("usr_"), created.stdout)
@@ -490,10 +485,8 @@ class IdpFlowTest(IdpCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assert_oauth_error(self.password_grant(invited, ""), 400, "invalid_request")
         new_password = "invited-" + unique()
-        result = subprocess.run(
-            [zebros_bin(), "admin", "set-password", "--tenant", REALM, "--email", invited,
-             "--password-stdin", "--data-dir", self.server.data_dir],
-            input=new_password + "\n", capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        result = cli(self.server.data_dir, "admin", "set-password", "--tenant", REALM,
+                     "--email", invited, "--password-stdin", input=new_password + "\n")
         self.assertEqual(result.returncode, 0, result.stderr)
         code = self.code_for(self.authorize_query(pkce_pair()[1]), username=invited,
                              password=new_password)
@@ -523,10 +516,9 @@ class IdpThrottleTest(IdpCase):
     def test_ip_is_locked_after_five_failures(self):
         email = f"{unique('ip')}@example.com"
         password = "ip-test-" + unique()
-        created = subprocess.run(
-            [zebros_bin(), "admin", "create-user", "--tenant", REALM, "--email", email,
-             "--role", "sales", "--password-stdin", "--data-dir", self.server.data_dir],
-            input=password + "\n", capture_output=True, text=True, timeout=CLI_TIMEOUT)
+        created = cli(self.server.data_dir, "admin", "create-user", "--tenant", REALM,
+                      "--email", email, "--role", "sales", "--password-stdin",
+                      input=password + "\n")
         self.assertEqual(created.returncode, 0, created.stderr)
         for _ in range(5):
             self.assert_oauth_error(self.password_grant(unique("nobody"), "wrong", "127.0.2.1"),

@@ -10,7 +10,6 @@ another). Needs node and `npm ci` in tests/fixtures/oidc (scripts/test.sh does b
 import concurrent.futures
 import contextlib
 import json
-import sqlite3
 import time
 import unittest
 
@@ -82,13 +81,10 @@ class OidcTestCase(ServerTestCase):
             self.assertIn(value, wanted)
 
     def external_users(self, subject):
-        """Rows of the users table for an external subject (read straight from SQLite)."""
-        with contextlib.closing(sqlite3.connect(f"file:{self.server.db_path}?mode=ro",
-                                                uri=True, timeout=10)) as db:
-            db.row_factory = sqlite3.Row
-            return [dict(row) for row in db.execute(
-                "SELECT id, tenant_id, username, email, role, issuer, external_subject "
-                "FROM users WHERE external_subject = ?", (subject,))]
+        """Rows of the users table for an external subject (read straight from the database)."""
+        columns = ("id", "tenant_id", "username", "email", "role", "issuer", "external_subject")
+        return [dict(zip(columns, row)) for row in self.sql(
+            f"SELECT {', '.join(columns)} FROM users WHERE external_subject = ?", (subject,))]
 
 
 def realm_role_args(issuer):

@@ -10,7 +10,8 @@ import tempfile
 import unittest
 
 from crm import ACCOUNTS, CONTACTS, LEADS, OBJECTS
-from harness import ServerTestCase, cli, create_api_key, create_tenant, quote_param, unique
+from harness import (BACKEND, ServerTestCase, cli, create_api_key, create_tenant, quote_param,
+                     sql, unique)
 
 
 class CliTest(ServerTestCase):
@@ -51,14 +52,23 @@ class CliTest(ServerTestCase):
         self.assertEqual(self.get_record("contacts", record["id"]), record)
 
     def test_migrate_on_an_empty_dir_makes_a_sound_database(self):
+        # With PostgreSQL the new data dir comes with a new, empty database (harness.cli).
         data_dir = tempfile.mkdtemp(prefix="zebros-migrate-")
         try:
             result = cli(data_dir, "migrate")
             self.assertEqual(result.returncode, 0, result.stderr)
             db_path = os.path.join(data_dir, "zebros.db")
-            self.assertTrue(os.path.isfile(db_path), "migrate made no zebros.db")
-            with contextlib.closing(sqlite3.connect(db_path)) as db:
-                self.assertEqual(db.execute("PRAGMA integrity_check").fetchall(), [("ok",)])
+            if BACKEND == "sqlite":
+                self.assertTrue(os.path.isfile(db_path), "migrate made no zebros.db")
+                with contextlib.closing(sqlite3.connect(db_path)) as db:
+                    self.assertEqual(db.execute("PRAGMA integrity_check").fetchall(),
+                                     [("ok",)])
+            else:
+                self.assertFalse(os.path.exists(db_path), "migrate made a zebros.db")
+            # The schema is there on either backend, without records.
+            self.assertEqual(sql(data_dir, "SELECT count(*) FROM obj_contacts"), [("0",)])
+            for table in ("audit_log", "api_keys", "users"):
+                self.assertEqual(len(sql(data_dir, f"SELECT count(*) FROM {table}")), 1, table)
         finally:
             shutil.rmtree(data_dir, ignore_errors=True)
 
