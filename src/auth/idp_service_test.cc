@@ -10,8 +10,8 @@
 #include "core/crypto.h"
 #include "domain/builtin_schemas.h"
 #include "storage/sql/sql_directory_store.h"
-#include "storage/sqlite/database.h"
 #include "storage/sql/sql_identity_store.h"
+#include "storage/sqlite/database.h"
 
 namespace zebros::auth {
 namespace {
@@ -39,8 +39,8 @@ class IdpServiceTest : public ::testing::Test {
         storage::sqlite::Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok());
     db_ = std::move(db).value();
-    directory_ = std::make_unique<storage::sql::SqlDirectoryStore>(
-        *db_, ids_, domain::BuiltinObjectTypes());
+    directory_ =
+        std::make_unique<storage::sql::SqlDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
     identity_ = std::make_unique<storage::sql::SqlIdentityStore>(*db_, ids_);
     auto keys = KeyRing::Open(dir_ + "/idp-keys", ids_);
     ASSERT_TRUE(keys.ok());
