@@ -46,6 +46,10 @@ int RunSetPassword(const StoreLocation& where, const std::string& tenant, const 
 // `zebros admin rotate-keys`: a new signing key for the built-in identity provider; prints its
 // kid. A running server picks it up on its next token.
 int RunRotateKeys(const StoreLocation& where);
+// `zebros transfer --from sqlite:PATH --to postgres://…`: copies a whole embedded install into an
+// empty PostgreSQL database with a progress bar, then verifies counts and the audit chain. Exit 0
+// when verified, 3 when the target is not empty (without `resume`), 1 on failure, 2 on bad usage.
+int RunTransfer(const std::string& from, const std::string& to, bool resume);
 // `zebros admin print-policy`: prints auth::RenderPolicyMarkdown() (needs no data dir).
 int RunPrintPolicy();
 

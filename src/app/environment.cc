@@ -18,8 +18,9 @@ namespace zebros::app {
 std::string StoreLocation::Describe() const {
   if (database_url.empty()) return data_dir;
   auto url = boost::urls::parse_uri(database_url);
-  if (!url) return data_dir + ", PostgreSQL";
-  return data_dir + ", PostgreSQL at " + std::string(url->encoded_host_and_port()) +
+  const std::string prefix = data_dir.empty() ? "" : data_dir + ", ";
+  if (!url) return prefix + "PostgreSQL";
+  return prefix + "PostgreSQL at " + std::string(url->encoded_host_and_port()) +
          std::string(url->encoded_path());
 }
 
@@ -28,6 +29,8 @@ namespace {
 bool IsPostgresUrl(const std::string& url) {
   return url.starts_with("postgres://") || url.starts_with("postgresql://");
 }
+
+}  // namespace
 
 core::Result<std::unique_ptr<storage::sql::Engine>> OpenDatabase(
     const StoreLocation& where, const std::vector<model::ObjectTypePtr>& types,
@@ -47,8 +50,6 @@ core::Result<std::unique_ptr<storage::sql::Engine>> OpenDatabase(
   if (!database.ok()) return std::move(database).error();
   return std::unique_ptr<storage::sql::Engine>(std::move(database).value());
 }
-
-}  // namespace
 
 std::unique_ptr<Environment> Environment::Open(const StoreLocation& where) {
   const std::string& data_dir = where.data_dir;

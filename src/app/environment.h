@@ -40,6 +40,12 @@ struct Environment {
   std::string IdpKeyDir() const { return data_dir + "/idp-keys"; }
 };
 
+// Opens (creating when new, applying migrations) the database `where` names: SQLite in the data
+// dir, or PostgreSQL at the URL.
+core::Result<std::unique_ptr<storage::sql::Engine>> OpenDatabase(
+    const StoreLocation& where, const std::vector<model::ObjectTypePtr>& types,
+    const core::Clock& clock);
+
 // Writes `content` to a new file readable by the owner only (0600), replacing any old one.
 // False when the file cannot be written.
 bool WriteSecretFile(const std::string& path, const std::string& content);

@@ -105,11 +105,25 @@ int main(int argc, char** argv) {
   auto* print_policy = admin->add_subcommand(
       "print-policy", "Print the access policy as Markdown (the table in docs/security.md)");
 
+  std::string transfer_from, transfer_to;
+  bool transfer_resume = false;
+  auto* transfer = app.add_subcommand(
+      "transfer", "Copy a whole install from SQLite into an empty PostgreSQL database");
+  transfer->add_option("--from", transfer_from, "sqlite:PATH (a data dir or its zebros.db)")
+      ->required();
+  transfer->add_option("--to", transfer_to, "postgres://… (an empty database)")->required();
+  transfer->add_flag("--resume", transfer_resume,
+                     "Finish an interrupted transfer: copy into a non-empty target, skipping "
+                     "rows it already has");
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve_cmd->parsed()) {
     serve.where = where;
     return zebros::app::RunServe(serve);
+  }
+  if (transfer->parsed()) {
+    return zebros::app::RunTransfer(transfer_from, transfer_to, transfer_resume);
   }
   if (migrate_cmd->parsed()) return zebros::app::RunMigrate(where);
   if (create_tenant->parsed()) return zebros::app::RunCreateTenant(where, tenant_name);
