@@ -13,7 +13,10 @@ core::Result<SchemaRegistry::TypeSet> SchemaRegistry::TypesFor(const std::string
   {
     std::lock_guard lock(mutex_);
     auto found = by_tenant_.find(tenant_id);
-    if (found != by_tenant_.end()) return found->second;
+    if (found != by_tenant_.end() &&
+        std::chrono::steady_clock::now() - found->second.loaded_at < kFreshness) {
+      return found->second.types;
+    }
     generation = generation_;
   }
   auto custom = directory_.LoadCustomFields(tenant_id);
@@ -32,7 +35,9 @@ core::Result<SchemaRegistry::TypeSet> SchemaRegistry::TypesFor(const std::string
   TypeSet snapshot = std::move(types);
   std::lock_guard lock(mutex_);
   // A field added while this snapshot loaded may be missing from it: serve it, don't cache it.
-  if (generation == generation_) by_tenant_[tenant_id] = snapshot;
+  if (generation == generation_) {
+    by_tenant_[tenant_id] = Cached{snapshot, std::chrono::steady_clock::now()};
+  }
   return snapshot;
 }
 

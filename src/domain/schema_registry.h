@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -16,7 +17,9 @@
 namespace zebros::domain {
 
 // The object types as each tenant sees them: the built-in definitions plus the tenant's custom
-// fields. Types are immutable snapshots; adding a field publishes a new snapshot. Thread-safe.
+// fields. Types are immutable snapshots; adding a field publishes a new snapshot at once on this
+// node. Other nodes sharing the database reload a tenant's snapshot once it is kFreshness old, so
+// a field added anywhere is usable everywhere within that time. Thread-safe.
 class SchemaRegistry {
  public:
   SchemaRegistry(storage::DirectoryStore& directory, std::vector<model::ObjectTypePtr> builtin);
@@ -34,6 +37,7 @@ class SchemaRegistry {
                 std::function<void(core::Result<model::Field>)> done);
 
   static constexpr std::size_t kMaxCustomFields = 200;
+  static constexpr std::chrono::milliseconds kFreshness{1000};
 
  private:
   using TypeSet = std::shared_ptr<const std::vector<model::ObjectTypePtr>>;
@@ -43,7 +47,11 @@ class SchemaRegistry {
   storage::DirectoryStore& directory_;
   const std::vector<model::ObjectTypePtr> builtin_;
   std::mutex mutex_;
-  std::unordered_map<std::string, TypeSet> by_tenant_;  // guarded by mutex_
+  struct Cached {
+    TypeSet types;
+    std::chrono::steady_clock::time_point loaded_at;
+  };
+  std::unordered_map<std::string, Cached> by_tenant_;  // guarded by mutex_
   std::uint64_t generation_ = 0;                        // guarded by mutex_; bumped by Invalidate
 };
 
