@@ -126,7 +126,8 @@ constexpr ErrorResponse kErrorResponses[] = {
      "reused with a different request (`idempotency_key_reused`).",
      ""},
     {503, "ServiceUnavailable",
-     "Not ready, shutting down, or too busy to take the work (`unavailable`); retry after "
+     "Not ready, shutting down, too busy to take the work (`unavailable`), or the database "
+     "cannot be reached (`database_unavailable`); retry after "
      "`Retry-After` seconds.",
      "Retry-After"},
 };
