@@ -119,6 +119,9 @@ def database_url(data_dir):
     return url
 
 
+_paired_database_url = database_url  # for ZebrosServer, whose parameter has the same name
+
+
 def _child_env():
     """The environment of zebros processes: ours, minus a ZEBROS_DATABASE_URL from the caller's
     shell, so that only the harness decides which database a run uses."""
@@ -254,19 +257,28 @@ class ZebrosServer:
 
     With BACKEND postgres the server also gets `database_url`: the database paired with the
     data dir (a new one for a new data dir), kept across restarts.
+
+    A second node of a cluster: `database_url` (PostgreSQL only) pairs the data dir with an
+    existing database, e.g. another server's; `admin_key` is then the key to use, since only
+    the first start on an empty database writes a bootstrap-admin-key file.
     """
 
     _live = set()
 
-    def __init__(self, data_dir=None, extra_args=()):
+    def __init__(self, data_dir=None, extra_args=(), database_url=None, admin_key=None):
         self.bin = zebros_bin()
         self.owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="zebros-it-")
-        self.database_url = database_url(self.data_dir)  # None with SQLite
+        if database_url is not None:
+            if BACKEND != "postgres":
+                raise ValueError("database_url= needs ZEBROS_TEST_BACKEND=postgres")
+            set_database_url(self.data_dir, database_url)
+        self.database_url = _paired_database_url(self.data_dir)  # None with SQLite
         self.extra_args = list(extra_args)
         self.process = None
         self.port = None
         self.url = None
+        self.given_admin_key = admin_key
         self.admin_key = None
         self.returncode = None
         self.stderr_lines = []   # every stderr line of every process, in order
@@ -338,7 +350,7 @@ class ZebrosServer:
             listening = self._wait_for_listening()
             self.port = int(listening["port"])
             self.url = listening.get("url")
-            self.admin_key = self._read_bootstrap_key()
+            self.admin_key = self.given_admin_key or self._read_bootstrap_key()
         except BaseException:
             self.kill9()
             raise

@@ -1,0 +1,527 @@
+"""PostgreSQL only: several `zebros serve` nodes on one database, and one node riding out a
+PostgreSQL crash under write load.
+
+Two nodes: each has its own data dir (key files) and the same --database-url; API keys live in
+the database, so the first node's bootstrap admin key works on both. What one node writes, the
+other reads at once; custom fields added on one become usable on the other (and a key revoked
+on one is refused by the other) within the cache lifetimes docs/operations.md gives;
+conflicting writes sent to both nodes at the same moment resolve as they would on one node (one
+winner, the loser told why, never a duplicate).
+
+Restart under load: PostgreSQL stopped with 'immediate' (a crash: no checkpoint, clients cut
+off) while four writers POST. Until it is back every answer is 503 `database_unavailable` with
+Retry-After (or a 201 for a write made before the crash); none takes longer than
+REQUEST_TIMEOUT_LIMIT. Once PostgreSQL is back the same server process serves again (its pool
+reconnects by itself) and every acknowledged create is there.
+"""
+
+import collections
+import http.client
+import json
+import threading
+import time
+import unittest
+
+from harness import (BACKEND, REQUEST_TIMEOUT, ServerTestCase, ZebrosServer, quote_param,
+                     unique, wait_until)
+
+# docs/operations.md: custom-field schemas are cached per node for 1 s, credentials for 5 s.
+# The limits add slack for a loaded machine and an ASan build.
+SCHEMA_PROPAGATION_LIMIT = 3.0
+KEY_REVOCATION_LIMIT = 8.0
+# No request may take this long, database down or not (well under the harness's timeout).
+REQUEST_TIMEOUT_LIMIT = 15.0
+# Conflicting requests race better the more often they are sent.
+RACE_ROUNDS = 10
+
+
+def setUpModule():
+    if BACKEND != "postgres":
+        raise unittest.SkipTest("several nodes on one database and PostgreSQL restarts need "
+                                "ZEBROS_TEST_BACKEND=postgres")
+
+
+def list_all(server, object_name, query, limit=500):
+    """Every record of a list on `server`, following next_cursor."""
+    records, cursor = [], None
+    for _ in range(1000):
+        params = [f"limit={limit}", query] + (["cursor=" + quote_param(cursor)] if cursor else [])
+        resp = server.api("GET", f"/api/v1/{object_name}?" + "&".join(params))
+        if resp.status != 200:
+            raise AssertionError(f"list {object_name}?{query} on :{server.port}: "
+                                 f"{resp.status} {resp.body!r}")
+        records += resp.body["data"]
+        cursor = resp.body["next_cursor"]
+        if cursor is None:
+            return records
+    raise AssertionError("list never ended")
+
+
+def at_once(nodes, *calls):
+    """Runs each zero-argument callable on its own thread, released together by a barrier;
+    returns their results in order (re-raises the first exception). Each thread connects to
+    every one of `nodes` before the barrier (so the racing requests leave together) and closes
+    those connections when done."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+    errors = []
+
+    def run(index, call):
+        try:
+            for node in nodes:  # open the keep-alive connections before the race
+                node.api("GET", "/healthz", key=None)
+            barrier.wait(timeout=REQUEST_TIMEOUT)
+            results[index] = call()
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+            errors.append(error)
+        finally:
+            for node in nodes:
+                node._drop_connection()
+
+    threads = [threading.Thread(target=run, args=(i, call), daemon=True)
+               for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(REQUEST_TIMEOUT * 2)
+        if thread.is_alive():
+            raise AssertionError("a concurrent request did not finish")
+    if errors:
+        raise errors[0]
+    return results
+
+
+class TwoNodesTestCase(ServerTestCase):
+    """`server` (node A, fresh database) and `node_b` (own data dir, A's database and key)."""
+
+    node_b: ZebrosServer = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.node_b = ZebrosServer(database_url=cls.server.database_url,
+                                  admin_key=cls.server.admin_key)
+        cls.addClassCleanup(cls._stop_server, cls.node_b)
+        cls.node_b.start()
+
+    @property
+    def a(self):
+        return self.server
+
+    @property
+    def b(self):
+        return self.node_b
+
+    def setUp(self):
+        for node in (self.a, self.b):
+            self.assertTrue(node.running, f"node :{node.port} is not running")
+
+    def assert_lists(self, node, query, ids, message=""):
+        listed = [record["id"] for record in list_all(node, "contacts", query)]
+        self.assertEqual(sorted(listed), sorted(ids), f"{query} on :{node.port} {message}")
+
+
+class TwoNodesTest(TwoNodesTestCase):
+
+    # ---- one writer, the other reads ---------------------------------------------------------
+
+    def test_nodes_are_distinct_processes_on_one_database(self):
+        self.assertNotEqual(self.a.port, self.b.port)
+        self.assertNotEqual(self.a.data_dir, self.b.data_dir)
+        self.assertEqual(self.a.database_url, self.b.database_url)
+        for node in (self.a, self.b):
+            self.assertEqual(node.api("GET", "/readyz", key=None).status, 200)
+
+    def test_a_create_on_a_is_readable_on_b_at_once(self):
+        marker = unique("Lovelace")
+        created = self.a.api("POST", "/api/v1/contacts",
+                             {"first_name": "Ada", "last_name": marker,
+                              "email": f"{marker.lower()}@nodes.example"})
+        self.assertEqual(created.status, 201, created.body)
+        record = created.body
+
+        fetched = self.b.api("GET", f"/api/v1/contacts/{record['id']}")
+        self.assertEqual(fetched.status, 200, fetched.body)
+        self.assertEqual(fetched.body, record)
+        self.assertEqual(fetched.header("etag"), created.header("etag"))
+
+        listed = self.b.api("GET", f"/api/v1/contacts?filter[last_name]={marker}")
+        self.assertEqual(listed.status, 200, listed.body)
+        self.assertEqual(listed.body["data"], [record])
+
+        found = self.b.api("GET", f"/api/v1/contacts?q={marker.lower()}")
+        self.assertEqual(found.status, 200, found.body)
+        self.assertEqual([r["id"] for r in found.body["data"]], [record["id"]])
+        searched = self.b.api("POST", "/api/v1/contacts/search", {"q": f"ada {marker}"})
+        self.assertEqual(searched.status, 200, searched.body)
+        self.assertEqual([r["id"] for r in searched.body["data"]], [record["id"]])
+
+    def test_an_update_on_b_is_seen_on_a_with_the_new_etag_and_version(self):
+        created = self.a.api("POST", "/api/v1/contacts", {"last_name": unique("Upd")})
+        self.assertEqual(created.status, 201, created.body)
+        path = f"/api/v1/contacts/{created.body['id']}"
+
+        updated = self.b.api("PATCH", path, {"title": "Countess"},
+                             headers={"If-Match": created.header("etag")})
+        self.assertEqual(updated.status, 200, updated.body)
+        self.assertEqual(updated.body["version"], 2)
+        self.assertNotEqual(updated.header("etag"), created.header("etag"))
+
+        seen = self.a.api("GET", path)
+        self.assertEqual(seen.status, 200, seen.body)
+        self.assertEqual(seen.body, updated.body)
+        self.assertEqual(seen.body["title"], "Countess")
+        self.assertEqual(seen.header("etag"), updated.header("etag"))
+        # A's idea of the old ETag is stale too: a conditional GET and PATCH say so.
+        self.assertEqual(self.a.api("GET", path,
+                                    headers={"If-None-Match": created.header("etag")}).status,
+                         200)
+        self.assert_problem(self.a.api("PATCH", path, {"title": "late"},
+                                       headers={"If-Match": created.header("etag")}),
+                            412, "precondition_failed")
+
+    def test_a_key_made_on_a_works_on_b_and_its_revocation_on_a_reaches_b(self):
+        made = self.a.api("POST", "/api/v1/api-keys", {"name": unique("k"), "role": "admin"})
+        self.assertEqual(made.status, 201, made.body)
+        key = made.body["key"]
+        self.assertEqual(self.b.api("GET", "/api/v1/contacts?limit=1", key=key).status, 200)
+        self.assertEqual(self.a.api("DELETE", f"/api/v1/api-keys/{made.body['id']}").status, 204)
+        revoked = time.monotonic()
+        self.assert_problem(self.a.api("GET", "/api/v1/contacts?limit=1", key=key), 401,
+                            "unauthenticated")
+        wait_until(lambda: self.b.api("GET", "/api/v1/contacts?limit=1", key=key).status == 401,
+                   KEY_REVOCATION_LIMIT, "node B to refuse a key revoked on node A")
+        print(f"\n[test_pg_nodes] key revoked on A refused on B after "
+              f"{time.monotonic() - revoked:.3f}s", flush=True)
+        # The bootstrap key still works on both.
+        for node in (self.a, self.b):
+            self.assertEqual(node.api("GET", "/api/v1/contacts?limit=1").status, 200)
+
+    # ---- conflicting writes sent to both nodes at the same moment ----------------------------
+
+    def test_the_same_idempotency_key_on_both_nodes_at_once_creates_one_record(self):
+        for round_ in range(RACE_ROUNDS):
+            with self.subTest(round=round_):
+                marker = unique("Idem")
+                body = {"last_name": marker, "title": "same body"}
+                headers = {"Idempotency-Key": unique("idem-")}
+                first, second = at_once(
+                    (self.a, self.b),
+                    lambda: self.a.api("POST", "/api/v1/contacts", body, headers=headers),
+                    lambda: self.b.api("POST", "/api/v1/contacts", body, headers=headers))
+                self.assertEqual((first.status, second.status), (201, 201),
+                                 f"A: {first.body!r} B: {second.body!r}")
+                self.assertEqual(first.body, second.body)
+                self.assertEqual(first.header("etag"), second.header("etag"))
+                replayed = sorted(r.header("idempotent-replayed", "") for r in (first, second))
+                self.assertEqual(replayed, ["", "true"], "exactly one answer is the replay")
+                for node in (self.a, self.b):
+                    self.assert_lists(node, f"filter[last_name]={marker}", [first.body["id"]])
+
+    def test_two_patches_with_the_same_if_match_on_both_nodes_one_wins(self):
+        for round_ in range(RACE_ROUNDS):
+            with self.subTest(round=round_):
+                created = self.a.api("POST", "/api/v1/contacts", {"last_name": unique("Race")})
+                self.assertEqual(created.status, 201, created.body)
+                path = f"/api/v1/contacts/{created.body['id']}"
+                etag = {"If-Match": created.header("etag")}
+                from_a, from_b = at_once(
+                    (self.a, self.b),
+                    lambda: self.a.api("PATCH", path, {"title": "from A"}, headers=etag),
+                    lambda: self.b.api("PATCH", path, {"title": "from B"}, headers=etag))
+                statuses = sorted((from_a.status, from_b.status))
+                self.assertEqual(statuses, [200, 412], f"A: {from_a.body!r} B: {from_b.body!r}")
+                winner, loser = (from_a, from_b) if from_a.status == 200 else (from_b, from_a)
+                self.assert_problem(loser, 412, "precondition_failed")
+                self.assertEqual(winner.body["version"], 2)
+                for node in (self.a, self.b):
+                    final = node.api("GET", path)
+                    self.assertEqual(final.status, 200, final.body)
+                    self.assertEqual(final.body, winner.body)
+                    self.assertEqual(final.header("etag"), winner.header("etag"))
+                    self.assertIn(final.body["title"], ("from A", "from B"))
+
+    def test_the_same_unique_value_created_on_both_nodes_at_once_is_one_201_one_409(self):
+        schema = self.a.api("GET", "/api/v1/schema/contacts").body
+        fields = {field["name"]: field for field in schema["fields"]}
+        self.assertTrue(fields["email"]["unique"], "contacts.email is no longer unique")
+        for round_ in range(RACE_ROUNDS):
+            with self.subTest(round=round_):
+                email = f"{unique('dup')}@nodes.example"
+                from_a, from_b = at_once(
+                    (self.a, self.b),
+                    lambda: self.a.api("POST", "/api/v1/contacts",
+                                       {"last_name": "FromA", "email": email}),
+                    lambda: self.b.api("POST", "/api/v1/contacts",
+                                       {"last_name": "FromB", "email": email}))
+                statuses = sorted((from_a.status, from_b.status))
+                self.assertEqual(statuses, [201, 409], f"A: {from_a.body!r} B: {from_b.body!r}")
+                winner, loser = (from_a, from_b) if from_a.status == 201 else (from_b, from_a)
+                self.assert_problem(loser, 409, "conflict")
+                self.assertIn(("email", "unique"), self.field_errors(loser))
+                for node in (self.a, self.b):
+                    listed = list_all(node, "contacts", f"filter[email]={quote_param(email)}")
+                    self.assertEqual(listed, [winner.body], f"on :{node.port}")
+
+    def test_200_creates_spread_over_both_nodes_from_8_threads(self):
+        title = unique("spread")
+        threads, per_thread = 8, 25
+        results = collections.defaultdict(list)  # thread -> [(node port, status, body)]
+
+        def work(worker):
+            for n in range(per_thread):
+                node = (self.a, self.b)[(worker + n) % 2]
+                resp = node.api("POST", "/api/v1/contacts",
+                                {"first_name": f"T{worker}", "last_name": f"N{n:03d}",
+                                 "title": title})
+                results[worker].append((node.port, resp.status, resp.body))
+        at_once((self.a, self.b),
+                *[lambda worker=worker: work(worker) for worker in range(threads)])
+
+        created = [body for worker in range(threads) for _, status, body in results[worker]
+                   if status == 201]
+        failures = [(port, status, body) for worker in range(threads)
+                    for port, status, body in results[worker] if status != 201]
+        self.assertEqual(failures, [])
+        ids = [record["id"] for record in created]
+        self.assertEqual(len(ids), threads * per_thread)
+        self.assertEqual(len(set(ids)), len(ids), "two creates got the same id")
+        by_id = {record["id"]: record for record in created}
+        for node in (self.a, self.b):
+            for record_id, record in by_id.items():
+                fetched = node.api("GET", f"/api/v1/contacts/{record_id}")
+                self.assertEqual(fetched.status, 200, f"{record_id} on :{node.port}")
+                self.assertEqual(fetched.body, record)
+            self.assert_lists(node, f"filter[title]={title}", ids)
+
+
+class CustomFieldAcrossNodesTest(TwoNodesTestCase):
+    """Its own pair of nodes and database: while a custom field is known to one node only, the
+    two render records differently, which must not spill into TwoNodesTest's comparisons."""
+
+    def test_a_custom_field_added_on_a_becomes_usable_on_b(self):
+        field = unique("f_")
+        # Both nodes have used the tenant's schema before the field is added (a node that
+        # reads the schema only afterwards would learn the field for free).
+        for node in (self.a, self.b):
+            self.assertNotIn(field, self._field_names(node))
+            self.assertEqual(node.api("POST", "/api/v1/contacts",
+                                      {"last_name": unique("Before")}).status, 201)
+        added = self.a.api("POST", "/api/v1/schema/contacts/fields",
+                           {"name": field, "type": "text", "indexed": True, "label": field})
+        self.assertEqual(added.status, 201, added.body)
+        added_at = time.monotonic()
+        on_a = self.a.api("POST", "/api/v1/contacts", {"last_name": unique("CfA"), field: "emea"})
+        self.assertEqual(on_a.status, 201, on_a.body)
+
+        # B may learn about the field a little later, but within SCHEMA_PROPAGATION_LIMIT.
+        last = {}
+
+        def b_knows_the_field():
+            resp = self.b.api("GET", f"/api/v1/contacts?filter[{field}]=emea")
+            last["resp"] = resp
+            return resp.status == 200
+        try:
+            wait_until(b_knows_the_field, SCHEMA_PROPAGATION_LIMIT,
+                       f"node B to accept filter[{field}] (custom field added on node A)")
+        except AssertionError as error:
+            resp = last["resp"]
+            raise AssertionError(f"{error}; B's last answer: {resp.status} {resp.body!r}; "
+                                 f"B's GET /schema/contacts field names: "
+                                 f"{self._field_names(self.b)}") from None
+        delay = time.monotonic() - added_at
+        print(f"\n[test_pg_nodes] custom field {field} usable on node B {delay:.3f}s after "
+              f"node A added it", flush=True)
+
+        self.assertIn(field, self._field_names(self.b))
+        on_b = self.b.api("POST", "/api/v1/contacts", {"last_name": unique("CfB"), field: "emea"})
+        self.assertEqual(on_b.status, 201, on_b.body)
+        self.assertEqual(on_b.body[field], "emea")
+        self.assertEqual(self.b.api("GET", f"/api/v1/contacts/{on_a.body['id']}").body, on_a.body)
+        ids = [on_a.body["id"], on_b.body["id"]]
+        for node in (self.a, self.b):
+            self.assert_lists(node, f"filter[{field}]=emea", ids)
+
+    def _field_names(self, node):
+        resp = node.api("GET", "/api/v1/schema/contacts")
+        self.assertEqual(resp.status, 200, resp.body)
+        return [f["name"] for f in resp.body["fields"]]
+
+
+class Writers:
+    """`threads` workers POSTing contacts on their own keep-alive connections until stopped.
+
+    Unlike test_durability's Flood they carry on through errors: each exchange is recorded in
+    `exchanges` as a dict (worker, started, finished, status, content_type, retry_after, body,
+    error); a failed exchange has status None and the exception's repr in `error`, and the
+    worker reconnects."""
+
+    def __init__(self, server, title, threads=4):
+        self.port, self.key, self.title = server.port, server.admin_key, title
+        self.cond = threading.Condition()
+        self.exchanges = []
+        self.stop_requested = threading.Event()
+        self.workers = [threading.Thread(target=self._work, args=(i,), daemon=True)
+                        for i in range(threads)]
+
+    def start(self):
+        for worker in self.workers:
+            worker.start()
+        return self
+
+    def _connect(self):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
+
+    def _work(self, worker):
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.key}"}
+        conn = self._connect()
+        try:
+            for n in range(1, 10 ** 9):
+                if self.stop_requested.is_set():
+                    return
+                body = {"first_name": f"W{worker}", "last_name": f"N{n:06d}", "title": self.title,
+                        "email": f"w{worker}.n{n}.{self.title.lower()}@outage.example"}
+                exchange = {"worker": worker, "n": n, "status": None, "error": None}
+                exchange["started"] = time.monotonic()
+                try:
+                    conn.request("POST", "/api/v1/contacts", json.dumps(body), headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    exchange.update(
+                        status=resp.status, content_type=resp.getheader("Content-Type", ""),
+                        retry_after=resp.getheader("Retry-After"))
+                    try:
+                        exchange["body"] = json.loads(data)
+                    except ValueError:
+                        exchange["body"] = data
+                    if resp.will_close:
+                        conn.close()
+                        conn = self._connect()
+                except (OSError, http.client.HTTPException) as error:
+                    exchange["error"] = repr(error)
+                    conn.close()
+                    conn = self._connect()
+                exchange["finished"] = time.monotonic()
+                with self.cond:
+                    self.exchanges.append(exchange)
+                    self.cond.notify_all()
+        finally:
+            conn.close()
+
+    def snapshot(self):
+        with self.cond:
+            return list(self.exchanges)
+
+    def count(self, predicate):
+        with self.cond:
+            return sum(1 for exchange in self.exchanges if predicate(exchange))
+
+    def wait_for(self, predicate, count, timeout, message):
+        """Waits until `count` exchanges satisfy `predicate`; AssertionError after `timeout`."""
+        with self.cond:
+            ok = self.cond.wait_for(
+                lambda: sum(1 for e in self.exchanges if predicate(e)) >= count, timeout)
+            if not ok:
+                seen = collections.Counter((e["status"], e["error"]) for e in self.exchanges)
+                raise AssertionError(f"timed out after {timeout}s waiting for {count} {message}; "
+                                     f"exchanges so far: {seen}")
+
+    def stop(self, timeout=REQUEST_TIMEOUT * 2):
+        self.stop_requested.set()
+        for worker in self.workers:
+            worker.join(timeout)
+        if any(worker.is_alive() for worker in self.workers):
+            raise AssertionError("writers did not stop")
+
+
+def describe(exchange):
+    return {name: exchange.get(name) for name in
+            ("worker", "n", "status", "error", "content_type", "retry_after", "body")} | {
+        "duration": round(exchange["finished"] - exchange["started"], 3)}
+
+
+class PostgresRestartUnderWriteLoadTest(ServerTestCase):
+
+    def setUp(self):
+        import pg_cluster
+        self.cluster = pg_cluster.cluster()
+        self.assertTrue(self.server.running)
+
+    def ready_status(self):
+        return self.api("GET", "/readyz", key=None).status
+
+    def assert_unavailable(self, exchange):
+        """A 503 database_unavailable problem with Retry-After."""
+        self.assertEqual(exchange["status"], 503, describe(exchange))
+        self.assertTrue(exchange["content_type"].startswith("application/problem+json"),
+                        describe(exchange))
+        self.assertIsInstance(exchange["body"], dict, describe(exchange))
+        self.assertEqual(exchange["body"].get("code"), "database_unavailable", describe(exchange))
+        self.assertEqual(exchange["body"].get("status"), 503, describe(exchange))
+        self.assertTrue(exchange["retry_after"], describe(exchange))
+
+    def test_writes_fail_fast_with_503_while_postgres_is_down_and_resume_after(self):
+        title = unique("outage")
+        writers = Writers(self.server, title).start()
+        try:
+            writers.wait_for(lambda e: e["status"] == 201, 100, 60, "acknowledged creates")
+            stopping = time.monotonic()
+            self.cluster.stop(mode="immediate")
+            stopped = time.monotonic()
+            try:
+                # Keep writing for a couple of seconds, with enough answers to mean something.
+                wait_until(lambda: time.monotonic() - stopped >= 2.0 and writers.count(
+                    lambda e: e["started"] >= stopped) >= 20, 30,
+                    "20 write answers and 2 s with PostgreSQL down")
+                ready_while_down = self.ready_status()
+                health_while_down = self.api("GET", "/healthz", key=None).status
+                restarting = time.monotonic()
+            finally:
+                self.cluster.start()
+            restarted = time.monotonic()
+            self.assertEqual(ready_while_down, 503, "GET /readyz with PostgreSQL down")
+            self.assertEqual(health_while_down, 200, "GET /healthz (process up) with PostgreSQL "
+                                                     "down")
+            wait_until(lambda: self.ready_status() == 200, 30,
+                       "GET /readyz 200 after PostgreSQL came back")
+            writers.wait_for(lambda e: e["status"] == 201 and e["started"] >= restarted, 20,
+                             30, "acknowledged creates after PostgreSQL came back")
+        finally:
+            writers.stop()
+            self.cluster.start()  # later tests of this process need it
+
+        exchanges = writers.snapshot()
+        print(f"\n[test_pg_nodes] outage: "
+              f"{collections.Counter((e['status'], e['error']) for e in exchanges)}; "
+              f"slowest {max(e['finished'] - e['started'] for e in exchanges):.3f}s; "
+              f"readyz 200 {time.monotonic() - restarted:.3f}s after start (upper bound)",
+              flush=True)
+        for exchange in exchanges:
+            self.assertIsNone(exchange["error"], describe(exchange))
+            self.assertLess(exchange["finished"] - exchange["started"], REQUEST_TIMEOUT_LIMIT,
+                            describe(exchange))
+            if exchange["status"] != 201:
+                self.assert_unavailable(exchange)
+        down = [e for e in exchanges if e["started"] >= stopped and e["finished"] <= restarting]
+        self.assertGreaterEqual(len(down), 20)
+        for exchange in down:
+            self.assert_unavailable(exchange)  # no 201 without a database
+        before = [e for e in exchanges if e["finished"] <= stopping]
+        self.assertEqual({e["status"] for e in before}, {201})
+
+        acked = [e["body"] for e in exchanges if e["status"] == 201]
+        self.assertGreaterEqual(len(acked), 120)
+        for record in acked:
+            fetched = self.api("GET", f"/api/v1/contacts/{record['id']}")
+            self.assertEqual(fetched.status, 200, f"acknowledged {record['id']} lost")
+            self.assertEqual(fetched.body, record)
+        listed = {record["id"] for record in self.list_all("contacts", f"filter[title]={title}")}
+        missing = {record["id"] for record in acked} - listed
+        self.assertEqual(missing, set(), "acknowledged creates missing from the list")
+        # The cluster is back for the rest of this process, and holds what the list showed.
+        stored = self.sql("SELECT count(*) FROM obj_contacts WHERE title = ?", (title,))
+        self.assertEqual(stored, [(str(len(listed)),)])
+
+
+if __name__ == "__main__":
+    unittest.main()
