@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "storage/postgres/pg_migrations.h"
+#include "storage/sql/migration_runner.h"
 
 namespace zebros::storage::postgres {
 namespace {
@@ -86,11 +87,7 @@ core::Result<sql::ReadLease> PgDatabase::Reader() {
 core::Result<int> PgDatabase::AppliedSchemaVersion() {
   auto reader = Reader();
   if (!reader.ok()) return std::move(reader).error();
-  auto stmt = (*reader)->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!stmt.ok()) return std::move(stmt).error();
-  auto row = stmt->Step();
-  if (!row.ok()) return std::move(row).error();
-  return static_cast<int>(stmt->Int(0));
+  return sql::ReadSchemaVersion(**reader);
 }
 
 int PgDatabase::LatestSchemaVersion() const { return LatestPgMigrationVersion(); }

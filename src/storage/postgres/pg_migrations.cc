@@ -3,6 +3,8 @@
 #include <set>
 #include <string>
 
+#include "storage/sql/migration_runner.h"
+
 namespace zebros::storage::postgres {
 namespace {
 
@@ -10,15 +12,10 @@ namespace {
 // migrating, transaction-level while laying out object tables; the two nest in one session.
 constexpr char kSchemaLockKey[] = "8819563688910585857";  // 0x7A6562726F730001
 
-struct Migration {
-  int version;
-  const char* sql;
-};
-
 // Append only: a released migration never changes. Version N means the same tables as SQLite's
 // version N (storage/sqlite/migrations.cc); keep the two lists in step. INTEGER is BIGINT, REAL
 // is DOUBLE PRECISION; SQLite's WITHOUT ROWID has no counterpart (every table is a heap).
-constexpr Migration kMigrations[] = {
+constexpr sql::Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE IF NOT EXISTS tenants (
   id TEXT PRIMARY KEY,
@@ -244,31 +241,10 @@ core::Status BeginSchemaChange(sql::Session& session) {
 }
 
 core::Status ApplyLocked(sql::Session& session, const core::Clock& clock) {
-  auto status = session.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY,"
-      " applied_at BIGINT NOT NULL)");
-  if (!status.ok()) return status;
-  int applied = 0;
-  {
-    auto stmt = session.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-    if (!stmt.ok()) return std::move(stmt).error();
-    auto row = stmt->Step();
-    if (!row.ok()) return std::move(row).error();
-    applied = static_cast<int>(stmt->Int(0));
-  }
-  for (const auto& migration : kMigrations) {
-    if (migration.version <= applied) continue;
-    status = session.Exec(migration.sql);
-    if (!status.ok()) return status;
-    auto stmt =
-        session.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
-    if (!stmt.ok()) return std::move(stmt).error();
-    stmt->BindInt(1, migration.version);
-    stmt->BindInt(2, clock.NowMillis());
-    auto done = stmt->Step();
-    if (!done.ok()) return std::move(done).error();
-  }
-  return core::OkStatus();
+  return sql::ApplyMigrationList(session, kMigrations,
+                                 "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT"
+                                 " PRIMARY KEY, applied_at BIGINT NOT NULL)",
+                                 clock);
 }
 
 }  // namespace

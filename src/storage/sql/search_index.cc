@@ -99,25 +99,29 @@ core::Status SearchIndex::Write(Session& connection, const model::ObjectType& ty
   return core::OkStatus();
 }
 
-core::Status SearchIndex::Rebuild(Session& connection, const model::ObjectType& type) {
-  // Each tenant's type: the built-in one plus the tenant's custom fields of this object.
-  std::map<std::string, model::ObjectType> tenant_types;
-  {
-    auto stmt = connection.Prepare(
-        "SELECT tenant_id, definition FROM custom_fields WHERE object = ?"
-        " ORDER BY tenant_id, created_at, name");
-    if (!stmt.ok()) return std::move(stmt).error();
-    stmt->BindText(1, type.name);
-    for (;;) {
-      auto row = stmt->Step();
-      if (!row.ok()) return std::move(row).error();
-      if (!*row) break;
-      auto field = DecodeCustomField(stmt->Text(1));
-      if (!field) continue;
-      auto [entry, added] = tenant_types.try_emplace(std::string(stmt->Text(0)), type);
-      entry->second.fields.push_back(std::move(*field));
-    }
+core::Result<std::map<std::string, model::ObjectType>> TenantTypes(Session& session,
+                                                                   const model::ObjectType& type) {
+  std::map<std::string, model::ObjectType> types;
+  auto stmt = session.Prepare(
+      "SELECT tenant_id, definition FROM custom_fields WHERE object = ?"
+      " ORDER BY tenant_id, created_at, name");
+  if (!stmt.ok()) return std::move(stmt).error();
+  stmt->BindText(1, type.name);
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    auto field = DecodeCustomField(stmt->Text(1));
+    if (!field) continue;
+    auto [entry, added] = types.try_emplace(std::string(stmt->Text(0)), type);
+    entry->second.fields.push_back(std::move(*field));
   }
+  return types;
+}
+
+core::Status SearchIndex::Rebuild(Session& connection, const model::ObjectType& type) {
+  auto tenant_types = TenantTypes(connection, type);
+  if (!tenant_types.ok()) return std::move(tenant_types).error();
   std::vector<std::string> tenants;
   {
     auto stmt = connection.Prepare("SELECT DISTINCT tenant_id FROM " + TableName(type));
@@ -130,8 +134,8 @@ core::Status SearchIndex::Rebuild(Session& connection, const model::ObjectType& 
     }
   }
   for (const auto& tenant_id : tenants) {
-    const auto custom = tenant_types.find(tenant_id);
-    const model::ObjectType& tenant_type = custom == tenant_types.end() ? type : custom->second;
+    const auto custom = tenant_types->find(tenant_id);
+    const model::ObjectType& tenant_type = custom == tenant_types->end() ? type : custom->second;
     auto stmt =
         connection.Prepare("SELECT " + SelectColumns(tenant_type) + " FROM " + TableName(type) +
                            " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL");

@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,11 @@ class SearchIndex {
 
   const std::vector<model::ObjectTypePtr>& types_;
 };
+
+// Each tenant's `type` that has custom fields: the built-in type plus the tenant's custom fields
+// of that object. Tenants without any are absent (they see `type` itself).
+core::Result<std::map<std::string, model::ObjectType>> TenantTypes(Session& session,
+                                                                   const model::ObjectType& type);
 
 // True for a built-in reference field whose target's display name is searched with the record.
 bool IsSearchableReference(const model::Field& field);

@@ -103,29 +103,6 @@ core::Result<std::vector<std::string>> SharedColumns(Engine& source, Engine& tar
   return shared;
 }
 
-// Copies the tenants' custom field definitions of `type` into tenant types, for indexing records.
-core::Result<std::map<std::string, model::ObjectType>> TenantTypes(Engine& source,
-                                                                   const model::ObjectType& type) {
-  std::map<std::string, model::ObjectType> types;
-  auto reader = source.Reader();
-  if (!reader.ok()) return std::move(reader).error();
-  auto stmt = (*reader)->Prepare(
-      "SELECT tenant_id, definition FROM custom_fields WHERE object = ?"
-      " ORDER BY tenant_id, created_at, name");
-  if (!stmt.ok()) return std::move(stmt).error();
-  stmt->BindText(1, type.name);
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row) break;
-    auto field = DecodeCustomField(stmt->Text(1));
-    if (!field) continue;
-    auto [entry, added] = types.try_emplace(std::string(stmt->Text(0)), type);
-    entry->second.fields.push_back(std::move(*field));
-  }
-  return types;
-}
-
 class TableCopier {
  public:
   TableCopier(Engine& source, Engine& target, const TransferOptions& options,
@@ -139,7 +116,9 @@ class TableCopier {
     auto total = CountRows(source_, table);
     if (!total.ok()) return std::move(total).error();
     if (type != nullptr) {
-      auto tenant_types = TenantTypes(source_, *type);
+      auto reader = source_.Reader();
+      if (!reader.ok()) return std::move(reader).error();
+      auto tenant_types = TenantTypes(**reader, *type);
       if (!tenant_types.ok()) return std::move(tenant_types).error();
       tenant_types_ = std::move(tenant_types).value();
     }

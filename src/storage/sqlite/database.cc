@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "storage/sql/migration_runner.h"
 #include "storage/sql/search_index.h"
 #include "storage/sqlite/migrations.h"
 
@@ -76,11 +77,7 @@ core::Result<Connection*> Database::ReaderConnection() {
 core::Result<int> Database::AppliedSchemaVersion() {
   auto reader = Reader();
   if (!reader.ok()) return std::move(reader).error();
-  auto stmt = (*reader)->Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!stmt.ok()) return std::move(stmt).error();
-  auto row = stmt->Step();
-  if (!row.ok()) return std::move(row).error();
-  return static_cast<int>(stmt->Int(0));
+  return sql::ReadSchemaVersion(**reader);
 }
 
 core::Status Database::PrepareCustomField(sql::Session& session, const model::ObjectType& type,

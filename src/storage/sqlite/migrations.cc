@@ -2,16 +2,13 @@
 
 #include <set>
 
+#include "storage/sql/migration_runner.h"
+
 namespace zebros::storage::sqlite {
 namespace {
 
-struct Migration {
-  int version;
-  const char* sql;
-};
-
 // Append only: a released migration never changes.
-constexpr Migration kMigrations[] = {
+constexpr sql::Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE tenants (
   id TEXT PRIMARY KEY,
@@ -224,30 +221,11 @@ int LatestMigrationVersion() { return kMigrations[std::size(kMigrations) - 1].ve
 core::Status ApplyMigrations(Connection& connection, const core::Clock& clock) {
   auto txn = Transaction::Begin(connection);
   if (!txn.ok()) return std::move(txn).error();
-  auto status = connection.Exec(
-      "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-      "applied_at INTEGER NOT NULL)");
+  auto status = sql::ApplyMigrationList(connection, kMigrations,
+                                        "CREATE TABLE IF NOT EXISTS schema_migrations (version"
+                                        " INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                                        clock);
   if (!status.ok()) return status;
-  int applied = 0;
-  {
-    auto stmt = connection.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-    if (!stmt.ok()) return std::move(stmt).error();
-    auto row = stmt->Step();
-    if (!row.ok()) return std::move(row).error();
-    applied = static_cast<int>(stmt->Int(0));
-  }
-  for (const auto& migration : kMigrations) {
-    if (migration.version <= applied) continue;
-    status = connection.Exec(migration.sql);
-    if (!status.ok()) return status;
-    auto stmt =
-        connection.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
-    if (!stmt.ok()) return std::move(stmt).error();
-    stmt->BindInt(1, migration.version);
-    stmt->BindInt(2, clock.NowMillis());
-    auto done = stmt->Step();
-    if (!done.ok()) return std::move(done).error();
-  }
   return (*txn)->Commit();
 }
 
