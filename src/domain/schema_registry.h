@@ -52,7 +52,7 @@ class SchemaRegistry {
     std::chrono::steady_clock::time_point loaded_at;
   };
   std::unordered_map<std::string, Cached> by_tenant_;  // guarded by mutex_
-  std::uint64_t generation_ = 0;                        // guarded by mutex_; bumped by Invalidate
+  std::uint64_t generation_ = 0;                       // guarded by mutex_; bumped by Invalidate
 };
 
 }  // namespace zebros::domain
