@@ -99,16 +99,37 @@ def _data_dir_key(data_dir):
     return os.path.realpath(data_dir)
 
 
+# Data dirs (real paths) that use SQLite whatever BACKEND says (e.g. the source install of a
+# `zebros transfer` in a PostgreSQL run), until set_database_url() pairs them with a database.
+_sqlite_data_dirs = set()
+
+
 def set_database_url(data_dir, url):
     """Pairs `data_dir` with the PostgreSQL database at `url` (e.g. one that does not exist)."""
     with _database_urls_lock:
+        _sqlite_data_dirs.discard(_data_dir_key(data_dir))
         _database_urls[_data_dir_key(data_dir)] = url
+
+
+def use_sqlite(data_dir):
+    """Makes every zebros run (server and cli()) and sql() on `data_dir` use SQLite (zebros.db in
+    the data dir), whatever BACKEND says, until set_database_url() pairs it with a database."""
+    with _database_urls_lock:
+        key = _data_dir_key(data_dir)
+        _database_urls.pop(key, None)
+        _sqlite_data_dirs.add(key)
+
+
+def backend_of(data_dir):
+    """The storage backend runs on `data_dir` use: BACKEND unless use_sqlite() said otherwise."""
+    with _database_urls_lock:
+        return "sqlite" if _data_dir_key(data_dir) in _sqlite_data_dirs else BACKEND
 
 
 def database_url(data_dir):
     """The --database-url for zebros runs on `data_dir`: None with SQLite; with PostgreSQL the
     database paired with the data dir, created (empty) on first use."""
-    if BACKEND != "postgres":
+    if backend_of(data_dir) != "postgres":
         return None
     key = _data_dir_key(data_dir)
     with _database_urls_lock:
@@ -171,7 +192,7 @@ def sql(data_dir, statement, params=()):
     database, whichever BACKEND uses) and returns its rows as tuples of str (None for NULL).
 
     Write SQL both backends accept; `?` marks a parameter. Safe while the server runs."""
-    if BACKEND == "postgres":
+    if backend_of(data_dir) == "postgres":
         import pg_cluster
         text, variables = _to_postgres_placeholders(statement, tuple(params))
         return pg_cluster.cluster().query(database_url(data_dir), text, variables)
@@ -184,7 +205,7 @@ def sql(data_dir, statement, params=()):
 
 def sql_exec(data_dir, statement, params=()):
     """Runs one SQL statement that changes the database of `data_dir` and commits it."""
-    if BACKEND == "postgres":
+    if backend_of(data_dir) == "postgres":
         import pg_cluster
         text, variables = _to_postgres_placeholders(statement, tuple(params))
         pg_cluster.cluster().psql(database_url(data_dir), text, variables)
@@ -261,14 +282,24 @@ class ZebrosServer:
     A second node of a cluster: `database_url` (PostgreSQL only) pairs the data dir with an
     existing database, e.g. another server's; `admin_key` is then the key to use, since only
     the first start on an empty database writes a bootstrap-admin-key file.
+
+    `backend='sqlite'` makes this data dir use SQLite even in a PostgreSQL run (see
+    use_sqlite()): the server, cli() and sql() on it go to zebros.db in the data dir.
     """
 
     _live = set()
 
-    def __init__(self, data_dir=None, extra_args=(), database_url=None, admin_key=None):
+    def __init__(self, data_dir=None, extra_args=(), database_url=None, admin_key=None,
+                 backend=None):
         self.bin = zebros_bin()
         self.owns_data_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="zebros-it-")
+        if backend not in (None, "sqlite"):
+            raise ValueError(f"backend={backend!r}: only 'sqlite' can be forced")
+        if backend == "sqlite":
+            if database_url is not None:
+                raise ValueError("backend='sqlite' and database_url= contradict each other")
+            use_sqlite(self.data_dir)
         if database_url is not None:
             if BACKEND != "postgres":
                 raise ValueError("database_url= needs ZEBROS_TEST_BACKEND=postgres")
@@ -638,6 +669,14 @@ def cli(data_dir, *args, timeout=CLI_TIMEOUT, input=None):
                            *_database_args(data_dir)],
                           capture_output=True, text=True, timeout=timeout, input=input,
                           env=_child_env(), **stdin)
+
+
+def run_zebros(*args, timeout=CLI_TIMEOUT, input=None):
+    """Runs `zebros <args>` exactly as given (no --data-dir, no --database-url); returns the
+    CompletedProcess (text mode)."""
+    stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
+    return subprocess.run([zebros_bin(), *args], capture_output=True, text=True,
+                          timeout=timeout, input=input, env=_child_env(), **stdin)
 
 
 def _single_line(completed, what):
