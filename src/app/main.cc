@@ -116,7 +116,12 @@ int main(int argc, char** argv) {
                      "Finish an interrupted transfer: copy into a non-empty target, skipping "
                      "rows it already has");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // Help and version exit 0; any usage error exits 2, whatever CLI11's own code for it.
+    return app.exit(error) == 0 ? 0 : 2;
+  }
 
   if (serve_cmd->parsed()) {
     serve.where = where;

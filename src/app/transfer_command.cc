@@ -18,8 +18,8 @@ class ProgressBar {
   ProgressBar() : terminal_(::isatty(STDERR_FILENO) == 1) {}
 
   void Show(const storage::sql::TransferProgress& progress) {
-    const std::int64_t total = std::max<std::int64_t>(progress.total, 1);
-    const int percent = static_cast<int>(progress.copied * 100 / total);
+    const int percent =
+        progress.total == 0 ? 100 : static_cast<int>(progress.copied * 100 / progress.total);
     const bool done = progress.copied >= progress.total;
     if (!terminal_ && !done && (progress.copied == 0 || percent / 10 == last_tenth_)) return;
     table_ = progress.table;

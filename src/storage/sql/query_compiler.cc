@@ -269,7 +269,7 @@ std::string BuildTsQuery(std::string_view text) {
   std::string query;
   for (std::size_t i = 0; i < terms.size(); ++i) {
     if (i > 0) query += " & ";
-    query += "'" + terms[i] + "'";  // terms hold no quotes: only letters and digits
+    query += "'" + FoldForSearch(terms[i]) + "'";  // terms hold no quotes: letters and digits
     if (i + 1 == terms.size() && last_is_prefix) query += ":*";
   }
   return query;

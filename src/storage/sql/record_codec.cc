@@ -258,11 +258,80 @@ std::vector<std::string> SplitSearchTerms(std::string_view text) {
   return terms;
 }
 
+namespace {
+
+// Lower-case base letters of U+00C0..U+017F ('\0': keep the letter, lower-cased by the caller's
+// +0x20 for U+00C0..U+00DE); what SQLite's unicode61 tokenizer does with remove_diacritics.
+constexpr char kLatin1Base[64 + 1] =
+    "aaaaaa\0ceeeeiiii\0nooooo\0ouuuuy\0\0aaaaaa\0ceeeeiiii\0nooooo\0ouuuuy\0y";
+constexpr char kLatinExtendedABase[128 + 1] =
+    "aaaaaaccccccccddddeeeeeeeeeegggggggghhhhiiiiiiiiii\0\0"
+    "jjkkkllllllllllnnnnnnnnnoooooo\0\0rrrrrrssssssssttttttuuuuuuuuuuuuwwyyyzzzzzzs";
+
+void AppendUtf8(std::string& out, char32_t c) {
+  if (c < 0x80) {
+    out.push_back(static_cast<char>(c));
+  } else if (c < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xE0 | (c >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+  }
+}
+
+}  // namespace
+
+std::string FoldForSearch(std::string_view term) {
+  std::string out;
+  out.reserve(term.size());
+  for (std::size_t i = 0; i < term.size();) {
+    const auto byte = static_cast<unsigned char>(term[i]);
+    if (byte < 0x80) {
+      out.push_back(static_cast<char>(byte >= 'A' && byte <= 'Z' ? byte + 32 : byte));
+      ++i;
+      continue;
+    }
+    // Two- and three-byte sequences carry every letter folded here; anything else is copied.
+    char32_t c = 0;
+    std::size_t length = 0;
+    if ((byte & 0xE0) == 0xC0 && i + 1 < term.size()) {
+      c = ((byte & 0x1Fu) << 6) | (static_cast<unsigned char>(term[i + 1]) & 0x3Fu);
+      length = 2;
+    } else if ((byte & 0xF0) == 0xE0 && i + 2 < term.size()) {
+      c = ((byte & 0x0Fu) << 12) | ((static_cast<unsigned char>(term[i + 1]) & 0x3Fu) << 6) |
+          (static_cast<unsigned char>(term[i + 2]) & 0x3Fu);
+      length = 3;
+    } else {
+      out.push_back(term[i]);
+      ++i;
+      continue;
+    }
+    if (c >= 0xC0 && c <= 0xFF && kLatin1Base[c - 0xC0] != '\0') {
+      out.push_back(kLatin1Base[c - 0xC0]);
+    } else if (c >= 0x100 && c <= 0x17F && kLatinExtendedABase[c - 0x100] != '\0') {
+      out.push_back(kLatinExtendedABase[c - 0x100]);
+    } else if ((c >= 0xC0 && c <= 0xDE && c != 0xD7) || (c >= 0x391 && c <= 0x3AB) ||
+               (c >= 0x410 && c <= 0x42F)) {
+      AppendUtf8(out, c + 0x20);  // Latin-1, Greek and Cyrillic capitals without a base letter
+    } else if (c >= 0x400 && c <= 0x40F) {
+      AppendUtf8(out, c + 0x50);
+    } else if (c >= 0x132 && c <= 0x17F && (c % 2 == 0)) {
+      AppendUtf8(out, c + 1);  // Ĳ, Œ: capitals of pairs without a base letter
+    } else {
+      out.append(term.substr(i, length));
+    }
+    i += length;
+  }
+  return out;
+}
+
 std::string SearchTerms(std::string_view text) {
   std::string joined;
   for (const auto& term : SplitSearchTerms(text)) {
     if (!joined.empty()) joined.push_back(' ');
-    joined += term;
+    joined += FoldForSearch(term);
   }
   return joined;
 }

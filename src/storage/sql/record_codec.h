@@ -61,7 +61,12 @@ std::string SearchText(const model::ObjectType& type, const boost::json::object&
 // non-ASCII bytes; everything else separates. Both dialects index and query these terms, so an
 // e-mail address is found by its parts in PostgreSQL as in SQLite.
 std::vector<std::string> SplitSearchTerms(std::string_view text);
-// The terms of `text` joined by single spaces.
+// A term lower-cased with its diacritics removed (Latin letters to their base letter, "Ångström"
+// to "angstrom"; Greek and Cyrillic capitals lower-cased), as SQLite's unicode61 tokenizer with
+// remove_diacritics does. PostgreSQL's own folding depends on the database's locale, so its terms
+// are folded here on both sides, index and query.
+std::string FoldForSearch(std::string_view term);
+// The folded terms of `text` joined by single spaces.
 std::string SearchTerms(std::string_view text);
 
 // Reads a custom field definition as stored in custom_fields.definition (marked custom);
