@@ -3,6 +3,7 @@
 #
 #   bench/run.sh [--data-dir DIR] [--keep-data] [--duration SECS] [--runs N]
 #                [--scenarios "nginx get_by_id get_by_id_jwt list_filtered search create"] [--out DIR]
+#                [--seed-only] [--database-url postgres://... --seed-dir DIR]
 #
 # 1. checks the tools (wrk, nginx, python3) and that $ZEBROS_BIN is a Release build;
 # 2. starts `zebros serve` on a fresh data dir under the output dir (or on --data-dir DIR) at an
@@ -13,6 +14,11 @@
 #    a short warm-up, sampling the server's VmRSS/VmHWM after seeding and after the runs;
 # 5. writes bench/out/results.md (the table, also printed) and bench/out/results.json.
 # Everything it starts is stopped on exit (also on Ctrl-C). Nothing is built here.
+# --seed-only stops after seeding (with --data-dir: seeds a dir to benchmark later).
+# --database-url serves from PostgreSQL (`zebros serve --database-url`, data dir = the node's own
+# dir); the database must hold bench-seeded data already (bench/pg.sh transfers it there), and
+# --seed-dir names that data's seed outputs (ids.txt, search_terms.txt; usually DIR.seed of the
+# SQLite data dir it came from). The API key is ZEBROS_KEY then (or DIR/bootstrap-admin-key).
 #
 # Environment (defaults): ZEBROS_BIN (build/zebros) DURATION (20) RUNS (3) THREADS (2)
 #   CONNECTIONS (32) WARMUP (3 s, 0 = none) CONTACTS (1000000) ACCOUNTS (10000) SEED (42)
@@ -46,6 +52,9 @@ OUT=${BENCH_OUT:-$here/out}
 SCENARIOS=${SCENARIOS:-nginx get_by_id get_by_id_jwt list_filtered search create}
 DATA_DIR=""
 KEEP_DATA=0
+SEED_ONLY=0
+DATABASE_URL=""
+SEED_DIR=""
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 
@@ -57,6 +66,9 @@ while (($#)); do
     --runs) RUNS=$2; shift 2 ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --seed-only) SEED_ONLY=1; shift ;;
+    --database-url) DATABASE_URL=$2; shift 2 ;;
+    --seed-dir) SEED_DIR=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -74,6 +86,10 @@ done
 need_zebros=0
 [[ " $SCENARIOS " == *" nginx "* ]] && need_nginx=1 || need_nginx=0
 for sc in $SCENARIOS; do [[ $sc == nginx ]] || need_zebros=1; done
+((SEED_ONLY)) && { need_zebros=1; need_nginx=0; }
+[[ -z $DATABASE_URL || -n $SEED_DIR ]] || die "--database-url needs --seed-dir (the seed outputs of the data in that database)"
+db_args=()
+[[ -z $DATABASE_URL ]] || db_args=(--database-url "$DATABASE_URL")
 
 # --- (a) tools ----------------------------------------------------------------------------
 command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh --bench)"
@@ -205,12 +221,16 @@ if ((need_zebros)); then
   SEED_OUT=${DATA_DIR%/}.seed
   fresh=0
   [[ -z $(ls -A "$DATA_DIR") ]] && fresh=1
+  if [[ -n $SEED_DIR ]]; then
+    SEED_OUT=$(cd "$SEED_DIR" && pwd)
+    fresh=0
+  fi
   if ((!fresh)) && [[ ! -s $SEED_OUT/ids.txt || ! -s $SEED_OUT/search_terms.txt ]]; then
     die "$DATA_DIR holds data but $SEED_OUT/{ids.txt,search_terms.txt} are missing; use an empty or a bench-seeded dir"
   fi
-  log "starting $ZEBROS_BIN on $DATA_DIR ($(stat -f -c %T "$DATA_DIR"))"
+  log "starting $ZEBROS_BIN on $DATA_DIR ($(stat -f -c %T "$DATA_DIR"))${DATABASE_URL:+ with database $DATABASE_URL}"
   # shellcheck disable=SC2086 # ZEBROS_ARGS is a list of words
-  "$ZEBROS_BIN" serve --data-dir "$DATA_DIR" --listen 127.0.0.1:0 $ZEBROS_ARGS \
+  "$ZEBROS_BIN" serve --data-dir "$DATA_DIR" "${db_args[@]}" --listen 127.0.0.1:0 $ZEBROS_ARGS \
     >"$WORK/zebros.stdout" 2>"$WORK/zebros.stderr" &
   ZEBROS_PID=$!
   ZPORT=$("${PY[@]}" "$here/probe.py" wait-listening "$WORK/zebros.stderr" "$ZEBROS_PID" 60) ||
@@ -239,6 +259,10 @@ if ((need_zebros)); then
   [[ -s $SEED_OUT/ids.txt ]] || die "seeding wrote no ids ($SEED_OUT/ids.txt)"
   export BENCH_IDS=$SEED_OUT/ids.txt BENCH_TERMS=$SEED_OUT/search_terms.txt
   cp "$SEED_OUT/seed.json" "$OUT/seed.json" 2>/dev/null || true
+  if ((SEED_ONLY)); then
+    log "--seed-only: seeded data in $DATA_DIR (seed outputs in $SEED_OUT)"
+    exit 0
+  fi
 fi
 
 # --- (d) nginx baseline -----------------------------------------------------------------------
@@ -290,9 +314,9 @@ scenario_setup() { # name -> sets script, url, probe_method, probe_path, probe_b
 jwt_token() {
   local email=bench-jwt@load-test.example password
   password=$("${PY[@]}" -c 'import secrets; print(secrets.token_urlsafe(24))')
-  printf '%s\n' "$password" | "$ZEBROS_BIN" admin create-user --data-dir "$DATA_DIR" --tenant default \
+  printf '%s\n' "$password" | "$ZEBROS_BIN" admin create-user --data-dir "$DATA_DIR" "${db_args[@]}" --tenant default \
     --email "$email" --role admin --password-stdin >/dev/null 2>&1 ||
-    printf '%s\n' "$password" | "$ZEBROS_BIN" admin set-password --data-dir "$DATA_DIR" \
+    printf '%s\n' "$password" | "$ZEBROS_BIN" admin set-password --data-dir "$DATA_DIR" "${db_args[@]}" \
       --tenant default --email "$email" --password-stdin >/dev/null
   printf '%s\n' "$password" | "${PY[@]}" "$here/probe.py" token "http://127.0.0.1:$ZPORT" default "$email"
 }
@@ -346,6 +370,7 @@ if ((need_zebros)); then
   zver=$(timeout 5 "$ZEBROS_BIN" --version 2>/dev/null | head -n1 || true)
   meta+=(--meta "zebros_bin=$ZEBROS_BIN (CMAKE_BUILD_TYPE=$build_type${zver:+, $zver})"
     --meta "data_dir_fs=$(stat -f -c %T "$DATA_DIR")"
+    --meta "database=${DATABASE_URL:-sqlite (DATA_DIR/zebros.db)}"
     --meta "data_dir_size=$(du -sh "$DATA_DIR" 2>/dev/null | cut -f1)"
     --meta "git=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo 'no commit')$(git -C "$repo" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty)' || true)")
   [[ -f $SEED_OUT/seed.json ]] && meta+=(--seed-json "$SEED_OUT/seed.json" --seeded-now "$seeded_now")

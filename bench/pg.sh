@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# The bench/ workloads on PostgreSQL beside SQLite, in one invocation.
+#
+#   bench/pg.sh [--keep-data] [--out DIR]
+#
+# 1. starts a throwaway PostgreSQL 15 (Debian's /usr/lib/postgresql/15/bin) in a temp dir under
+#    the output dir on a free loopback port (as the `postgres` user through `runuser` when run
+#    as root): shared_buffers=512MB, synchronous_commit=on, fsync=on, full_page_writes=on,
+#    max_connections=100, checkpoint_timeout=10min, max_wal_size=4GB (see PG_SETTINGS below);
+# 2. seeds a fresh SQLite data dir the usual way (bench/run.sh --seed-only: seed.py over HTTP),
+#    then copies it into an empty PostgreSQL database with `zebros transfer`, timed (rows/s),
+#    and runs VACUUM ANALYZE there (what an operator does after a bulk load), also timed;
+# 3. bench/run.sh on the SQLite data dir (nginx, get_by_id, list_filtered, search, create);
+# 4. bench/run.sh on PostgreSQL (`zebros serve --database-url`, same scenarios but nginx);
+# 5. two nodes: two `zebros serve` on the same PostgreSQL database (own data dirs, own ports),
+#    GET by id and create, driven by two wrk processes in parallel (-t1, half the connections
+#    each, so the total is run.sh's -t2 -c32): once both at node 1 ("1 node"), once one per
+#    node ("2 nodes"); total req/s = the sum, p99 = the worse of the two;
+# 6. bench/pg_report.py: the PostgreSQL table with ratios to SQLite and the targets, written to
+#    OUT/pg-results.md and OUT/pg-results.json.
+# PostgreSQL and every server are stopped, and the temp dir removed, on exit (also on Ctrl-C).
+#
+# Environment (defaults): ZEBROS_BIN (build/zebros) PG_BIN (/usr/lib/postgresql/15/bin)
+#   PG_SHARED_BUFFERS (512MB) CONTACTS (1000000) ACCOUNTS (10000) DURATION (10 s per run)
+#   RUNS (3) WARMUP (2) THREADS (2) CONNECTIONS (32) BENCH_OUT (bench/out/pg)
+#   STEPS ("sqlite postgres nodes": which of steps 3-5 to run) PG_POOL (16, connections per node)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+
+ZEBROS_BIN=${ZEBROS_BIN:-$repo/build/zebros}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_SHARED_BUFFERS=${PG_SHARED_BUFFERS:-512MB}
+export CONTACTS=${CONTACTS:-1000000}
+export ACCOUNTS=${ACCOUNTS:-10000}
+export DURATION=${DURATION:-10}
+export RUNS=${RUNS:-3}
+export WARMUP=${WARMUP:-2}
+export THREADS=${THREADS:-2}
+export CONNECTIONS=${CONNECTIONS:-32}
+PG_POOL=${PG_POOL:-16}
+STEPS=${STEPS:-sqlite postgres nodes}
+OUT=${BENCH_OUT:-$here/out/pg}
+KEEP_DATA=0
+SCENARIOS_SQLITE="nginx get_by_id list_filtered search create"
+SCENARIOS_PG="get_by_id list_filtered search create"
+NODE_SCENARIOS="get_by_id create"
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+while (($#)); do
+  case "$1" in
+    --keep-data) KEEP_DATA=1; shift ;;
+    --out) OUT=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+log() { printf '[pg-bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[[ -x $PG_BIN/initdb && -x $PG_BIN/postgres && -x $PG_BIN/pg_ctl ]] ||
+  die "no PostgreSQL server in $PG_BIN (apt-get install postgresql-15, or set PG_BIN)"
+[[ -x $ZEBROS_BIN ]] || die "no zebros binary at $ZEBROS_BIN (cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build)"
+ZEBROS_BIN=$(cd "$(dirname "$ZEBROS_BIN")" && pwd)/$(basename "$ZEBROS_BIN")
+export ZEBROS_BIN
+command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh --bench)"
+PG_USER=postgres
+as_pg=()
+if ((EUID == 0)); then
+  id -u "$PG_USER" >/dev/null 2>&1 || die "running as root needs the '$PG_USER' OS user (Debian's postgresql package makes it)"
+  as_pg=(runuser -u "$PG_USER" --)
+fi
+
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -rf "$OUT/nodes" "$OUT/sqlite" "$OUT/postgres"
+mkdir -p "$OUT/nodes/raw"
+WORK=$(mktemp -d "$OUT/work.XXXXXX")
+chmod 755 "$WORK"
+PGDATA=$WORK/pgdata
+PGSOCK=$WORK/pgsock  # also holds the server log (written by the postgres user)
+mkdir -p "$PGDATA" "$PGSOCK"
+((EUID == 0)) && chown "$PG_USER" "$PGDATA" "$PGSOCK"
+chmod 700 "$PGDATA"
+load1=$(cut -d' ' -f1 /proc/loadavg)
+RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
+NODE_PIDS=()
+CHILD_PIDS=()
+PG_STARTED=0
+
+stop_pid() { # pid grace-seconds name
+  local pid=$1 grace=$2 name=$3 i
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < grace * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "$name (pid $pid) did not stop after ${grace}s; killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317
+cleanup() {
+  local rc=$? p
+  trap - EXIT INT TERM
+  set +e
+  for p in "${CHILD_PIDS[@]}"; do stop_pid "$p" 5 child; done
+  for p in "${NODE_PIDS[@]}"; do stop_pid "$p" 20 zebros; done
+  if ((PG_STARTED)); then
+    "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null 2>&1 ||
+      { p=$(head -n1 "$PGDATA/postmaster.pid" 2>/dev/null); [[ -n $p ]] && kill -QUIT "$p"; }
+  fi
+  [[ -f $PGSOCK/postgres.log ]] && tail -n 300 "$PGSOCK/postgres.log" >"$OUT/postgres.log"
+  for p in 1 2; do
+    [[ -f $WORK/node$p.stderr ]] && { head -n 100 "$WORK/node$p.stderr"; echo ...; tail -n 100 "$WORK/node$p.stderr"; } >"$OUT/node$p.log"
+  done
+  if ((KEEP_DATA)); then
+    log "kept $WORK (SQLite data in $WORK/sqlite, PostgreSQL cluster in $PGDATA)"
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# --- 1. PostgreSQL --------------------------------------------------------------------------
+PG_PORT=$(python3 "$here/probe.py" free-port)
+PG_SETTINGS=(
+  "listen_addresses = '127.0.0.1'"
+  "port = $PG_PORT"
+  "unix_socket_directories = '$PGSOCK'"
+  "max_connections = 100"
+  "shared_buffers = $PG_SHARED_BUFFERS"
+  "effective_cache_size = 4GB"
+  "work_mem = 16MB"
+  "maintenance_work_mem = 256MB"
+  "fsync = on"
+  "synchronous_commit = on"
+  "full_page_writes = on"
+  "wal_level = replica"
+  "checkpoint_timeout = 10min"
+  "max_wal_size = 4GB"
+  "checkpoint_completion_target = 0.9"
+  "random_page_cost = 1.1"
+  "huge_pages = off"
+)
+log "initdb in $PGDATA (PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'))"
+"${as_pg[@]}" "$PG_BIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8 --locale=C \
+  --no-instructions >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
+printf '%s\n' "# bench/pg.sh" "${PG_SETTINGS[@]}" >>"$PGDATA/postgresql.conf"
+"${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGSOCK/postgres.log" -w -t 60 start >/dev/null ||
+  { tail -n 20 "$PGSOCK/postgres.log" >&2; die "PostgreSQL did not start"; }
+PG_STARTED=1
+PSQL=$PG_BIN/psql
+[[ -x $PSQL ]] || PSQL=psql
+"$PSQL" -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE zebros" >/dev/null
+DB_URL="postgres://postgres@127.0.0.1:$PG_PORT/zebros"
+psql_q() { "$PSQL" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres -d zebros -c "$1"; }
+log "PostgreSQL up on 127.0.0.1:$PG_PORT ($DB_URL), shared_buffers=$PG_SHARED_BUFFERS, synchronous_commit=on"
+
+# --- 2. seed SQLite, transfer ------------------------------------------------------------------
+SQLITE_DIR=$WORK/sqlite
+mkdir -p "$SQLITE_DIR"
+log "seeding SQLite: $ACCOUNTS accounts + $CONTACTS contacts"
+BENCH_OUT=$OUT/seed "$here/run.sh" --seed-only --data-dir "$SQLITE_DIR" || die "seeding failed"
+SEED_DIR=$SQLITE_DIR.seed
+ZEBROS_KEY=$(head -n1 "$SQLITE_DIR/bootstrap-admin-key" | tr -d '\r\n')
+export ZEBROS_KEY
+
+log "zebros transfer --from sqlite:$SQLITE_DIR --to $DB_URL"
+t0=$(date +%s.%N)
+"$ZEBROS_BIN" transfer --from "sqlite:$SQLITE_DIR" --to "$DB_URL" >"$OUT/transfer.out" 2>"$OUT/transfer.log" ||
+  { tail -n 20 "$OUT/transfer.log" >&2; die "transfer failed"; }
+t1=$(date +%s.%N)
+cat "$OUT/transfer.out" >&2
+log "VACUUM ANALYZE"
+psql_q "VACUUM ANALYZE" >/dev/null
+t2=$(date +%s.%N)
+psql_q "CHECKPOINT" >/dev/null
+python3 - "$OUT/transfer.out" "$t0" "$t1" "$t2" "$(psql_q "select pg_database_size('zebros')")" \
+  "$(du -sb "$SQLITE_DIR" | cut -f1)" >"$OUT/transfer.json" <<'EOF'
+import json, re, sys
+text = open(sys.argv[1]).read()
+m = re.search(r"transfer ok: (\d+) rows in (\d+) tables", text)
+rows, tables = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+t0, t1, t2 = map(float, sys.argv[2:5])
+secs = t1 - t0
+print(json.dumps({"rows": rows, "tables": tables, "seconds": round(secs, 2),
+                  "rows_per_s": round(rows / secs) if rows else None,
+                  "vacuum_analyze_seconds": round(t2 - t1, 2),
+                  "pg_database_bytes": int(sys.argv[5]), "sqlite_dir_bytes": int(sys.argv[6]),
+                  "line": text.strip()}))
+EOF
+log "transfer: $(cat "$OUT/transfer.json")"
+
+# --- 3. SQLite, 4. PostgreSQL, one node each -----------------------------------------------------
+if [[ " $STEPS " == *" sqlite "* ]]; then
+  log "SQLite run: $SCENARIOS_SQLITE"
+  "$here/run.sh" --data-dir "$SQLITE_DIR" --out "$OUT/sqlite" --scenarios "$SCENARIOS_SQLITE" ||
+    log "SQLite run exited with $?"
+fi
+if [[ " $STEPS " == *" postgres "* ]]; then
+  log "PostgreSQL run: $SCENARIOS_PG"
+  mkdir -p "$WORK/pgnode"
+  ZEBROS_ARGS="--database-pool-size $PG_POOL" "$here/run.sh" --data-dir "$WORK/pgnode" \
+    --database-url "$DB_URL" --seed-dir "$SEED_DIR" --out "$OUT/postgres" --scenarios "$SCENARIOS_PG" ||
+    log "PostgreSQL run exited with $?"
+fi
+
+# --- 5. two nodes on one database ----------------------------------------------------------------
+start_node() { # n -> sets NODE_PORT
+  local n=$1 pid
+  mkdir -p "$WORK/node$n"
+  "$ZEBROS_BIN" serve --data-dir "$WORK/node$n" --database-url "$DB_URL" --database-pool-size "$PG_POOL" \
+    --listen 127.0.0.1:0 >"$WORK/node$n.stdout" 2>"$WORK/node$n.stderr" &
+  pid=$!
+  NODE_PIDS+=("$pid")
+  NODE_PORT=$(python3 "$here/probe.py" wait-listening "$WORK/node$n.stderr" "$pid" 60) ||
+    { tail -n 20 "$WORK/node$n.stderr" >&2; die "node $n did not start"; }
+  log "node $n: pid $pid on 127.0.0.1:$NODE_PORT"
+}
+
+wrk_pair() { # scenario url_a url_b out_prefix duration
+  local sc=$1 ua=$2 ub=$3 prefix=$4 dur=$5 script pa pb rc=0
+  script=$here/wrk/$sc.lua
+  local half=$((CONNECTIONS / 2))
+  BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.$(basename "$prefix").a \
+    wrk -t1 -c"$half" -d"${dur}s" --latency --timeout 5s -s "$script" "$ua" >"$prefix.a.txt" 2>&1 &
+  pa=$!
+  BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.$(basename "$prefix").b \
+    wrk -t1 -c"$half" -d"${dur}s" --latency --timeout 5s -s "$script" "$ub" >"$prefix.b.txt" 2>&1 &
+  pb=$!
+  CHILD_PIDS=("$pa" "$pb")
+  wait "$pa" || rc=1
+  wait "$pb" || rc=1
+  CHILD_PIDS=()
+  return "$rc"
+}
+
+if [[ " $STEPS " == *" nodes "* ]]; then
+  log "two nodes on one database"
+  start_node 1; P1=$NODE_PORT
+  start_node 2; P2=$NODE_PORT
+  export BENCH_IDS=$SEED_DIR/ids.txt BENCH_TERMS=$SEED_DIR/search_terms.txt
+  python3 "$here/probe.py" request GET "http://127.0.0.1:$P2/api/v1/contacts/$(head -n1 "$BENCH_IDS")" >/dev/null ||
+    die "node 2 does not answer a GET with the key of node 1's database"
+  U1=http://127.0.0.1:$P1 U2=http://127.0.0.1:$P2
+  for sc in $NODE_SCENARIOS; do
+    for cfg in one two; do
+      if [[ $cfg == one ]]; then ub=$U1; else ub=$U2; fi
+      ((WARMUP > 0)) && wrk_pair "$sc" "$U1" "$ub" "$OUT/nodes/warmup" "$WARMUP" || true
+      for ((r = 1; r <= RUNS; r++)); do
+        wrk_pair "$sc" "$U1" "$ub" "$OUT/nodes/raw/$cfg.$sc.run$r" "$DURATION" ||
+          log "nodes $cfg $sc run $r: a wrk failed"
+        log "nodes=$cfg $sc run $r/$RUNS: a: $(python3 "$here/report.py" summary "$OUT/nodes/raw/$cfg.$sc.run$r.a.txt") | b: $(python3 "$here/report.py" summary "$OUT/nodes/raw/$cfg.$sc.run$r.b.txt")"
+      done
+    done
+  done
+  rm -f "$OUT/nodes/warmup".*.txt
+fi
+
+# --- 6. report ----------------------------------------------------------------------------------
+python3 "$here/pg_report.py" --out "$OUT" --meta "run_id=$RUN_ID" --meta "load_average_at_start=$load1" \
+  --meta "postgres=$("$PG_BIN/postgres" --version), $(printf '%s; ' "${PG_SETTINGS[@]:3}")" \
+  --meta "git=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null)$(git -C "$repo" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty)' || true)" \
+  --meta "node_load=2 wrk -t1 -c$((CONNECTIONS / 2)) -d${DURATION}s in parallel, $RUNS runs, medians" \
+  --meta "database_pool_size=$PG_POOL per zebros process"
+log "wrote $OUT/pg-results.md"
