@@ -127,7 +127,7 @@ int RunSetPassword(const StoreLocation& where, const std::string& tenant_name,
 int RunRotateKeys(const StoreLocation& where) {
   auto env = Environment::Open(where);
   if (!env) return 1;
-  auto kid = auth::KeyRing::Rotate(env->IdpKeyDir(), env->ids);
+  auto kid = auth::KeyRing::Rotate(*env->identity, env->ids);
   if (!kid.ok()) {
     std::cerr << "zebros: " << kid.error().public_message << " " << kid.error().detail << "\n";
     return 1;

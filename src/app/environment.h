@@ -36,7 +36,8 @@ struct Environment {
   // Prints the reason to stderr and returns nullptr on failure.
   static std::unique_ptr<Environment> Open(const StoreLocation& where);
 
-  // Where the built-in identity provider keeps its signing keys.
+  // Where installs before schema version 3 kept the identity provider's signing keys; serve moves
+  // them into the database on start.
   std::string IdpKeyDir() const { return data_dir + "/idp-keys"; }
 };
 

@@ -132,7 +132,7 @@ int RunServe(const ServeConfig& config) {
     std::cerr << "zebros: could not create the bootstrap tenant, key and user\n";
     return 1;
   }
-  auto keys = auth::KeyRing::Open(env->IdpKeyDir(), env->ids);
+  auto keys = auth::KeyRing::Open(*env->identity, env->ids, env->IdpKeyDir());
   if (!keys.ok()) {
     std::cerr << "zebros: " << keys.error().public_message << " " << keys.error().detail << "\n";
     return 1;

@@ -1,12 +1,9 @@
 #include "auth/idp_keys.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -24,13 +21,6 @@ core::Error KeysUnavailable(std::string detail) {
                          std::move(detail));
 }
 
-core::Status EnsureDir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return KeysUnavailable("cannot create " + dir + ": " + std::strerror(errno));
-  }
-  return core::OkStatus();
-}
-
 // Whether the key at `index` of `kids` (newest first) must still verify: it is among the newest
 // kPublishedKeys, or the key that replaced it is younger than kRetention, measured against the
 // newest key (created by the latest rotation, so no later than now).
@@ -39,10 +29,21 @@ bool StillPublished(const std::vector<std::string>& kids, std::size_t index) {
   return core::IdTime(kids[index - 1], "idk") > core::IdTime(kids[0], "idk") - KeyRing::kRetention;
 }
 
-// The kids in `dir`, newest first.
-core::Result<std::vector<std::string>> ListKids(const std::string& dir) {
+core::Result<std::string> AddKey(storage::IdentityStore& store, core::IdGenerator& ids) {
+  const std::string kid = ids.Next("idk");
+  auto key = SigningKey::Generate(kid);
+  if (!key.ok()) return std::move(key).error();
+  auto status = store.AddSigningKey({kid, key->PrivatePem(), core::IdTime(kid, "idk")});
+  if (!status.ok()) return std::move(status).error();
+  return kid;
+}
+
+// Moves the key files of an install from before keys lived in the database into the store,
+// then deletes them (a private key should live in one place).
+void ImportLegacyKeys(storage::IdentityStore& store, const std::string& dir) {
+  if (dir.empty()) return;
   DIR* handle = ::opendir(dir.c_str());
-  if (handle == nullptr) return KeysUnavailable("cannot read " + dir + ": " + std::strerror(errno));
+  if (handle == nullptr) return;  // none: a new install, or imported before
   std::vector<std::string> kids;
   while (const dirent* entry = ::readdir(handle)) {
     std::string_view name = entry->d_name;
@@ -51,113 +52,90 @@ core::Result<std::vector<std::string>> ListKids(const std::string& dir) {
     if (core::IsWellFormedId(name, "idk")) kids.emplace_back(name);
   }
   ::closedir(handle);
-  std::sort(kids.rbegin(), kids.rend());
-  return kids;
-}
-
-// Writes the key beside the directory and renames it in, so the directory changes once per new
-// key: a server that compares the directory's mtime (coarse, a few milliseconds) cannot load a
-// half-written state and then miss the finished one within the same tick.
-core::Status WriteKeyFile(const std::string& dir, const SigningKey& key) {
-  const std::string path = dir + "/" + key.kid() + std::string(kSuffix);
-  const std::string temp = dir + "." + key.kid() + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return KeysUnavailable("cannot write " + temp + ": " + std::strerror(errno));
-  const std::string pem = key.PrivatePem();
-  const bool written =
-      ::write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return KeysUnavailable("cannot store " + path);
+  for (const auto& kid : kids) {
+    const std::string path = dir + "/" + kid + std::string(kSuffix);
+    std::ifstream file(path, std::ios::binary);
+    std::ostringstream pem;
+    pem << file.rdbuf();
+    if (!file || !SigningKey::FromPem(pem.str(), kid).ok()) {
+      core::Log(core::LogLevel::kWarn, "idp signing key file unreadable; left in place",
+                {{"kid", kid}});
+      continue;
+    }
+    if (!store.AddSigningKey({kid, pem.str(), core::IdTime(kid, "idk")}).ok()) return;
+    ::unlink(path.c_str());
+    core::Log(core::LogLevel::kInfo, "idp signing key moved into the database", {{"kid", kid}});
   }
-  // Make the rename itself durable.
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
-  }
-  return core::OkStatus();
-}
-
-core::Result<SigningKey> ReadKeyFile(const std::string& dir, const std::string& kid) {
-  std::ifstream file(dir + "/" + kid + std::string(kSuffix), std::ios::binary);
-  if (!file) return KeysUnavailable("cannot open key " + kid);
-  std::ostringstream pem;
-  pem << file.rdbuf();
-  return SigningKey::FromPem(pem.str(), kid);
-}
-
-core::Result<std::string> AddKey(const std::string& dir, core::IdGenerator& ids) {
-  auto key = SigningKey::Generate(ids.Next("idk"));
-  if (!key.ok()) return std::move(key).error();
-  auto status = WriteKeyFile(dir, *key);
-  if (!status.ok()) return std::move(status).error();
-  return key->kid();
+  ::rmdir(dir.c_str());  // only when empty
 }
 
 }  // namespace
 
-core::Result<std::unique_ptr<KeyRing>> KeyRing::Open(std::string dir, core::IdGenerator& ids) {
-  auto status = EnsureDir(dir);
-  if (!status.ok()) return std::move(status).error();
-  auto kids = ListKids(dir);
-  if (!kids.ok()) return std::move(kids).error();
-  if (kids->empty()) {
-    auto kid = AddKey(dir, ids);
+core::Result<std::unique_ptr<KeyRing>> KeyRing::Open(storage::IdentityStore& store,
+                                                     core::IdGenerator& ids,
+                                                     const std::string& legacy_dir) {
+  ImportLegacyKeys(store, legacy_dir);
+  auto stored = store.ListSigningKeys();
+  if (!stored.ok())
+    return KeysUnavailable("cannot read the signing keys: " + stored.error().detail);
+  if (stored->empty()) {
+    auto kid = AddKey(store, ids);
     if (!kid.ok()) return std::move(kid).error();
     core::Log(core::LogLevel::kInfo, "idp signing key created", {{"kid", *kid}});
   }
-  std::unique_ptr<KeyRing> ring(new KeyRing(std::move(dir)));
+  std::unique_ptr<KeyRing> ring(new KeyRing(store));
   std::lock_guard lock(ring->mutex_);
-  status = ring->Refresh();
+  auto status = ring->Refresh();
   if (!status.ok()) return std::move(status).error();
   return ring;
 }
 
-core::Result<std::string> KeyRing::Rotate(const std::string& dir, core::IdGenerator& ids) {
-  auto status = EnsureDir(dir);
-  if (!status.ok()) return std::move(status).error();
-  auto kid = AddKey(dir, ids);
+core::Result<std::string> KeyRing::Rotate(storage::IdentityStore& store, core::IdGenerator& ids) {
+  auto kid = AddKey(store, ids);
   if (!kid.ok()) return kid;
-  auto kids = ListKids(dir);
-  if (!kids.ok()) return std::move(kids).error();
-  for (std::size_t i = 0; i < kids->size(); ++i) {
-    if (!StillPublished(*kids, i))
-      ::unlink((dir + "/" + (*kids)[i] + std::string(kSuffix)).c_str());
+  auto stored = store.ListSigningKeys();
+  if (!stored.ok()) return std::move(stored).error();
+  std::vector<std::string> kids;
+  for (const auto& key : *stored) kids.push_back(key.kid);
+  std::vector<std::string> retired;
+  for (std::size_t i = 0; i < kids.size(); ++i) {
+    if (!StillPublished(kids, i)) retired.push_back(kids[i]);
   }
+  auto removed = store.RemoveSigningKeys(retired);
+  if (!removed.ok()) return std::move(removed).error();
   return kid;
 }
 
 core::Status KeyRing::Refresh() {
-  struct stat info {};
-  if (::stat(dir_.c_str(), &info) != 0) {
-    // Keep serving with the keys already loaded; say so once per call.
+  auto version = store_.SigningKeysVersion();
+  if (!version.ok()) {
+    // Keep serving with the keys already loaded.
     if (!keys_.empty()) return core::OkStatus();
-    return KeysUnavailable("cannot stat " + dir_ + ": " + std::strerror(errno));
+    return KeysUnavailable("cannot read the signing keys: " + version.error().detail);
   }
-  if (!keys_.empty() && info.st_mtim.tv_sec == loaded_mtime_.tv_sec &&
-      info.st_mtim.tv_nsec == loaded_mtime_.tv_nsec) {
-    return core::OkStatus();
+  if (!keys_.empty() && *version == loaded_version_) return core::OkStatus();
+  auto stored = store_.ListSigningKeys();
+  if (!stored.ok()) {
+    if (!keys_.empty()) return core::OkStatus();
+    return KeysUnavailable("cannot read the signing keys: " + stored.error().detail);
   }
-  auto kids = ListKids(dir_);
-  if (!kids.ok()) return keys_.empty() ? std::move(kids).error() : core::Status(core::OkStatus());
+  std::vector<std::string> kids;
+  for (const auto& key : *stored) kids.push_back(key.kid);
   std::vector<SigningKey> keys;
-  for (std::size_t i = 0; i < kids->size() && StillPublished(*kids, i); ++i) {
-    const std::string& kid = (*kids)[i];
-    auto key = ReadKeyFile(dir_, kid);
+  for (std::size_t i = 0; i < stored->size() && StillPublished(kids, i); ++i) {
+    auto key = SigningKey::FromPem((*stored)[i].pem, (*stored)[i].kid);
     if (!key.ok()) {
-      core::Log(core::LogLevel::kWarn, "idp signing key unreadable", {{"kid", kid}});
+      core::Log(core::LogLevel::kWarn, "idp signing key unreadable", {{"kid", kids[i]}});
       continue;
     }
     keys.push_back(std::move(key).value());
   }
   if (keys.empty()) {
     if (!keys_.empty()) return core::OkStatus();
-    return KeysUnavailable("no usable key in " + dir_);
+    return KeysUnavailable("no usable signing key in the database");
   }
   keys_ = std::move(keys);
-  loaded_mtime_ = info.st_mtim;
+  loaded_version_ = std::move(version).value();
   return core::OkStatus();
 }
 

@@ -42,7 +42,7 @@ class IdpServiceTest : public ::testing::Test {
     directory_ =
         std::make_unique<storage::sql::SqlDirectoryStore>(*db_, ids_, domain::BuiltinObjectTypes());
     identity_ = std::make_unique<storage::sql::SqlIdentityStore>(*db_, ids_);
-    auto keys = KeyRing::Open(dir_ + "/idp-keys", ids_);
+    auto keys = KeyRing::Open(*identity_, ids_);
     ASSERT_TRUE(keys.ok());
     keys_ = std::move(keys).value();
     idp_ = std::make_unique<IdpService>(*identity_, *directory_, *keys_, hasher_, clock_,
@@ -325,7 +325,7 @@ TEST_F(IdpServiceTest, PasswordGrantIsForTheCliClientOnly) {
 
 TEST_F(IdpServiceTest, NewTokensUseTheRotatedKey) {
   const std::string before = DecodeJwt(SignIn()->access_token)->kid;
-  auto rotated = KeyRing::Rotate(dir_ + "/idp-keys", ids_);
+  auto rotated = KeyRing::Rotate(*identity_, ids_);
   ASSERT_TRUE(rotated.ok());
   auto tokens = SignIn();
   ASSERT_TRUE(tokens.ok());

@@ -76,6 +76,13 @@ struct SessionInfo {
 
 // Users and the built-in identity provider's sessions, codes and refresh tokens. Thread-safe.
 // Writers block until the change is durable: call them off the I/O threads.
+// A signing key of the built-in identity provider: a secret (the private key as PEM).
+struct StoredSigningKey {
+  std::string kid;  // idk_…, time-ordered
+  std::string pem;
+  core::EpochMillis created_at = 0;
+};
+
 class IdentityStore {
  public:
   virtual ~IdentityStore() = default;
@@ -137,6 +144,15 @@ class IdentityStore {
   // The session a refresh token (current, used or expired) belongs to, for logout and
   // revocation; kNotFound for an unknown hash.
   virtual core::Result<SessionInfo> FindSessionByRefreshToken(const std::string& token_hash) = 0;
+
+  // The built-in identity provider's signing keys, newest first. They live in the database so
+  // that every node signs and verifies with the same keys.
+  virtual core::Result<std::vector<StoredSigningKey>> ListSigningKeys() = 0;
+  // A kid already stored is left as it is.
+  virtual core::Status AddSigningKey(const StoredSigningKey& key) = 0;
+  virtual core::Status RemoveSigningKeys(const std::vector<std::string>& kids) = 0;
+  // Changes whenever a key is added or removed; reads no key material.
+  virtual core::Result<std::string> SigningKeysVersion() = 0;
 
   // Housekeeping: deletes codes and refresh tokens expired by `now`, and sessions created before
   // `sessions_created_before` (with their tokens). A deleted token or code behaves as unknown.

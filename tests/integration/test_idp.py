@@ -444,10 +444,11 @@ class IdpFlowTest(IdpCase):
         kids = [key["kid"] for key in jwks["keys"]]
         self.assertIn(before["kid"], kids)
         self.assertIn(new_kid, kids)
-        key_dir = os.path.join(self.server.data_dir, "idp-keys")
-        self.assertEqual(stat.S_IMODE(os.stat(key_dir).st_mode), 0o700)
-        for name in os.listdir(key_dir):
-            self.assertEqual(stat.S_IMODE(os.stat(os.path.join(key_dir, name)).st_mode), 0o600)
+        # The keys live in the database (every node shares them), not in files of one node.
+        stored = [row[0] for row in self.server.sql("SELECT kid FROM idp_signing_keys")]
+        self.assertIn(new_kid, stored)
+        self.assertIn(before["kid"], stored)
+        self.assertFalse(os.path.exists(os.path.join(self.server.data_dir, "idp-keys")))
 
     def test_restart_keeps_signing_keys_and_the_admin_password(self):
         before, _ = jwt_parts(self.admin_tokens()["access_token"])

@@ -18,9 +18,11 @@ reconnects by itself) and every acknowledged create is there.
 import collections
 import http.client
 import json
+import os
 import threading
 import time
 import unittest
+import urllib.parse
 
 from harness import (BACKEND, REQUEST_TIMEOUT, ServerTestCase, ZebrosServer, quote_param,
                      unique, wait_until)
@@ -95,12 +97,18 @@ class TwoNodesTestCase(ServerTestCase):
     """`server` (node A, fresh database) and `node_b` (own data dir, A's database and key)."""
 
     node_b: ZebrosServer = None
+    # Behind one load balancer the nodes share one public URL, so one token issuer.
+    PUBLIC_URL = "http://crm.example.test"
+
+    @classmethod
+    def serve_args(cls):
+        return ["--public-url", cls.PUBLIC_URL]
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.node_b = ZebrosServer(database_url=cls.server.database_url,
-                                  admin_key=cls.server.admin_key)
+                                  admin_key=cls.server.admin_key, extra_args=cls.serve_args())
         cls.addClassCleanup(cls._stop_server, cls.node_b)
         cls.node_b.start()
 
@@ -198,6 +206,24 @@ class TwoNodesTest(TwoNodesTestCase):
             self.assertEqual(node.api("GET", "/api/v1/contacts?limit=1").status, 200)
 
     # ---- conflicting writes sent to both nodes at the same moment ----------------------------
+
+    def test_a_token_issued_by_a_verifies_on_b_as_both_publish_the_same_keys(self):
+        with open(os.path.join(self.a.data_dir, "bootstrap-admin-password")) as f:
+            password = f.read().strip()
+        form = urllib.parse.urlencode({"grant_type": "password", "client_id": "zebros-cli",
+                                       "username": "admin", "password": password}).encode()
+        issued = self.a.api("POST", "/realms/default/protocol/openid-connect/token", form,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"},
+                            key=None)
+        self.assertEqual(issued.status, 200, issued.body)
+        token = issued.body["access_token"]
+        me = self.b.api("GET", "/api/v1/me", key=token)
+        self.assertEqual(me.status, 200, me.body)
+        self.assertEqual(me.body["role"], "admin")
+        certs = [node.api("GET", "/realms/default/protocol/openid-connect/certs", key=None)
+                 for node in (self.a, self.b)]
+        self.assertEqual([c.status for c in certs], [200, 200])
+        self.assertEqual(certs[0].body["keys"], certs[1].body["keys"])
 
     def test_the_same_idempotency_key_on_both_nodes_at_once_creates_one_record(self):
         for round_ in range(RACE_ROUNDS):

@@ -25,7 +25,7 @@ from harness import (ADMIN, BACKEND, ZebrosServer, cli, create_api_key, create_t
 # The copied tables besides the object tables (src/storage/sql/transfer.cc copies these).
 PLAIN_TABLES = ("tenants", "audit_keys", "api_keys", "custom_fields", "idempotency_keys", "users",
                 "teams", "team_members", "record_scopes", "idp_sessions", "idp_refresh_tokens",
-                "idp_auth_codes", "audit_log", "audit_heads")
+                "idp_auth_codes", "idp_signing_keys", "audit_log", "audit_heads")
 OBJECTS = ("accounts", "contacts", "leads")
 SUMMARY = re.compile(r"^transfer ok: (\d+) rows in (\d+) tables, counts equal on both sides; "
                      r"audit chain ok: (\d+) entries$")

@@ -168,6 +168,13 @@ CREATE TABLE IF NOT EXISTS audit_keys (
 
 ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS created_by TEXT;
 )sql"},
+    {3, R"sql(
+CREATE TABLE idp_signing_keys (
+  kid TEXT PRIMARY KEY,
+  pem TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+)sql"},
 };
 
 std::string ColumnType(model::FieldType type) {
@@ -199,8 +206,10 @@ std::string IndexSql(const model::ObjectType& type, const model::Field& field,
     return "CREATE UNIQUE INDEX IF NOT EXISTS " + IndexName(type, field) + " ON " + table +
            "(tenant_id, " + expr + ") WHERE deleted_at IS NULL AND " + expr + " IS NOT NULL";
   }
+  // NULLS FIRST: read forwards the index gives SQLite's ascending order (NULL first), backwards
+  // its descending one (NULL last), which is how the query compiler sorts.
   return "CREATE INDEX IF NOT EXISTS " + IndexName(type, field) + " ON " + table + "(tenant_id, " +
-         expr + ", created_at) WHERE deleted_at IS NULL";
+         expr + " NULLS FIRST, created_at) WHERE deleted_at IS NULL";
 }
 
 core::Result<std::set<std::string>> Names(sql::Session& session, const std::string& query,
@@ -327,8 +336,9 @@ core::Status SyncPgObjectTable(sql::Session& session, const model::ObjectType& t
   for (const auto& field : type.fields) {
     if (field.custom || !(field.indexed || field.unique)) continue;
     wanted.emplace_back(IndexName(type, field), IndexSql(type, field, Quote(field.name)));
-    if (ColumnType(field.type) == "TEXT") {
-      // Case-insensitive starts_with: lower(col) LIKE 'prefix%' needs text_pattern_ops.
+    if (field.type == model::FieldType::kText) {
+      // Case-insensitive starts_with: lower(col) LIKE 'prefix%' needs text_pattern_ops. Only
+      // free text: e-mails are stored lower-cased, and ids, enums and phones are not names.
       const std::string name = "ix_" + type.name + "_" + field.name + "_lower";
       wanted.emplace_back(name, "CREATE INDEX IF NOT EXISTS " + name + " ON " + table +
                                     "(tenant_id, lower(" + Quote(field.name) +

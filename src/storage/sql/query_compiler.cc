@@ -434,7 +434,10 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
       sql += (i ? ", " : "") + sort[i].ref.expr + (sort[i].descending ? " DESC" : "");
       // SQLite sorts NULL first; PostgreSQL is told to, so both page alike (and the keyset
       // condition's NULL handling holds for both).
-      if (postgres) sql += sort[i].descending ? " NULLS LAST" : " NULLS FIRST";
+      // Columns that are never NULL say nothing, so PostgreSQL can read them from an index.
+      if (postgres && !NotNullColumn(sort[i].ref)) {
+        sql += sort[i].descending ? " NULLS LAST" : " NULLS FIRST";
+      }
     }
     sql += " LIMIT " + std::to_string(query.limit + 1);
   }

@@ -601,4 +601,59 @@ core::Status SqlIdentityStore::PurgeExpired(core::EpochMillis now,
   });
 }
 
+core::Result<std::vector<StoredSigningKey>> SqlIdentityStore::ListSigningKeys() {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt =
+      (*reader)->Prepare("SELECT kid, pem, created_at FROM idp_signing_keys ORDER BY kid DESC");
+  if (!stmt.ok()) return std::move(stmt).error();
+  std::vector<StoredSigningKey> keys;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    keys.push_back({std::string(stmt->Text(0)), std::string(stmt->Text(1)), stmt->Int(2)});
+  }
+  return keys;
+}
+
+core::Status SqlIdentityStore::AddSigningKey(const StoredSigningKey& key) {
+  return database_.Run([&key](Session& connection) -> core::Status {
+    auto stmt = connection.Prepare(
+        "INSERT INTO idp_signing_keys (kid, pem, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (kid) DO NOTHING");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, key.kid);
+    stmt->BindText(2, key.pem);
+    stmt->BindInt(3, key.created_at);
+    auto done = stmt->Step();
+    if (!done.ok()) return std::move(done).error();
+    return core::OkStatus();
+  });
+}
+
+core::Status SqlIdentityStore::RemoveSigningKeys(const std::vector<std::string>& kids) {
+  if (kids.empty()) return core::OkStatus();
+  return database_.Run([&kids](Session& connection) -> core::Status {
+    for (const auto& kid : kids) {
+      auto stmt = connection.Prepare("DELETE FROM idp_signing_keys WHERE kid = ?");
+      if (!stmt.ok()) return std::move(stmt).error();
+      stmt->BindText(1, kid);
+      auto done = stmt->Step();
+      if (!done.ok()) return std::move(done).error();
+    }
+    return core::OkStatus();
+  });
+}
+
+core::Result<std::string> SqlIdentityStore::SigningKeysVersion() {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  auto stmt = (*reader)->Prepare("SELECT COUNT(*), COALESCE(MAX(kid), '') FROM idp_signing_keys");
+  if (!stmt.ok()) return std::move(stmt).error();
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  return std::to_string(stmt->Int(0)) + ":" + std::string(stmt->Text(1));
+}
+
 }  // namespace zebros::storage::sql

@@ -45,6 +45,10 @@ class SqlIdentityStore final : public IdentityStore {
                                                core::EpochMillis next_expires_at,
                                                core::EpochMillis now) override;
   core::Result<SessionInfo> FindSessionByRefreshToken(const std::string& token_hash) override;
+  core::Result<std::vector<StoredSigningKey>> ListSigningKeys() override;
+  core::Status AddSigningKey(const StoredSigningKey& key) override;
+  core::Status RemoveSigningKeys(const std::vector<std::string>& kids) override;
+  core::Result<std::string> SigningKeysVersion() override;
   core::Status PurgeExpired(core::EpochMillis now,
                             core::EpochMillis sessions_created_before) override;
 

@@ -14,11 +14,21 @@ namespace {
 // Every table of an install but the object tables, tenants first so references hold. The
 // search index is not copied: each dialect lays out its own from the records.
 constexpr const char* kTables[] = {
-    "tenants",       "audit_keys",         "api_keys",
-    "custom_fields", "idempotency_keys",   "users",
-    "teams",         "team_members",       "record_scopes",
-    "idp_sessions",  "idp_refresh_tokens", "idp_auth_codes",
-    "audit_log",     "audit_heads",
+    "tenants",
+    "audit_keys",
+    "api_keys",
+    "custom_fields",
+    "idempotency_keys",
+    "users",
+    "teams",
+    "team_members",
+    "record_scopes",
+    "idp_sessions",
+    "idp_refresh_tokens",
+    "idp_auth_codes",
+    "idp_signing_keys",
+    "audit_log",
+    "audit_heads",
 };
 
 using Row = std::vector<json::value>;

@@ -168,6 +168,16 @@ CREATE TABLE audit_keys (
 
 ALTER TABLE api_keys ADD COLUMN created_by TEXT;
 )sql"},
+    {3, R"sql(
+-- The built-in identity provider's signing keys (private keys, PEM): in the database so that
+-- every node of an install signs and verifies with the same ones. Older installs kept them in
+-- <data-dir>/idp-keys/, imported on first start (auth/idp_keys.cc).
+CREATE TABLE idp_signing_keys (
+  kid TEXT PRIMARY KEY,
+  pem TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 std::string ColumnType(model::FieldType type) {
