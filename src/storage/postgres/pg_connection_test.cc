@@ -512,6 +512,82 @@ TEST_F(PgDatabaseTest, EachWorkCommitsOrRollsBackAlone) {
   EXPECT_EQ(stmt->Text(0), "a,c");
 }
 
+TEST_F(PgDatabaseTest, ATenantsQueuedWritesShareOneTransactionAndFailAlone) {
+  FixedClock clock;
+  PgDatabaseOptions options;
+  options.pool_size = 2;
+  options.workers = 1;  // so the tenant's writes queue up behind the blocker and group
+  auto opened = PgDatabase::Open(url_, {}, clock, options);
+  ASSERT_TRUE(opened.ok()) << opened.error().detail;
+  PgDatabase& database = **opened;
+  ASSERT_TRUE(database
+                  .Run([](sql::Session& s) {
+                    // txid_current() is the top-level transaction's id, also inside a savepoint.
+                    return s.Exec(
+                        "CREATE TABLE g (x TEXT PRIMARY KEY, txn BIGINT DEFAULT txid_current())");
+                  })
+                  .ok());
+  auto insert = [](std::string value) {
+    return [value](sql::Session& session) -> core::Status {
+      auto stmt = session.Prepare("INSERT INTO g (x) VALUES (?)");
+      if (!stmt.ok()) return std::move(stmt).error();
+      stmt->BindText(1, value);
+      auto done = stmt->Step();
+      if (!done.ok()) return std::move(done).error();
+      return core::OkStatus();
+    };
+  };
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> blocking;
+  database.Submit(
+      [released, &blocking](sql::Session&) -> core::Status {
+        blocking.set_value();
+        released.wait();
+        return core::OkStatus();
+      },
+      [](core::Status) {});
+  blocking.get_future().wait();  // the one worker is busy: what follows queues
+  std::vector<std::future<core::Status>> outcomes;
+  auto submit = [&](sql::Engine::Work work) {
+    auto promise = std::make_shared<std::promise<core::Status>>();
+    outcomes.push_back(promise->get_future());
+    database.SubmitForTenant("ten_1", std::move(work), [promise](core::Status status) {
+      promise->set_value(std::move(status));
+    });
+  };
+  submit(insert("a"));
+  submit([&](sql::Session& session) -> core::Status {
+    auto status = insert("b")(session);
+    if (!status.ok()) return status;
+    return core::MakeError(Code::kValidation, "validation", "No.");
+  });
+  submit(insert("a"));  // a unique violation inside the group
+  submit([](sql::Session& session) -> core::Status {
+    (void)session.Exec("INSERT INTO g (x) VALUES ('i')");
+    (void)session.Exec("SELECT no_such_column FROM g");
+    return core::OkStatus();
+  });
+  submit(insert("c"));
+  release.set_value();
+  ASSERT_EQ(outcomes.size(), 5u);
+  EXPECT_TRUE(outcomes[0].get().ok());
+  EXPECT_EQ(outcomes[1].get().error().code, Code::kValidation);
+  EXPECT_EQ(outcomes[2].get().error().code, Code::kConflict);
+  EXPECT_EQ(outcomes[3].get().error().problem_code, "database_error");
+  EXPECT_TRUE(outcomes[4].get().ok());
+
+  auto reader = database.Reader();
+  ASSERT_TRUE(reader.ok()) << reader.error().detail;
+  // What committed did so in one transaction, and nothing of the failed pieces.
+  auto stmt =
+      (*reader)->Prepare("SELECT string_agg(x, ',' ORDER BY x), count(DISTINCT txn) FROM g");
+  ASSERT_TRUE(stmt.ok());
+  ASSERT_TRUE(*stmt->Step());
+  EXPECT_EQ(stmt->Text(0), "a,c");
+  EXPECT_EQ(stmt->Int(1), 1);
+}
+
 TEST_F(PgDatabaseTest, ReadersGoBackToThePool) {
   FixedClock clock;
   PgDatabaseOptions options;

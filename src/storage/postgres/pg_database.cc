@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "storage/postgres/pg_migrations.h"
+#include "storage/sql/dialect.h"
 #include "storage/sql/migration_runner.h"
 
 namespace zebros::storage::postgres {
@@ -52,18 +53,24 @@ core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
   return database;
 }
 
-void PgDatabase::Submit(Work work, Done done) {
+void PgDatabase::Submit(Work work, Done done) { Enqueue({std::move(work), std::move(done), {}}); }
+
+void PgDatabase::SubmitForTenant(const std::string& tenant_id, Work work, Done done) {
+  Enqueue({std::move(work), std::move(done), tenant_id});
+}
+
+void PgDatabase::Enqueue(Item item) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_ && queue_.size() < kMaxQueued) {
-      queue_.push_back({std::move(work), std::move(done)});
+      queue_.push_back(std::move(item));
       wake_.notify_one();
       return;
     }
   }
-  done(core::MakeError(core::Code::kUnavailable, "unavailable",
-                       "The server is busy or shutting down; retry shortly.",
-                       "postgres write queue full or stopped"));
+  item.done(core::MakeError(core::Code::kUnavailable, "unavailable",
+                            "The server is busy or shutting down; retry shortly.",
+                            "postgres write queue full or stopped"));
 }
 
 core::Status PgDatabase::Run(Work work) {
@@ -106,45 +113,91 @@ void PgDatabase::Stop() {
 
 void PgDatabase::Loop() {
   for (;;) {
-    Item item;
+    std::vector<Item> group;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
-      item = std::move(queue_.front());
+      group.push_back(std::move(queue_.front()));
       queue_.pop_front();
+      const std::string tenant_id = group.front().tenant_id;  // a copy: the group grows
+      for (auto it = queue_.begin();
+           !tenant_id.empty() && it != queue_.end() && group.size() < kMaxGroup;) {
+        if (it->tenant_id == tenant_id) {
+          group.push_back(std::move(*it));
+          it = queue_.erase(it);
+        } else {
+          ++it;
+        }
+      }
     }
-    core::Status status = RunItem(item.work);
-    item.done(std::move(status));
+    RunGroup(group);
   }
 }
 
-core::Status PgDatabase::RunItem(Work& work) {
-  auto lease = pool_->Acquire(options_.acquire_wait);
-  if (!lease.ok()) return std::move(lease).error();
-  PgConnection& connection = **lease;
-  auto status = connection.Exec("BEGIN");
-  if (!status.ok()) return status;
+core::Status PgDatabase::RunWork(PgConnection& connection, Work& work) {
+  core::Status status = core::OkStatus();
   try {
     status = work(connection);
   } catch (const std::exception& e) {
     status = core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
                              std::string("write work threw: ") + e.what());
   }
-  if (!status.ok()) {
-    // If the ROLLBACK fails too, the pool closes the connection rather than reuse it.
-    (void)connection.Exec("ROLLBACK");
-    return status;
-  }
-  if (connection.InFailedTransaction()) {
+  if (status.ok() && connection.InFailedTransaction()) {
     // COMMIT of a failed transaction "succeeds" as a ROLLBACK: never report that as a commit.
-    (void)connection.Exec("ROLLBACK");
     core::Log(core::LogLevel::kError, "write work ignored a failed statement");
     return core::MakeError(core::Code::kUnavailable, "database_error",
                            "The database could not complete the request.",
-                           "write work returned success inside a failed transaction; rolled back");
+                           "write work returned success inside a failed transaction");
   }
-  return connection.Exec("COMMIT");
+  return status;
+}
+
+void PgDatabase::RunGroup(std::vector<Item>& group) {
+  std::vector<core::Status> outcomes;
+  core::Status commit = core::OkStatus();
+  {
+    auto lease = pool_->Acquire(options_.acquire_wait);
+    if (!lease.ok()) {
+      for (auto& item : group) item.done(lease.error());
+      return;
+    }
+    PgConnection& connection = **lease;
+    commit = connection.Exec("BEGIN");
+    if (commit.ok() && !group.front().tenant_id.empty()) {
+      commit = sql::LockKey(connection, sql::TenantWriteLockKey(group.front().tenant_id));
+    }
+    const bool savepoints = group.size() > 1;
+    for (auto& item : group) {
+      if (!commit.ok()) break;
+      if (savepoints) {
+        commit = connection.Exec("SAVEPOINT piece");
+        if (!commit.ok()) break;
+      }
+      core::Status status = RunWork(connection, item.work);
+      if (savepoints) {
+        // A failed piece rolls back alone; the others still commit.
+        if (!status.ok()) commit = connection.Exec("ROLLBACK TO SAVEPOINT piece");
+        if (commit.ok()) commit = connection.Exec("RELEASE SAVEPOINT piece");
+      } else if (!status.ok()) {
+        commit = status;  // nothing else to keep: roll the transaction back
+      }
+      outcomes.push_back(std::move(status));
+    }
+    if (commit.ok()) {
+      commit = connection.Exec("COMMIT");
+    } else {
+      // If the ROLLBACK fails too, the pool closes the connection rather than reuse it.
+      (void)connection.Exec("ROLLBACK");
+    }
+  }
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (i < outcomes.size() && !outcomes[i].ok()) {
+      group[i].done(std::move(outcomes[i]));  // its own failure, whatever became of the rest
+    } else {
+      group[i].done(commit);
+    }
+  }
 }
 
 core::Status PgDatabase::PrepareCustomField(sql::Session& session, const model::ObjectType& type,

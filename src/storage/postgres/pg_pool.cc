@@ -31,12 +31,13 @@ core::Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds wait) {
       std::unique_ptr<PgConnection> connection = std::move(idle_.back());
       idle_.pop_back();
       // A connection whose server went away while it sat idle is noticed here rather than by
-      // the caller's first statement.
-      if (connection->CheckAlive()) return Lease(this, std::move(connection));
-      --total_;
+      // the caller's first statement. The check reads the socket: outside the lock, so that
+      // borrowers on other threads do not queue behind it.
       lock.unlock();
+      if (connection->CheckAlive()) return Lease(this, std::move(connection));
       connection.reset();
       lock.lock();
+      --total_;
     }
     if (total_ < max_size_) {
       ++total_;  // reserves the slot while connecting outside the lock

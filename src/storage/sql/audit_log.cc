@@ -47,7 +47,7 @@ core::Status AuditLog::Append(Session& connection, AuditEntry& entry) const {
     return Internal("audit entry without tenant or action");
   }
   // Writers on other nodes append to the same chain: the head is read and moved by one at a time.
-  auto locked = LockKey(connection, "audit:" + entry.tenant_id);
+  auto locked = LockKey(connection, TenantWriteLockKey(entry.tenant_id));
   if (!locked.ok()) return locked;
   std::int64_t entries = 0;
   {

@@ -30,4 +30,8 @@ core::Status LockKey(Session& session, std::string_view key) {
   return core::OkStatus();
 }
 
+std::string TenantWriteLockKey(std::string_view tenant_id) {
+  return "audit:" + std::string(tenant_id);
+}
+
 }  // namespace zebros::storage::sql

@@ -28,4 +28,7 @@ std::string_view ForUpdate(Dialect dialect);
 // chain head) take turns. A no-op in SQLite (one writer).
 core::Status LockKey(Session& session, std::string_view key);
 
+// The LockKey a tenant's writes take turns on: its audit chain head moves with every write.
+std::string TenantWriteLockKey(std::string_view tenant_id);
+
 }  // namespace zebros::storage::sql

@@ -49,6 +49,15 @@ class Engine {
   // Queues `work` for a write transaction; `done` gets its outcome once durable. kUnavailable
   // (`database_unavailable`) when the database cannot be reached or the queue is full.
   virtual void Submit(Work work, Done done) = 0;
+  // Submit for work that writes in one tenant only (record changes, audit entries). An engine
+  // with concurrent writers (PostgreSQL) commits a tenant's queued work together — one
+  // transaction, a savepoint each, one WAL flush — holding the tenant's write lock
+  // (TenantWriteLockKey) from the start, so the tenant's writers on every node take turns without
+  // deadlocking. SQLite's one writer does all of that already.
+  virtual void SubmitForTenant(const std::string& tenant_id, Work work, Done done) {
+    (void)tenant_id;
+    Submit(std::move(work), std::move(done));
+  }
   // Submit and wait. Never call from a thread that Done callbacks need.
   virtual core::Status Run(Work work) = 0;
   // Finishes the queued writes, then refuses new ones (graceful shutdown). Idempotent.

@@ -97,9 +97,13 @@ void SqlAuditStore::Append(const model::Principal& principal, AuditEntry entry,
   if (entry.ip.empty()) entry.ip = principal.client_ip;
   if (entry.at == 0) entry.at = database_.clock().NowMillis();
   const AuditLog& log = database_.audit_log();
-  database_.Submit([&log, entry = std::move(entry)](
-                       Session& connection) mutable { return log.Append(connection, entry); },
-                   std::move(done));
+  const std::string tenant_id = entry.tenant_id;
+  database_.SubmitForTenant(
+      tenant_id,
+      [&log, entry = std::move(entry)](Session& connection) mutable {
+        return log.Append(connection, entry);
+      },
+      std::move(done));
 }
 
 core::Result<AuditPage> SqlAuditStore::List(const std::string& tenant_id, const AuditQuery& query) {

@@ -95,10 +95,11 @@ void SqlRecordStore::Apply(const model::Principal& principal, std::vector<Change
   auto applier =
       std::make_shared<ChangeApplier>(principal, std::move(changes), std::move(idempotency),
                                       database_.clock(), database_.types(), database_.audit_log());
-  database_.Submit([applier](Session& connection) { return applier->Run(connection); },
-                   [applier, done = std::move(done)](core::Status status) {
-                     done(applier->TakeOutcome(std::move(status)));
-                   });
+  database_.SubmitForTenant(
+      principal.tenant_id, [applier](Session& connection) { return applier->Run(connection); },
+      [applier, done = std::move(done)](core::Status status) {
+        done(applier->TakeOutcome(std::move(status)));
+      });
 }
 
 }  // namespace zebros::storage::sql
