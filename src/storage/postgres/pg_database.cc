@@ -1,5 +1,6 @@
 #include "storage/postgres/pg_database.h"
 
+#include <algorithm>
 #include <future>
 
 #include "core/log.h"
@@ -112,26 +113,37 @@ void PgDatabase::Stop() {
 }
 
 void PgDatabase::Loop() {
+  std::unique_lock lock(mutex_);
   for (;;) {
+    // The oldest work whose tenant has no group in flight here: one group per tenant at a time,
+    // so what queues meanwhile waits for the next group instead of for the tenant's lock.
+    auto next = queue_.end();
+    wake_.wait(lock, [this, &next] {
+      next = std::find_if(queue_.begin(), queue_.end(), [this](const Item& item) {
+        return item.tenant_id.empty() || !busy_tenants_.contains(item.tenant_id);
+      });
+      return next != queue_.end() || (stopping_ && queue_.empty());
+    });
+    if (next == queue_.end()) return;  // stopping and drained
     std::vector<Item> group;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
-      group.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-      const std::string tenant_id = group.front().tenant_id;  // a copy: the group grows
-      for (auto it = queue_.begin();
-           !tenant_id.empty() && it != queue_.end() && group.size() < kMaxGroup;) {
-        if (it->tenant_id == tenant_id) {
-          group.push_back(std::move(*it));
-          it = queue_.erase(it);
-        } else {
-          ++it;
-        }
+    const std::string tenant_id = next->tenant_id;  // a copy: the group grows
+    for (auto it = next; it != queue_.end() && group.size() < kMaxGroup;) {
+      if (it == next || (!tenant_id.empty() && it->tenant_id == tenant_id)) {
+        group.push_back(std::move(*it));
+        it = queue_.erase(it);
+        if (tenant_id.empty()) break;
+      } else {
+        ++it;
       }
     }
+    if (!tenant_id.empty()) busy_tenants_.insert(tenant_id);
+    lock.unlock();
     RunGroup(group);
+    lock.lock();
+    if (!tenant_id.empty()) {
+      busy_tenants_.erase(tenant_id);
+      wake_.notify_all();  // that tenant's queued work may go now
+    }
   }
 }
 

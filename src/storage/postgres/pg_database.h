@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.h"
@@ -52,11 +53,12 @@ class PgDatabase final : public sql::Engine {
   // stopped database: `done` gets kUnavailable at once; no connection within acquire_wait:
   // kUnavailable "database_unavailable". A failed COMMIT's error is passed on as it is.
   void Submit(Work work, Done done) override;
-  // A worker takes the oldest queued work and every other queued work of the same tenant (up to
-  // kMaxGroup) into one transaction that first takes the tenant's write lock, each in its own
-  // savepoint: a tenant's writes share one commit (one WAL flush) instead of queueing one by one
-  // for the lock, and since every tenant write takes that lock first, tenant writers never
-  // deadlock on each other's rows. One piece failing rolls back alone.
+  // A worker takes the oldest queued work of a tenant with no group in flight on this node, and
+  // every other queued work of that tenant (up to kMaxGroup), into one transaction that first
+  // takes the tenant's write lock, each in its own savepoint: a tenant's writes share one commit
+  // (one WAL flush) — what queues while a group commits forms the next group — and since every
+  // tenant write takes that lock first, tenant writers never deadlock on each other's rows.
+  // Different tenants' groups run in parallel. One piece failing rolls back alone.
   void SubmitForTenant(const std::string& tenant_id, Work work, Done done) override;
   core::Status Run(Work work) override;
   // A pooled connection in autocommit mode; kUnavailable "database_unavailable" when none.
@@ -103,9 +105,10 @@ class PgDatabase final : public sql::Engine {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::deque<Item> queue_;  // guarded by mutex_
-  bool stopping_ = false;   // guarded by mutex_
-  std::mutex join_mutex_;   // one Stop() joins at a time
+  std::deque<Item> queue_;                        // guarded by mutex_
+  std::unordered_set<std::string> busy_tenants_;  // with a group in flight; guarded by mutex_
+  bool stopping_ = false;                         // guarded by mutex_
+  std::mutex join_mutex_;                         // one Stop() joins at a time
   std::vector<std::thread> workers_;
 };
 
