@@ -393,23 +393,40 @@ core::Status ChangeApplier::WriteRow(Session& connection, const model::ObjectTyp
       columns.push_back(&field);
     }
   }
+  // PostgreSQL: the search vectors are set with the row, and a new row's key comes from the
+  // table's identity column (RETURNING rowid).
+  const bool postgres = connection.dialect() == Dialect::kPostgres;
+  std::vector<std::string> vectors;
+  if (postgres) {
+    auto params = search_.PgVectorParams(connection, type, principal_.tenant_id, values);
+    if (!params.ok()) return std::move(params).error();
+    vectors = std::move(params).value();
+  }
   std::string sql;
   if (insert) {
-    sql = "INSERT INTO " + TableName(type) +
-          " (rowid, id, tenant_id, version, created_at, updated_at, created_by, custom";
-    std::string placeholders = "?, ?, ?, 1, ?, ?, ?, ?";
+    sql = "INSERT INTO " + TableName(type) + " (" + (postgres ? "" : "rowid, ") +
+          "id, tenant_id, version, created_at, updated_at, created_by, custom";
+    std::string placeholders = postgres ? "?, ?, 1, ?, ?, ?, ?" : "?, ?, ?, 1, ?, ?, ?, ?";
     for (const auto* field : columns) {
       sql += ", \"" + field->name + "\"";
       placeholders += ", ?";
     }
-    sql += ") VALUES (" + placeholders + ")";
+    if (postgres) {
+      sql += ", search_body, search_all";
+      placeholders += ", " + SearchIndex::PgBodyVectorSql() + ", " + SearchIndex::PgAllVectorSql();
+    }
+    sql += ") VALUES (" + placeholders + ")" + (postgres ? " RETURNING rowid" : "");
   } else {
     sql = "UPDATE " + TableName(type) + " SET version = version + 1, updated_at = ?, custom = ?";
     for (const auto* field : columns) sql += ", \"" + field->name + "\" = ?";
+    if (postgres) {
+      sql += ", search_body = " + SearchIndex::PgBodyVectorSql() +
+             ", search_all = " + SearchIndex::PgAllVectorSql();
+    }
     sql += " WHERE rowid = ?";
   }
   std::int64_t new_rowid = 0;
-  if (insert) {
+  if (insert && !postgres) {
     auto next = NextRowid(connection, type);
     if (!next.ok()) return std::move(next).error();
     new_rowid = *next;
@@ -418,7 +435,7 @@ core::Status ChangeApplier::WriteRow(Session& connection, const model::ObjectTyp
   if (!stmt.ok()) return std::move(stmt).error();
   int index = 1;
   if (insert) {
-    stmt->BindInt(index++, new_rowid);
+    if (!postgres) stmt->BindInt(index++, new_rowid);
     stmt->BindText(index++, id);
     stmt->BindText(index++, principal_.tenant_id);
     stmt->BindInt(index++, now_);
@@ -435,12 +452,21 @@ core::Status ChangeApplier::WriteRow(Session& connection, const model::ObjectTyp
     ColumnRef ref{"", field->type, false};
     BindSqlValue(*stmt, index++, value ? ToSqlValue(ref, *value) : json::value(nullptr));
   }
+  for (const auto& text : vectors) stmt->BindText(index++, text);
   if (!insert) stmt->BindInt(index++, rowid);
   auto done = stmt->Step();
   if (!done.ok()) return std::move(done).error();
+  if (insert && postgres) {
+    if (!*done) {
+      return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
+                             "insert returned no rowid");
+    }
+    new_rowid = stmt->Int(0);
+  }
 
   const std::int64_t target_rowid = insert ? new_rowid : rowid;
   if (insert) last_insert_rowid_ = new_rowid;
+  if (postgres) return core::OkStatus();  // the vectors were written with the row
   return search_.Write(connection, type, principal_.tenant_id, target_rowid, values, insert);
 }
 
@@ -449,15 +475,6 @@ core::Result<std::int64_t> ChangeApplier::NextRowid(Session& connection,
   if (principal_.tenant_number < 1) {
     return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
                            "principal without a tenant number");
-  }
-  if (connection.dialect() == Dialect::kPostgres) {
-    // Writers on many nodes insert at once: keys come from the table's identity sequence.
-    auto stmt = connection.Prepare("SELECT nextval(pg_get_serial_sequence('" + TableName(type) +
-                                   "', 'rowid'))");
-    if (!stmt.ok()) return std::move(stmt).error();
-    auto row = stmt->Step();
-    if (!row.ok()) return std::move(row).error();
-    return stmt->Int(0);
   }
   const RowidRange range = TenantRowids(principal_.tenant_number);
   auto stmt = connection.Prepare("SELECT MAX(rowid) FROM " + TableName(type) +

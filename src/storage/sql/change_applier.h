@@ -60,7 +60,8 @@ class ChangeApplier {
                      const model::Record& record, boost::json::object details);
   PiiDigester Digester() const;
 
-  // The next free storage key in the principal's tenant range (see TenantRowids).
+  // The next free storage key in the principal's tenant range (see TenantRowids). SQLite only:
+  // PostgreSQL rows take theirs from the table's identity column.
   core::Result<std::int64_t> NextRowid(Session& connection, const model::ObjectType& type);
   core::Result<bool> CheckIdempotency(Session& connection);
   core::Status StoreIdempotency(Session& connection);

@@ -57,34 +57,48 @@ std::string PgVector(char weight) {
 }
 }  // namespace
 
+core::Result<std::vector<std::string>> SearchIndex::PgVectorParams(Session& connection,
+                                                                   const model::ObjectType& type,
+                                                                   const std::string& tenant_id,
+                                                                   const json::object& values) {
+  auto related = RelatedText(connection, type, tenant_id, values);
+  if (!related.ok()) return std::move(related).error();
+  const std::string body = SearchTerms(SearchText(type, values, false));
+  const std::string related_terms = SearchTerms(*related);
+  return std::vector<std::string>{body, related_terms, body, related_terms,
+                                  SearchTerms(SearchText(type, values, true))};
+}
+
+// search_body for principals who see pii masked, search_all for the others. Weights: A own
+// values, B related names, C pii; a related rename swaps out the B part alone (RefreshReferrers).
+std::string SearchIndex::PgBodyVectorSql() { return PgVector('A') + " || " + PgVector('B'); }
+std::string SearchIndex::PgAllVectorSql() {
+  return PgVector('A') + " || " + PgVector('B') + " || " + PgVector('C');
+}
+
 core::Status SearchIndex::Write(Session& connection, const model::ObjectType& type,
                                 const std::string& tenant_id, std::int64_t rowid,
                                 const json::object& values, bool insert) {
-  auto related = RelatedText(connection, type, tenant_id, values);
-  if (!related.ok()) return std::move(related).error();
-  const std::string body = SearchText(type, values, false);
-  const std::string pii = SearchText(type, values, true);
   if (connection.dialect() == Dialect::kPostgres) {
-    // The vectors live on the row itself: search_body for principals who see pii masked,
-    // search_all for the others. Weights: A own values, B related names, C pii; a related
-    // rename swaps out the B part alone (RefreshReferrers).
+    // The vectors live on the row itself (record writes set them with the row: see
+    // PgVectorParams); this is for rows written without them (restore, transfer).
+    auto params = PgVectorParams(connection, type, tenant_id, values);
+    if (!params.ok()) return std::move(params).error();
     auto stmt =
-        connection.Prepare("UPDATE " + TableName(type) + " SET search_body = " + PgVector('A') +
-                           " || " + PgVector('B') + ", search_all = " + PgVector('A') + " || " +
-                           PgVector('B') + " || " + PgVector('C') + " WHERE rowid = ?");
+        connection.Prepare("UPDATE " + TableName(type) + " SET search_body = " + PgBodyVectorSql() +
+                           ", search_all = " + PgAllVectorSql() + " WHERE rowid = ?");
     if (!stmt.ok()) return std::move(stmt).error();
-    const std::string body_terms = SearchTerms(body);
-    const std::string related_terms = SearchTerms(*related);
-    stmt->BindText(1, body_terms);
-    stmt->BindText(2, related_terms);
-    stmt->BindText(3, body_terms);
-    stmt->BindText(4, related_terms);
-    stmt->BindText(5, SearchTerms(pii));
-    stmt->BindInt(6, rowid);
+    int index = 1;
+    for (const auto& param : *params) stmt->BindText(index++, param);
+    stmt->BindInt(index, rowid);
     auto done = stmt->Step();
     if (!done.ok()) return std::move(done).error();
     return core::OkStatus();
   }
+  auto related = RelatedText(connection, type, tenant_id, values);
+  if (!related.ok()) return std::move(related).error();
+  const std::string body = SearchText(type, values, false);
+  const std::string pii = SearchText(type, values, true);
   const std::string fts = SearchTableName(type);
   auto stmt = connection.Prepare(
       insert ? "INSERT INTO " + fts + " (body, related, pii, rowid) VALUES (?, ?, ?, ?)"

@@ -27,6 +27,17 @@ class SearchIndex {
                      const std::string& tenant_id, std::int64_t rowid,
                      const boost::json::object& values, bool insert);
 
+  // PostgreSQL keeps the vectors on the record's row, so a record write sets them in its own
+  // INSERT or UPDATE (one row version, one pass over the indexes): the expressions
+  // PgBodyVectorSql() (two parameters) and PgAllVectorSql() (three) take the five texts of
+  // PgVectorParams, in order.
+  core::Result<std::vector<std::string>> PgVectorParams(Session& connection,
+                                                        const model::ObjectType& type,
+                                                        const std::string& tenant_id,
+                                                        const boost::json::object& values);
+  static std::string PgBodyVectorSql();
+  static std::string PgAllVectorSql();
+
   // Takes a soft-deleted record out of the index (Write with insert puts a restored one back).
   core::Status Remove(Session& connection, const model::ObjectType& type, std::int64_t rowid);
 
