@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "storage/sql/dialect.h"
 #include "storage/sql/migration_runner.h"
 
 namespace zebros::storage::postgres {
@@ -178,20 +179,10 @@ CREATE TABLE idp_signing_keys (
 };
 
 std::string ColumnType(model::FieldType type) {
-  switch (type) {
-    case model::FieldType::kInteger:
-    case model::FieldType::kMoney:
-    case model::FieldType::kBool:
-    case model::FieldType::kDateTime:
-      return "BIGINT";
-    case model::FieldType::kNumber:
-      return "DOUBLE PRECISION";
-    default:
-      return "TEXT";
-  }
+  return std::string(sql::ColumnTypeFor(sql::Dialect::kPostgres, type));
 }
 
-std::string Quote(const std::string& identifier) { return "\"" + identifier + "\""; }
+std::string Quote(const std::string& identifier) { return sql::QuoteIdentifier(identifier); }
 
 // As SQLite's: built-in indexed fields carry created_at so that "filter by field, newest first"
 // is one index range scan with no sort.

@@ -16,6 +16,25 @@ std::string CaseInsensitiveEquals(Dialect dialect, std::string_view column) {
   return "lower(" + std::string(column) + ") = lower(?)";
 }
 
+std::string_view ColumnTypeFor(Dialect dialect, model::FieldType type) {
+  const bool sqlite = dialect == Dialect::kSqlite;
+  switch (type) {
+    case model::FieldType::kInteger:
+    case model::FieldType::kMoney:
+    case model::FieldType::kBool:
+    case model::FieldType::kDateTime:
+      return sqlite ? "INTEGER" : "BIGINT";
+    case model::FieldType::kNumber:
+      return sqlite ? "REAL" : "DOUBLE PRECISION";
+    default:
+      return "TEXT";
+  }
+}
+
+std::string QuoteIdentifier(std::string_view identifier) {
+  return "\"" + std::string(identifier) + "\"";
+}
+
 std::string_view ForUpdate(Dialect dialect) {
   return dialect == Dialect::kSqlite ? "" : " FOR UPDATE";
 }

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "model/field.h"
 #include "storage/sql/session.h"
 
 namespace zebros::storage::sql {
@@ -17,6 +18,13 @@ std::string_view NullSafeNotEqual(Dialect dialect);
 
 // `column` equals the next parameter, ignoring case (ASCII).
 std::string CaseInsensitiveEquals(Dialect dialect, std::string_view column);
+
+// The column type a field of `type` is stored in: 64-bit integers (integers, money in minor
+// units, booleans, date-times in epoch ms), doubles, or text (everything else, tags as JSON).
+std::string_view ColumnTypeFor(Dialect dialect, model::FieldType type);
+
+// `identifier` in double quotes. REQUIRES: a validated name (letters, digits, underscores).
+std::string QuoteIdentifier(std::string_view identifier);
 
 // Appended to a SELECT inside a write transaction to lock the rows it reads: ` FOR UPDATE` in
 // PostgreSQL, where writers run concurrently; nothing in SQLite, whose one writer already runs

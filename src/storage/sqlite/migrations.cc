@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "storage/sql/dialect.h"
 #include "storage/sql/migration_runner.h"
 
 namespace zebros::storage::sqlite {
@@ -181,20 +182,10 @@ CREATE TABLE idp_signing_keys (
 };
 
 std::string ColumnType(model::FieldType type) {
-  switch (type) {
-    case model::FieldType::kInteger:
-    case model::FieldType::kMoney:
-    case model::FieldType::kBool:
-    case model::FieldType::kDateTime:
-      return "INTEGER";
-    case model::FieldType::kNumber:
-      return "REAL";
-    default:
-      return "TEXT";
-  }
+  return std::string(sql::ColumnTypeFor(sql::Dialect::kSqlite, type));
 }
 
-std::string Quote(const std::string& identifier) { return "\"" + identifier + "\""; }
+std::string Quote(const std::string& identifier) { return sql::QuoteIdentifier(identifier); }
 
 // Built-in indexed fields carry created_at so that "filter by field, newest first" — the most
 // common list — is one index range scan with no sort.
