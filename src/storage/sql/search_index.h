@@ -12,8 +12,9 @@
 
 namespace zebros::storage::sql {
 
-// Keeps fts_<type> in step with the records, on the writer's connection. Each row indexes three
-// texts: `body`, the record's own searchable values that are not pii; `related`, the display
+// Keeps the search index in step with the records, inside the write transaction: SQLite's
+// fts_<type> table, or PostgreSQL's search_body/search_all columns of the row. Each row indexes
+// three texts: `body`, the record's own searchable values that are not pii; `related`, the display
 // names of the records its searchable built-in references point to — so a contact is found by
 // its account's name, and renaming the account re-indexes its contacts; and `pii`, its
 // searchable pii values, which a principal who sees pii masked does not match (see

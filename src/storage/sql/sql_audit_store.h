@@ -5,8 +5,8 @@
 
 namespace zebros::storage::sql {
 
-// AuditStore over one SQLite Database: appends through the database's Writer (each Append is its
-// own piece of a group commit), reads on the calling thread's read connection. Thread-safe.
+// AuditStore over an Engine (SQLite or PostgreSQL): each Append is one piece of the tenant's
+// write group, reads borrow a read session. Thread-safe.
 class SqlAuditStore final : public AuditStore {
  public:
   explicit SqlAuditStore(Engine& database) : database_(database) {}

@@ -6,7 +6,7 @@
 
 namespace zebros::storage::sql {
 
-// DirectoryStore over one SQLite Database. Thread-safe.
+// DirectoryStore over an Engine (SQLite or PostgreSQL). Thread-safe.
 class SqlDirectoryStore final : public DirectoryStore {
  public:
   SqlDirectoryStore(Engine& database, core::IdGenerator& ids,

@@ -6,8 +6,8 @@
 
 namespace zebros::storage::sql {
 
-// IdentityStore over one SQLite Database: writes go through the Writer (so they block until
-// durable), reads use the calling thread's reader. Thread-safe.
+// IdentityStore over an Engine (SQLite or PostgreSQL): writes run through Engine::Run (so they
+// block until durable), reads borrow a read session. Thread-safe.
 class SqlIdentityStore final : public IdentityStore {
  public:
   SqlIdentityStore(Engine& database, core::IdGenerator& ids) : database_(database), ids_(ids) {}

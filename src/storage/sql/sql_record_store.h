@@ -6,8 +6,8 @@
 
 namespace zebros::storage::sql {
 
-// RecordStore over one SQLite Database: reads on the calling thread's read connection, writes
-// through the database's single Writer (group commit).
+// RecordStore over an Engine (SQLite or PostgreSQL): reads borrow a read session, writes are
+// submitted per tenant and commit in groups (Engine::SubmitForTenant).
 class SqlRecordStore final : public RecordStore {
  public:
   explicit SqlRecordStore(Engine& database) : database_(database) {}
