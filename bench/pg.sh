@@ -90,28 +90,16 @@ NODE_PIDS=()
 CHILD_PIDS=()
 PG_STARTED=0
 
-stop_pid() { # pid grace-seconds name
-  local pid=$1 grace=$2 name=$3 i
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < grace * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name (pid $pid) did not stop after ${grace}s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"  # stop_pid
 
 # shellcheck disable=SC2317
 cleanup() {
   local rc=$? p
   trap - EXIT INT TERM
   set +e
-  for p in "${CHILD_PIDS[@]}"; do stop_pid "$p" 5 child; done
-  for p in "${NODE_PIDS[@]}"; do stop_pid "$p" 20 zebros; done
+  for p in "${CHILD_PIDS[@]}"; do stop_pid "$p" TERM 5 child; done
+  for p in "${NODE_PIDS[@]}"; do stop_pid "$p" TERM 20 zebros; done
   if ((PG_STARTED)); then
     "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null 2>&1 ||
       { p=$(head -n1 "$PGDATA/postmaster.pid" 2>/dev/null); [[ -n $p ]] && kill -QUIT "$p"; }

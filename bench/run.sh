@@ -161,21 +161,8 @@ run_child() {
   return "$rc"
 }
 
-# shellcheck disable=SC2317 # (stop_pid and cleanup run from the EXIT trap)
-stop_pid() { # pid signal grace-seconds name
-  local pid=$1 sig=$2 grace=$3 name=$4 i
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill "-$sig" "$pid" 2>/dev/null || true
-  for ((i = 0; i < grace * 10; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    log "$name (pid $pid) did not stop after ${grace}s; killing it"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  wait "$pid" 2>/dev/null || true
-}
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"  # stop_pid
 
 # shellcheck disable=SC2317
 cleanup() {

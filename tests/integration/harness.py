@@ -708,6 +708,18 @@ def field_matches(actual, wanted):
     return actual == wanted or actual.startswith(wanted + "[") or actual.startswith(wanted + ".")
 
 
+def stop_and_clean(server):
+    """Stops `server` (SIGTERM, exit 0 asserted) or, when it already exited, checks its stderr for
+    sanitizer reports; removes its data dir either way. For class cleanups."""
+    try:
+        if server.running:
+            server.stop()
+        else:
+            server.assert_no_sanitizer_report()
+    finally:
+        server.cleanup()
+
+
 class ServerTestCase(unittest.TestCase):
     """Base class: one server per test class, started in setUpClass and stopped with SIGTERM
     (exit 0 asserted) when the class is done."""
@@ -744,13 +756,7 @@ class ServerTestCase(unittest.TestCase):
 
     @staticmethod
     def _stop_server(server):
-        try:
-            if server.running:
-                server.stop()
-            else:
-                server.assert_no_sanitizer_report()
-        finally:
-            server.cleanup()
+        stop_and_clean(server)
 
     # ---- request shortcuts -----------------------------------------------------------------
 

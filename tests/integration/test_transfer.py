@@ -20,7 +20,7 @@ import unittest
 import urllib.parse
 
 from harness import (ADMIN, BACKEND, ZebrosServer, cli, create_api_key, create_tenant,
-                     quote_param, run_zebros, unique)
+                     quote_param, run_zebros, stop_and_clean, unique)
 
 # The copied tables besides the object tables (src/storage/sql/transfer.cc copies these).
 PLAIN_TABLES = ("tenants", "audit_keys", "api_keys", "custom_fields", "idempotency_keys", "users",
@@ -403,7 +403,7 @@ class TransferTest(unittest.TestCase):
         if not os.environ.get("ZEBROS_KEEP_DATA"):
             cls.addClassCleanup(shutil.rmtree, cls.data_dir, ignore_errors=True)
         cls.sqlite_server = ZebrosServer(cls.data_dir, backend="sqlite")
-        cls.addClassCleanup(cls._stop_server, cls.sqlite_server)
+        cls.addClassCleanup(stop_and_clean, cls.sqlite_server)
         cls.sqlite_server.start()
         cls.seed()
         cls.before = cls.capture(cls.sqlite_server)
@@ -424,19 +424,9 @@ class TransferTest(unittest.TestCase):
         cls.target_counts = table_counts_pg(cls.target_url, cls.copied_tables)
         cls.pg_server = ZebrosServer(cls.data_dir, database_url=cls.target_url,
                                      admin_key=cls.sqlite_server.admin_key)
-        cls.addClassCleanup(cls._stop_server, cls.pg_server)
+        cls.addClassCleanup(stop_and_clean, cls.pg_server)
         cls.pg_server.start()
         cls.after = cls.capture(cls.pg_server)
-
-    @staticmethod
-    def _stop_server(server):
-        try:
-            if server.running:
-                server.stop()
-            else:
-                server.assert_no_sanitizer_report()
-        finally:
-            server.cleanup()
 
     def api(self, method, path, body=None, headers=None, key=ADMIN):
         return self.pg_server.api(method, path, body, headers=headers, key=key)
