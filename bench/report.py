@@ -33,6 +33,9 @@ SCENARIOS = {
     "get_by_id_jwt": ("GET contact by id, OIDC access token", 0.40, 10.0),
     "list_filtered": ("GET contacts, 2 filters, limit 50", 0.20, 10.0),
     "search": ("POST contacts/search, limit 20", None, 20.0),
+    # The same requests with `Cache-Control: no-cache`: every page read afresh (no page cache).
+    "list_filtered_fresh": ("GET contacts, 2 filters, limit 50, no-cache", 0.20, 10.0),
+    "search_fresh": ("POST contacts/search, limit 20, no-cache", None, 20.0),
     "create": ("POST contact (durable create)", 0.15, 10.0),
 }
 

@@ -2,7 +2,8 @@
 # End-to-end benchmark of the zebros server against an nginx static-file ceiling.
 #
 #   bench/run.sh [--data-dir DIR] [--keep-data] [--duration SECS] [--runs N]
-#                [--scenarios "nginx get_by_id get_by_id_jwt list_filtered search create"] [--out DIR]
+#                [--scenarios "nginx get_by_id get_by_id_jwt list_filtered list_filtered_fresh search
+#                search_fresh create"] [--out DIR]
 #                [--seed-only] [--database-url postgres://... --seed-dir DIR]
 #
 # 1. checks the tools (wrk, nginx, python3) and that $ZEBROS_BIN is a Release build;
@@ -25,7 +26,8 @@
 #   SEED_THREADS (4) SETTLE (5 s of idle after seeding) WRK_TIMEOUT (5s) PYTHON (python3)
 #   ZEBROS_ARGS (extra `zebros serve` arguments) ZEBROS_KEY (API key when DIR has no
 #   bootstrap-admin-key) ALLOW_NON_RELEASE (0) STRICT (0; 1 = exit 3 when a target is missed)
-#   BENCH_OUT (bench/out) SCENARIOS (nginx get_by_id get_by_id_jwt list_filtered search create)
+#   BENCH_OUT (bench/out) SCENARIOS (nginx get_by_id get_by_id_jwt list_filtered list_filtered_fresh
+#   search search_fresh create; *_fresh send `Cache-Control: no-cache`: pages read afresh)
 # A run with SCENARIOS=nginx needs no zebros binary (checks the kit itself).
 set -euo pipefail
 
@@ -49,7 +51,7 @@ ZEBROS_ARGS=${ZEBROS_ARGS:-}
 ALLOW_NON_RELEASE=${ALLOW_NON_RELEASE:-0}
 STRICT=${STRICT:-0}
 OUT=${BENCH_OUT:-$here/out}
-SCENARIOS=${SCENARIOS:-nginx get_by_id get_by_id_jwt list_filtered search create}
+SCENARIOS=${SCENARIOS:-nginx get_by_id get_by_id_jwt list_filtered list_filtered_fresh search search_fresh create}
 DATA_DIR=""
 KEEP_DATA=0
 SEED_ONLY=0
@@ -79,8 +81,8 @@ die() { log "ERROR: $*"; exit 1; }
 
 for sc in $SCENARIOS; do
   case "$sc" in
-    nginx|get_by_id|get_by_id_jwt|list_filtered|search|create) ;;
-    *) die "unknown scenario '$sc' (nginx get_by_id get_by_id_jwt list_filtered search create)" ;;
+    nginx|get_by_id|get_by_id_jwt|list_filtered|list_filtered_fresh|search|search_fresh|create) ;;
+    *) die "unknown scenario '$sc' (nginx get_by_id get_by_id_jwt list_filtered list_filtered_fresh search search_fresh create)" ;;
   esac
 done
 need_zebros=0
@@ -284,10 +286,10 @@ scenario_setup() { # name -> sets script, url, probe_method, probe_path, probe_b
       probe_method=GET; probe_path=/contact.json ;;
     get_by_id|get_by_id_jwt) script=get_by_id.lua; url=http://127.0.0.1:$ZPORT
       probe_method=GET; probe_path=/api/v1/contacts/$(head -n1 "$BENCH_IDS") ;;
-    list_filtered) script=list_filtered.lua; url=http://127.0.0.1:$ZPORT
+    list_filtered|list_filtered_fresh) script=list_filtered.lua; url=http://127.0.0.1:$ZPORT
       probe_method=GET
       probe_path='/api/v1/contacts?filter%5Blifecycle_stage%5D=customer&filter%5Bmailing_country%5D=DE&limit=50' ;;
-    search) script=search.lua; url=http://127.0.0.1:$ZPORT
+    search|search_fresh) script=search.lua; url=http://127.0.0.1:$ZPORT
       probe_method=POST; probe_path=/api/v1/contacts/search
       probe_body=("$("${PY[@]}" -c 'import json,sys; print(json.dumps({"q": open(sys.argv[1], encoding="utf-8").readline().strip(), "limit": 20}))' "$BENCH_TERMS")") ;;
     create) script=create.lua; url=http://127.0.0.1:$ZPORT
@@ -318,6 +320,7 @@ for sc in $SCENARIOS; do
     fi
   fi
   base=${url%/contact.json}
+  [[ $sc == *_fresh ]] && no_cache=1 || no_cache=0
   # One request first: a route that fails (404, 401, 500...) is skipped, not hammered.
   if ! probe_out=$(ZEBROS_KEY=$scenario_key "${PY[@]}" "$here/probe.py" request "$probe_method" "$base$probe_path" \
     "${probe_body[@]}" 2>&1); then
@@ -327,13 +330,13 @@ for sc in $SCENARIOS; do
   fi
   if ((WARMUP > 0)); then
     log "$sc: warm-up ${WARMUP}s"
-    ZEBROS_KEY=$scenario_key BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.${sc}.w \
+    ZEBROS_KEY=$scenario_key BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.${sc}.w BENCH_FRESH=$no_cache \
       run_child /dev/null wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --timeout "$WRK_TIMEOUT" \
       -s "$here/wrk/$script" "$url" || true
   fi
   for ((r = 1; r <= RUNS; r++)); do
     f=$RAW/$sc.run$r.txt
-    if ! ZEBROS_KEY=$scenario_key BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.$sc.$r \
+    if ! ZEBROS_KEY=$scenario_key BENCH_SCENARIO=$sc BENCH_NONCE=$RUN_ID.$sc.$r BENCH_FRESH=$no_cache \
       run_child "$f" wrk "${wrk_args[@]}" -s "$here/wrk/$script" "$url"; then
       log "$sc run $r: wrk failed: $(tail -n 3 "$f" | tr '\n' ' ')"
       continue

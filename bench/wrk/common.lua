@@ -66,6 +66,8 @@ function M.thread_init(args)
   local key = M.opt(args, "key", "ZEBROS_KEY", nil)
   if key then wrk.headers["Authorization"] = "Bearer " .. key end
   wrk.headers["Accept"] = "application/json"
+  -- BENCH_FRESH=1: every list or search page is read afresh, never answered from the page cache.
+  if os.getenv("BENCH_FRESH") == "1" then wrk.headers["Cache-Control"] = "no-cache" end
   if os.getenv("BENCH_STATUS_DETAIL") == "1" then
     status_counts = {}
     response = function(status, headers, body)

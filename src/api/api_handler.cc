@@ -47,7 +47,8 @@ ApiHandler::ApiHandler(ApiServices services)
       clock_(services.clock),
       audit_(services.audit),
       ready_(std::move(services.ready)),
-      idp_(services.idp) {}
+      idp_(services.idp),
+      pages_(services.pages) {}
 
 void ApiHandler::Call::Send(net::HttpResponse response) const {
   response.log_tenant = principal.tenant_id;

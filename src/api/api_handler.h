@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/idp_routes.h"
+#include "api/page_cache.h"
 #include "auth/access_resolver.h"
 #include "auth/api_keys.h"
 #include "auth/authenticator.h"
@@ -31,6 +32,8 @@ struct ApiServices {
   storage::AuditStore& audit;
   std::function<bool()> ready;  // database reachable and migrated
   IdpRoutes* idp = nullptr;     // the built-in identity provider (/realms/…); null: none
+  // Rendered list and search pages; null when another process may write the database.
+  PageCache* pages = nullptr;
 };
 
 // The REST API: matches routes, authenticates, checks the policy, and calls the domain. Every
@@ -94,6 +97,17 @@ class ApiHandler final : public net::HttpHandler {
   void DeleteRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id);
   void RestoreRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id);
   void BatchRecords(Call& call, const model::ObjectTypePtr& type);
+  // Where a list or search page goes in pages_: its key, and the tenant's write generation
+  // loaded before the page is read. An empty key: not cached.
+  struct PageSlot {
+    std::string key;
+    std::uint64_t generation = 0;
+  };
+  // Answers from pages_ when it holds the page (true); otherwise fills `slot` for SendPage.
+  bool SendCachedPage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
+                      std::string_view request, PageSlot& slot) const;
+  void SendPage(Call& call, const model::ObjectTypePtr& type, const storage::Page& page,
+                const PageSlot& slot) const;
 
   // Schema endpoints (schema_routes.cc).
   void ListSchemas(Call& call);
@@ -123,6 +137,7 @@ class ApiHandler final : public net::HttpHandler {
   storage::AuditStore& audit_;
   std::function<bool()> ready_;
   IdpRoutes* idp_;
+  PageCache* pages_;
 };
 
 }  // namespace zebros::api

@@ -79,6 +79,33 @@ net::HttpResponse RecordResponse(int status, const model::ObjectType& type,
   return response;
 }
 
+// Everything apart from the tenant's records and the schema that decides what a page holds:
+// who sees it (tenant, role, masking, record scope) and what was asked.
+std::string PageKey(const model::Principal& principal, const model::ObjectType& type,
+                    std::string_view kind, std::string_view request) {
+  constexpr char kSeparator = '\x1f';
+  std::string key = principal.tenant_id;
+  key += kSeparator;
+  key += type.name;
+  key += kSeparator;
+  key += model::RoleName(principal.role);
+  key += principal.mask_pii ? "+masked" : "";
+  key += kSeparator;
+  const model::RecordScope scope = principal.ScopeFor(type.name);
+  key += model::RecordScopeName(scope);
+  if (scope != model::RecordScope::kAll) {
+    for (const auto& owner : principal.VisibleOwners(type.name)) {
+      key += ',';
+      key += owner;
+    }
+  }
+  key += kSeparator;
+  key += kind;
+  key += kSeparator;
+  key += request;
+  return key;
+}
+
 net::HttpResponse ReplayResponse(const storage::StoredResponse& stored) {
   net::HttpResponse response = JsonResponse(stored.status, stored.body);
   if (!stored.location.empty()) response.SetHeader("Location", stored.location);
@@ -89,12 +116,41 @@ net::HttpResponse ReplayResponse(const storage::StoredResponse& stored) {
 
 }  // namespace
 
+bool ApiHandler::SendCachedPage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
+                                std::string_view request, PageSlot& slot) const {
+  if (pages_ == nullptr) return false;
+  // RFC 9111 request directives: no-cache asks for a page read afresh (which then replaces the
+  // cached one), no-store for one that is not kept either.
+  const std::string* directives = call.request.FindHeader("cache-control");
+  const bool no_store = directives && directives->find("no-store") != std::string::npos;
+  const bool no_cache = directives && directives->find("no-cache") != std::string::npos;
+  if (no_store) return false;
+  slot.key = PageKey(call.principal, *type, kind, request);
+  slot.generation = records_.WriteGeneration(call.principal);
+  if (no_cache) return false;
+  auto body = pages_->Find(slot.key, slot.generation, type);
+  if (!body) return false;
+  call.Send(JsonResponse(200, std::move(*body)));
+  return true;
+}
+
+void ApiHandler::SendPage(Call& call, const model::ObjectTypePtr& type, const storage::Page& page,
+                          const PageSlot& slot) const {
+  std::string body = RenderPage(*type, page);
+  if (pages_ != nullptr && !slot.key.empty()) pages_->Store(slot.key, slot.generation, type, body);
+  call.Send(JsonResponse(200, std::move(body)));
+}
+
+// A page is looked up only once the request has parsed, so a request that must fail never
+// meets the page of one that did not.
 void ApiHandler::ListRecords(Call& call, const model::ObjectTypePtr& type) {
   auto query = ParseListQuery(call.request.query);
   if (!query.ok()) return call.Send(ProblemResponse(query.error()));
+  PageSlot slot;
+  if (SendCachedPage(call, type, "list", call.request.query, slot)) return;
   auto page = records_.List(call.principal, *type, std::move(query).value(), true);
   if (!page.ok()) return call.Send(ProblemResponse(page.error()));
-  call.Send(JsonResponse(200, RenderPage(*type, *page)));
+  SendPage(call, type, *page, slot);
 }
 
 void ApiHandler::SearchRecords(Call& call, const model::ObjectTypePtr& type) {
@@ -102,9 +158,11 @@ void ApiHandler::SearchRecords(Call& call, const model::ObjectTypePtr& type) {
   if (!body.ok()) return call.Send(ProblemResponse(body.error()));
   auto query = ParseSearchBody(*body);
   if (!query.ok()) return call.Send(ProblemResponse(query.error()));
+  PageSlot slot;
+  if (SendCachedPage(call, type, "search", call.request.body, slot)) return;
   auto page = records_.List(call.principal, *type, std::move(query).value(), false);
   if (!page.ok()) return call.Send(ProblemResponse(page.error()));
-  call.Send(JsonResponse(200, RenderPage(*type, *page)));
+  SendPage(call, type, *page, slot);
 }
 
 void ApiHandler::CreateRecord(Call& call, const model::ObjectTypePtr& type) {

@@ -1,13 +1,16 @@
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
 #include "api/api_handler.h"
 #include "api/idp_routes.h"
 #include "api/problem.h"
 #include "app/commands.h"
 #include "app/environment.h"
+#include "app/serve_lock.h"
 #include "auth/idp_service.h"
 #include "auth/jwks_source.h"
 #include "auth/oidc_verifier.h"
@@ -125,6 +128,16 @@ int RunServe(const ServeConfig& config) {
     std::cerr << "zebros: --listen must be HOST:PORT\n";
     return 2;
   }
+  const bool embedded = config.where.database_url.empty();
+  std::optional<ServeLock> lock;
+  if (embedded) {
+    ::mkdir(config.where.data_dir.c_str(), 0700);  // Environment::Open reports a failure
+    lock.emplace(config.where.data_dir);
+    if (!lock->held()) {
+      std::cerr << "zebros: " << lock->error() << "\n";
+      return 1;
+    }
+  }
   auto env = Environment::Open(config.where);
   if (!env) return 1;
   auth::PasswordHasher hasher;
@@ -164,6 +177,11 @@ int RunServe(const ServeConfig& config) {
   // Blocking directory work, sign-ins and password hashing, off the I/O threads.
   core::WorkPool pool(kBlockingThreads, kBlockingQueue);
   api::IdpRoutes idp_routes(idp, pool);
+  // Sound only with this process as the one writer: the embedded install, under its lock.
+  std::optional<api::PageCache> pages;
+  if (embedded && config.page_cache_mb > 0) {
+    pages.emplace(static_cast<std::size_t>(config.page_cache_mb) << 20);
+  }
   api::ApiHandler handler(
       api::ApiServices{*env->records, *env->schemas, authenticator, access, *env->directory,
                        *env->identity, pool, env->clock, *env->audit,
@@ -171,7 +189,7 @@ int RunServe(const ServeConfig& config) {
                          auto version = database.AppliedSchemaVersion();
                          return version.ok() && *version == database.LatestSchemaVersion();
                        },
-                       &idp_routes});
+                       &idp_routes, pages ? &*pages : nullptr});
 
   net::ServerOptions options;
   options.host = host;

@@ -52,6 +52,11 @@ class RecordService {
              const boost::json::object& body, std::optional<storage::Idempotency> idempotency,
              Done done);
 
+  // Moves on after each committed write of the caller's tenant (RecordStore::WriteGeneration).
+  std::uint64_t WriteGeneration(const model::Principal& principal) const {
+    return store_.WriteGeneration(principal.tenant_id);
+  }
+
   static constexpr std::size_t kMaxBatchOperations = 200;
 
  private:

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -87,6 +88,12 @@ class RecordStore {
   virtual void Apply(const model::Principal& principal, std::vector<Change> changes,
                      std::optional<Idempotency> idempotency,
                      std::function<void(ApplyOutcome)> done) = 0;
+
+  // A number that moves on after each write of the tenant's records this process commits,
+  // before that write's `done` runs. A result read after loading generation G reflects every
+  // write that moved it up to G, which is what a cache of read results needs; it is only a
+  // complete signal when this process is the database's only writer (SQLite's `serve`).
+  virtual std::uint64_t WriteGeneration(const std::string& tenant_id) const = 0;
 };
 
 }  // namespace zebros::storage

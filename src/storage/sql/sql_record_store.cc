@@ -97,9 +97,20 @@ void SqlRecordStore::Apply(const model::Principal& principal, std::vector<Change
                                       database_.clock(), database_.types(), database_.audit_log());
   database_.SubmitForTenant(
       principal.tenant_id, [applier](Session& connection) { return applier->Run(connection); },
-      [applier, done = std::move(done)](core::Status status) {
+      [this, applier, tenant = principal.tenant_id, done = std::move(done)](core::Status status) {
+        // Moved on whatever the outcome (a failed group changes nothing; a spare miss is cheap),
+        // and before `done`, so a reader told of the write never trusts an older result.
+        GenerationSlot(tenant).fetch_add(1, std::memory_order_acq_rel);
         done(applier->TakeOutcome(std::move(status)));
       });
+}
+
+std::atomic<std::uint64_t>& SqlRecordStore::GenerationSlot(const std::string& tenant_id) const {
+  return generations_[std::hash<std::string>{}(tenant_id) % kGenerationSlots];
+}
+
+std::uint64_t SqlRecordStore::WriteGeneration(const std::string& tenant_id) const {
+  return GenerationSlot(tenant_id).load(std::memory_order_acquire);
 }
 
 }  // namespace zebros::storage::sql

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <cstdint>
+
 #include "core/ids.h"
 #include "storage/record_store.h"
 #include "storage/sql/engine.h"
@@ -19,9 +23,15 @@ class SqlRecordStore final : public RecordStore {
   void Apply(const model::Principal& principal, std::vector<Change> changes,
              std::optional<Idempotency> idempotency,
              std::function<void(ApplyOutcome)> done) override;
+  std::uint64_t WriteGeneration(const std::string& tenant_id) const override;
 
  private:
+  // Tenants share slots by hash: a write of one only costs its slot-mates a cache miss.
+  static constexpr std::size_t kGenerationSlots = 64;
+  std::atomic<std::uint64_t>& GenerationSlot(const std::string& tenant_id) const;
+
   Engine& database_;
+  mutable std::array<std::atomic<std::uint64_t>, kGenerationSlots> generations_{};
 };
 
 }  // namespace zebros::storage::sql
