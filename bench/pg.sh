@@ -8,9 +8,13 @@
 #    as root): shared_buffers=512MB, synchronous_commit=on, fsync=on, full_page_writes=on,
 #    max_connections=100, checkpoint_timeout=10min, max_wal_size=4GB (see PG_SETTINGS below);
 # 2. seeds a fresh SQLite data dir the usual way (bench/run.sh --seed-only: seed.py over HTTP),
-#    then copies it into an empty PostgreSQL database with `zebros transfer`, timed (rows/s),
-#    and runs VACUUM ANALYZE there (what an operator does after a bulk load), also timed;
-# 3. bench/run.sh on the SQLite data dir (nginx, get_by_id, list_filtered, search, create);
+#    or takes SQLITE_DATA, a data dir bench/run.sh seeded before (its seed outputs beside it in
+#    SQLITE_DATA.seed; the SQLite run adds its creates to it), then copies it into an empty
+#    PostgreSQL database with `zebros transfer`, timed (rows/s), and runs VACUUM ANALYZE there
+#    (what an operator does after a bulk load), also timed;
+# 3. bench/run.sh on the SQLite data dir (nginx, get_by_id, list_filtered, search, create), with
+#    the page cache off (`--page-cache-mb 0`): PostgreSQL has none, so every page is read afresh
+#    on both;
 # 4. bench/run.sh on PostgreSQL (`zebros serve --database-url`, same scenarios but nginx);
 # 5. two nodes: two `zebros serve` on the same PostgreSQL database (own data dirs, own ports),
 #    GET by id and create, driven by two wrk processes in parallel (-t1, half the connections
@@ -24,6 +28,7 @@
 #   PG_SHARED_BUFFERS (512MB) CONTACTS (1000000) ACCOUNTS (10000) DURATION (10 s per run)
 #   RUNS (3) WARMUP (2) THREADS (2) CONNECTIONS (32) BENCH_OUT (bench/out/pg)
 #   STEPS ("sqlite postgres nodes": which of steps 3-5 to run) PG_POOL (16, connections per node)
+#   SQLITE_DATA (none: seed a fresh dir of CONTACTS contacts)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -154,10 +159,17 @@ psql_q() { "$PSQL" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U postgres -d zebros 
 log "PostgreSQL up on 127.0.0.1:$PG_PORT ($DB_URL), shared_buffers=$PG_SHARED_BUFFERS, synchronous_commit=on"
 
 # --- 2. seed SQLite, transfer ------------------------------------------------------------------
-SQLITE_DIR=$WORK/sqlite
-mkdir -p "$SQLITE_DIR"
-log "seeding SQLite: $ACCOUNTS accounts + $CONTACTS contacts"
-BENCH_OUT=$OUT/seed "$here/run.sh" --seed-only --data-dir "$SQLITE_DIR" || die "seeding failed"
+if [[ -n ${SQLITE_DATA:-} ]]; then
+  SQLITE_DIR=$(cd "$SQLITE_DATA" && pwd)
+  [[ -s $SQLITE_DIR.seed/ids.txt && -s $SQLITE_DIR/bootstrap-admin-key ]] ||
+    die "SQLITE_DATA=$SQLITE_DATA is not a data dir seeded by bench/run.sh"
+  log "SQLite data: $SQLITE_DIR ($(cat "$SQLITE_DIR.seed/seed.json" | head -c 120)...)"
+else
+  SQLITE_DIR=$WORK/sqlite
+  mkdir -p "$SQLITE_DIR"
+  log "seeding SQLite: $ACCOUNTS accounts + $CONTACTS contacts"
+  BENCH_OUT=$OUT/seed "$here/run.sh" --seed-only --data-dir "$SQLITE_DIR" || die "seeding failed"
+fi
 SEED_DIR=$SQLITE_DIR.seed
 ZEBROS_KEY=$(head -n1 "$SQLITE_DIR/bootstrap-admin-key" | tr -d '\r\n')
 export ZEBROS_KEY
@@ -191,7 +203,8 @@ log "transfer: $(cat "$OUT/transfer.json")"
 # --- 3. SQLite, 4. PostgreSQL, one node each -----------------------------------------------------
 if [[ " $STEPS " == *" sqlite "* ]]; then
   log "SQLite run: $SCENARIOS_SQLITE"
-  "$here/run.sh" --data-dir "$SQLITE_DIR" --out "$OUT/sqlite" --scenarios "$SCENARIOS_SQLITE" ||
+  ZEBROS_ARGS="--page-cache-mb 0" "$here/run.sh" --data-dir "$SQLITE_DIR" --out "$OUT/sqlite" \
+    --scenarios "$SCENARIOS_SQLITE" ||
     log "SQLite run exited with $?"
 fi
 if [[ " $STEPS " == *" postgres "* ]]; then

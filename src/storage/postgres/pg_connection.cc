@@ -330,6 +330,7 @@ PgConnection::~PgConnection() {
 }
 
 core::Status PgConnection::Exec(std::string_view sql) {
+  NoteControlStatement(sql);
   const std::string text(sql);
   PgResultPtr result(PQexec(conn_, text.c_str()));
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;

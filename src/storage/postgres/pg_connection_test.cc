@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -13,6 +14,8 @@
 #include "storage/postgres/pg_database.h"
 #include "storage/postgres/pg_migrations.h"
 #include "storage/postgres/pg_pool.h"
+#include "storage/sql/audit_log.h"
+#include "storage/sql/dialect.h"
 #include "storage/sqlite/migrations.h"
 
 namespace zebros::storage::postgres {
@@ -586,6 +589,74 @@ TEST_F(PgDatabaseTest, ATenantsQueuedWritesShareOneTransactionAndFailAlone) {
   ASSERT_TRUE(*stmt->Step());
   EXPECT_EQ(stmt->Text(0), "a,c");
   EXPECT_EQ(stmt->Int(1), 1);
+}
+
+// A group takes the tenant's write lock once and its pieces remember the audit head they move
+// (sql::TransactionMemo); a piece that fails after appending must not leave the next one
+// chaining to its rolled-back entry.
+TEST_F(PgDatabaseTest, AGroupsAuditChainSurvivesAPieceRolledBackAfterItsEntry) {
+  FixedClock clock;
+  PgDatabaseOptions options;
+  options.pool_size = 2;
+  options.workers = 1;
+  auto opened = PgDatabase::Open(url_, {}, clock, options);
+  ASSERT_TRUE(opened.ok()) << opened.error().detail;
+  PgDatabase& database = **opened;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> blocking;
+  database.Submit(
+      [released, &blocking](sql::Session&) -> core::Status {
+        blocking.set_value();
+        released.wait();
+        return core::OkStatus();
+      },
+      [](core::Status) {});
+  blocking.get_future().wait();
+  std::vector<std::future<core::Status>> outcomes;
+  for (int i = 0; i < 4; ++i) {
+    auto promise = std::make_shared<std::promise<core::Status>>();
+    outcomes.push_back(promise->get_future());
+    database.SubmitForTenant(
+        "ten_memo",
+        [&database, i](sql::Session& session) -> core::Status {
+          EXPECT_TRUE(session.memo().held_locks.contains(sql::TenantWriteLockKey("ten_memo")));
+          AuditEntry entry;
+          entry.tenant_id = "ten_memo";
+          entry.action = "piece." + std::to_string(i);
+          entry.at = 1;
+          auto appended = database.audit_log().Append(session, entry);
+          if (!appended.ok() || i != 1) return appended;
+          return core::MakeError(Code::kValidation, "validation", "fails after its entry");
+        },
+        [promise](core::Status status) { promise->set_value(std::move(status)); });
+  }
+  release.set_value();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(outcomes[i].get().ok(), i != 1) << i;
+
+  auto reader = database.Reader();
+  ASSERT_TRUE(reader.ok()) << reader.error().detail;
+  auto log = (*reader)->Prepare(
+      "SELECT action, prev_hash, hash FROM audit_log WHERE tenant_id = ? ORDER BY seq");
+  ASSERT_TRUE(log.ok());
+  log->BindText(1, "ten_memo");
+  std::vector<std::array<std::string, 3>> rows;
+  while (*log->Step()) {
+    rows.push_back(
+        {std::string(log->Text(0)), std::string(log->Text(1)), std::string(log->Text(2))});
+  }
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0][0], "piece.0");
+  EXPECT_EQ(rows[1][0], "piece.2");
+  EXPECT_EQ(rows[2][0], "piece.3");
+  EXPECT_EQ(rows[1][1], rows[0][2]);
+  EXPECT_EQ(rows[2][1], rows[1][2]);
+  auto head =
+      (*reader)->Prepare("SELECT hash, entries FROM audit_heads WHERE tenant_id = 'ten_memo'");
+  ASSERT_TRUE(head.ok());
+  ASSERT_TRUE(*head->Step());
+  EXPECT_EQ(head->Text(0), rows[2][2]);
+  EXPECT_EQ(head->Int(1), 3);
 }
 
 TEST_F(PgDatabaseTest, ReadersGoBackToThePool) {

@@ -176,21 +176,26 @@ void PgDatabase::RunGroup(std::vector<Item>& group) {
     }
     PgConnection& connection = **lease;
     commit = connection.Exec("BEGIN");
-    if (commit.ok() && !group.front().tenant_id.empty()) {
-      commit = sql::LockKey(connection, sql::TenantWriteLockKey(group.front().tenant_id));
-    }
+    const std::string tenant_lock =
+        group.front().tenant_id.empty() ? "" : sql::TenantWriteLockKey(group.front().tenant_id);
+    if (commit.ok() && !tenant_lock.empty()) commit = sql::LockKey(connection, tenant_lock);
     const bool savepoints = group.size() > 1;
-    for (auto& item : group) {
-      if (!commit.ok()) break;
+    for (std::size_t i = 0; i < group.size() && commit.ok(); ++i) {
       if (savepoints) {
-        commit = connection.Exec("SAVEPOINT piece");
+        // One round trip per piece: the previous piece's savepoint is released as this one's
+        // is set (COMMIT releases the last).
+        commit = connection.Exec(i == 0 ? "SAVEPOINT piece"
+                                        : "RELEASE SAVEPOINT piece; SAVEPOINT piece");
         if (!commit.ok()) break;
       }
-      core::Status status = RunWork(connection, item.work);
+      core::Status status = RunWork(connection, group[i].work);
       if (savepoints) {
         // A failed piece rolls back alone; the others still commit.
-        if (!status.ok()) commit = connection.Exec("ROLLBACK TO SAVEPOINT piece");
-        if (commit.ok()) commit = connection.Exec("RELEASE SAVEPOINT piece");
+        if (!status.ok()) {
+          commit = connection.Exec("ROLLBACK TO SAVEPOINT piece");
+          // The memo forgot everything; the tenant lock, taken before any savepoint, is held.
+          if (commit.ok() && !tenant_lock.empty()) connection.memo().held_locks.insert(tenant_lock);
+        }
       } else if (!status.ok()) {
         commit = status;  // nothing else to keep: roll the transaction back
       }

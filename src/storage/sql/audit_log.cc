@@ -47,52 +47,73 @@ core::Status AuditLog::Append(Session& connection, AuditEntry& entry) const {
     return Internal("audit entry without tenant or action");
   }
   // Writers on other nodes append to the same chain: the head is read and moved by one at a time.
+  // Holding the lock, the transaction knows the head once it has read or moved it.
   auto locked = LockKey(connection, TenantWriteLockKey(entry.tenant_id));
   if (!locked.ok()) return locked;
-  std::int64_t entries = 0;
-  {
+  auto& known = connection.memo().audit_head;
+  if (!known || known->tenant_id != entry.tenant_id) {
     auto head = connection.Prepare("SELECT hash, entries FROM audit_heads WHERE tenant_id = ?");
     if (!head.ok()) return std::move(head).error();
     head->BindText(1, entry.tenant_id);
     auto row = head->Step();
     if (!row.ok()) return std::move(row).error();
-    entry.prev_hash = *row ? std::string(head->Text(0)) : std::string(kAuditGenesisHash);
-    entries = *row ? head->Int(1) : 0;
+    known = TransactionMemo::AuditHead{
+        entry.tenant_id, *row ? std::string(head->Text(0)) : std::string(kAuditGenesisHash),
+        *row ? head->Int(1) : 0};
   }
+  entry.prev_hash = known->hash;
+  const std::int64_t entries = known->entries + 1;
   const std::string details = core::WriteJson(entry.details);
   entry.hash = AuditHash(entry, details);
-  {
-    auto insert = connection.Prepare(
-        "INSERT INTO audit_log (tenant_id, at, actor, action, object, record_id, request_id, ip,"
-        " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq");
-    if (!insert.ok()) return std::move(insert).error();
-    insert->BindText(1, entry.tenant_id);
-    insert->BindInt(2, entry.at);
-    insert->BindText(3, entry.actor);
-    insert->BindText(4, entry.action);
-    insert->BindText(5, entry.object);
-    insert->BindText(6, entry.record_id);
-    insert->BindText(7, entry.request_id);
-    insert->BindText(8, entry.ip);
-    insert->BindText(9, details);
-    insert->BindText(10, entry.prev_hash);
-    insert->BindText(11, entry.hash);
-    auto row = insert->Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row) return Internal("audit insert returned no seq");
-    entry.seq = insert->Int(0);
-  }
-  auto upsert = connection.Prepare(
-      "INSERT INTO audit_heads (tenant_id, seq, hash, entries) VALUES (?, ?, ?, ?)"
+  // The entry and the new head; PostgreSQL writes both in one statement (one round trip).
+  constexpr std::string_view kInsertEntry =
+      "INSERT INTO audit_log (tenant_id, at, actor, action, object, record_id, request_id, ip,"
+      " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq";
+  constexpr std::string_view kMoveHead =
       " ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
-      " entries = excluded.entries");
-  if (!upsert.ok()) return std::move(upsert).error();
-  upsert->BindText(1, entry.tenant_id);
-  upsert->BindInt(2, entry.seq);
-  upsert->BindText(3, entry.hash);
-  upsert->BindInt(4, entries + 1);
-  auto done = upsert->Step();
-  if (!done.ok()) return std::move(done).error();
+      " entries = excluded.entries";
+  const bool together = connection.dialect() == Dialect::kPostgres;
+  auto insert =
+      connection.Prepare(together ? "WITH entry AS (" + std::string(kInsertEntry) +
+                                        ") INSERT INTO audit_heads (tenant_id, seq, hash, entries)"
+                                        " SELECT ?, seq, ?, ? FROM entry" +
+                                        std::string(kMoveHead) + " RETURNING seq"
+                                  : std::string(kInsertEntry));
+  if (!insert.ok()) return std::move(insert).error();
+  insert->BindText(1, entry.tenant_id);
+  insert->BindInt(2, entry.at);
+  insert->BindText(3, entry.actor);
+  insert->BindText(4, entry.action);
+  insert->BindText(5, entry.object);
+  insert->BindText(6, entry.record_id);
+  insert->BindText(7, entry.request_id);
+  insert->BindText(8, entry.ip);
+  insert->BindText(9, details);
+  insert->BindText(10, entry.prev_hash);
+  insert->BindText(11, entry.hash);
+  if (together) {
+    insert->BindText(12, entry.tenant_id);
+    insert->BindText(13, entry.hash);
+    insert->BindInt(14, entries);
+  }
+  auto row = insert->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return Internal("audit insert returned no seq");
+  entry.seq = insert->Int(0);
+  if (!together) {
+    auto upsert = connection.Prepare(
+        "INSERT INTO audit_heads (tenant_id, seq, hash, entries) VALUES (?, ?, ?, ?)" +
+        std::string(kMoveHead));
+    if (!upsert.ok()) return std::move(upsert).error();
+    upsert->BindText(1, entry.tenant_id);
+    upsert->BindInt(2, entry.seq);
+    upsert->BindText(3, entry.hash);
+    upsert->BindInt(4, entries);
+    auto done = upsert->Step();
+    if (!done.ok()) return std::move(done).error();
+  }
+  known->hash = entry.hash;
+  known->entries = entries;
   return core::OkStatus();
 }
 

@@ -110,6 +110,10 @@ core::Error ChangeApplier::LabelledError(const Change& change, core::Error error
   return error;
 }
 
+core::Status ChangeApplier::TakeTurn(Session& connection) const {
+  return LockKey(connection, TenantWriteLockKey(principal_.tenant_id));
+}
+
 PiiDigester ChangeApplier::Digester() const {
   return [this](const json::value& value) { return audit_log_.DigestPii(value); };
 }
@@ -137,10 +141,8 @@ core::Status ChangeApplier::Create(Session& connection, const Change& change,
   if (!presence.empty()) return LabelledError(change, Validation(std::move(presence)));
   auto integrity = CheckIntegrity(connection, change, change.values, -1, nullptr);
   if (!integrity.ok()) return integrity;
-  auto status = WriteRow(connection, type, change.values, -1, id);
-  if (!status.ok()) return LabelledError(change, std::move(status).error());
-  auto row = LoadByRowId(connection, type, last_insert_rowid_);
-  if (!row.ok()) return std::move(row).error();
+  auto row = WriteRow(connection, type, change.values, -1, id);
+  if (!row.ok()) return LabelledError(change, std::move(row).error());
   auto audited = Audit(connection, audit_action::kRecordCreate, type, row->record,
                        CreateDetails(type, row->record.values, row->record.version, Digester()));
   if (!audited.ok()) return audited;
@@ -162,13 +164,12 @@ core::Status ChangeApplier::Update(Session& connection, const Change& change, Lo
   if (!presence.empty()) return LabelledError(change, Validation(std::move(presence)));
   auto integrity = CheckIntegrity(connection, change, merged, row.rowid, &row.record.values);
   if (!integrity.ok()) return integrity;
-  auto status = WriteRow(connection, type, merged, row.rowid, row.record.id);
-  if (!status.ok()) return LabelledError(change, std::move(status).error());
-  status = search_.RefreshReferrers(connection, type, principal_.tenant_id, row.record.id,
-                                    row.record.values, merged);
+  auto updated = WriteRow(connection, type, merged, row.rowid, row.record.id);
+  if (!updated.ok()) return LabelledError(change, std::move(updated).error());
+  // Referrers' search text only: the record itself is as WriteRow returned it.
+  auto status = search_.RefreshReferrers(connection, type, principal_.tenant_id, row.record.id,
+                                         row.record.values, merged);
   if (!status.ok()) return status;
-  auto updated = LoadByRowId(connection, type, row.rowid);
-  if (!updated.ok()) return std::move(updated).error();
   auto audited = Audit(connection, audit_action::kRecordUpdate, type, updated->record,
                        UpdateDetails(type, row.record.values, updated->record.values,
                                      updated->record.version, Digester()));
@@ -231,8 +232,7 @@ core::Status ChangeApplier::Upsert(Session& connection, const Change& change) {
                                               "An upsert record needs a value for its key.", -1}}));
   }
   // Two upserts of one key on two nodes would both find nothing and both create.
-  auto locked = LockKey(connection, "upsert:" + principal_.tenant_id + ":" + type.name + ":" +
-                                        change.upsert_key + ":" + core::WriteJson(*key_value));
+  auto locked = TakeTurn(connection);
   if (!locked.ok()) return locked;
   std::vector<json::value> params;
   const std::string scope = ScopeCondition(type, principal_, params);
@@ -317,10 +317,9 @@ core::Status ChangeApplier::CheckIntegrity(Session& connection, const Change& ch
       if (old != nullptr && *old == *value) continue;  // unchanged values were checked before
     }
     if (field.unique) {
-      // Custom unique fields have no unique index (see EnsureCustomFieldIndex): writers of one
-      // value take turns between the check and the write.
-      auto locked = LockKey(connection, "unique:" + principal_.tenant_id + ":" + type.name + ":" +
-                                            field.name + ":" + core::WriteJson(*value));
+      // Custom unique fields have no unique index (see EnsureCustomFieldIndex): writers take
+      // turns between the check and the write.
+      auto locked = TakeTurn(connection);
       if (!locked.ok()) return locked;
       auto ref = ResolveColumn(type, field.name, connection.dialect());
       auto stmt = connection.Prepare("SELECT 1 FROM " + TableName(type) +
@@ -361,9 +360,11 @@ core::Status ChangeApplier::CheckIntegrity(Session& connection, const Change& ch
   return core::OkStatus();
 }
 
-core::Status ChangeApplier::WriteRow(Session& connection, const model::ObjectType& type,
-                                     const json::object& values, std::int64_t rowid,
-                                     const std::string& id) {
+core::Result<ChangeApplier::LoadedRow> ChangeApplier::WriteRow(Session& connection,
+                                                               const model::ObjectType& type,
+                                                               const json::object& values,
+                                                               std::int64_t rowid,
+                                                               const std::string& id) {
   const bool insert = rowid < 0;
   // On update, start from the stored custom values: the type used for this write may predate a
   // custom field added meanwhile, and its values must survive.
@@ -415,7 +416,7 @@ core::Status ChangeApplier::WriteRow(Session& connection, const model::ObjectTyp
       sql += ", search_body, search_all";
       placeholders += ", " + SearchIndex::PgBodyVectorSql() + ", " + SearchIndex::PgAllVectorSql();
     }
-    sql += ") VALUES (" + placeholders + ")" + (postgres ? " RETURNING rowid" : "");
+    sql += ") VALUES (" + placeholders + ")";
   } else {
     sql = "UPDATE " + TableName(type) + " SET version = version + 1, updated_at = ?, custom = ?";
     for (const auto* field : columns) sql += ", \"" + field->name + "\" = ?";
@@ -425,6 +426,8 @@ core::Status ChangeApplier::WriteRow(Session& connection, const model::ObjectTyp
     }
     sql += " WHERE rowid = ?";
   }
+  // The row as written (a PostgreSQL key from the identity column with it): no read-back.
+  sql += " RETURNING " + SelectColumns(type, "");
   std::int64_t new_rowid = 0;
   if (insert && !postgres) {
     auto next = NextRowid(connection, type);
@@ -456,18 +459,14 @@ core::Status ChangeApplier::WriteRow(Session& connection, const model::ObjectTyp
   if (!insert) stmt->BindInt(index++, rowid);
   auto done = stmt->Step();
   if (!done.ok()) return std::move(done).error();
-  if (insert && postgres) {
-    if (!*done) {
-      return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
-                             "insert returned no rowid");
-    }
-    new_rowid = stmt->Int(0);
-  }
-
-  const std::int64_t target_rowid = insert ? new_rowid : rowid;
-  if (insert) last_insert_rowid_ = new_rowid;
-  if (postgres) return core::OkStatus();  // the vectors were written with the row
-  return search_.Write(connection, type, principal_.tenant_id, target_rowid, values, insert);
+  if (!*done) return NotFound(type);
+  LoadedRow written;
+  written.record = DecodeRecord(*stmt, type, written.rowid);
+  if (postgres) return written;  // the vectors were written with the row
+  auto indexed =
+      search_.Write(connection, type, principal_.tenant_id, written.rowid, values, insert);
+  if (!indexed.ok()) return std::move(indexed).error();
+  return written;
 }
 
 core::Result<std::int64_t> ChangeApplier::NextRowid(Session& connection,
@@ -494,8 +493,7 @@ core::Result<std::int64_t> ChangeApplier::NextRowid(Session& connection,
 
 core::Result<bool> ChangeApplier::CheckIdempotency(Session& connection) {
   // A retry racing the first request on another node waits here, then replays its response.
-  auto locked =
-      LockKey(connection, "idempotency:" + principal_.tenant_id + ":" + idempotency_->key);
+  auto locked = TakeTurn(connection);
   if (!locked.ok()) return std::move(locked).error();
   auto stmt = connection.Prepare(
       "SELECT request_hash, status, body, location, etag FROM idempotency_keys"

@@ -51,10 +51,17 @@ class ChangeApplier {
   core::Status CheckIntegrity(Session& connection, const Change& change,
                               const boost::json::object& values, std::int64_t own_rowid,
                               const boost::json::object* previous);
-  core::Status WriteRow(Session& connection, const model::ObjectType& type,
-                        const boost::json::object& values, std::int64_t rowid,
-                        const std::string& id);
+  // Inserts (rowid < 0) or updates the row and its search text; returns the row as written.
+  core::Result<LoadedRow> WriteRow(Session& connection, const model::ObjectType& type,
+                                   const boost::json::object& values, std::int64_t rowid,
+                                   const std::string& id);
   core::Error LabelledError(const Change& change, core::Error error) const;
+  // Waits for the tenant's write lock (TenantWriteLockKey), held to the end of the transaction.
+  // The tenant's record writers on every node take turns on it — each one moves the tenant's
+  // audit head anyway, under the same lock — so checks of unique values, upsert keys and
+  // idempotency keys stay true until the write commits. Free when the transaction holds it
+  // already (PostgreSQL write groups take it first: Engine::SubmitForTenant).
+  core::Status TakeTurn(Session& connection) const;
   // Appends the audit entry of a change to `record` (after the change) in the same transaction.
   core::Status Audit(Session& connection, const char* action, const model::ObjectType& type,
                      const model::Record& record, boost::json::object details);
@@ -75,7 +82,6 @@ class ChangeApplier {
   core::EpochMillis now_ = 0;
   std::vector<ChangeResult> results_;
   std::optional<StoredResponse> replay_;
-  std::int64_t last_insert_rowid_ = 0;  // of the last WriteRow insert
 };
 
 }  // namespace zebros::storage::sql

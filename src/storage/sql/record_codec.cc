@@ -119,12 +119,19 @@ void BindSqlValue(Statement& stmt, int index, const json::value& sql_value) {
 std::string TableName(const model::ObjectType& type) { return "obj_" + type.name; }
 std::string SearchTableName(const model::ObjectType& type) { return "fts_" + type.name; }
 
-std::string SelectColumns(const model::ObjectType& type) {
-  std::string sql =
-      "o.rowid, o.id, o.version, o.created_at, o.updated_at, o.created_by, o.deleted_at, o.custom";
+std::string SelectColumns(const model::ObjectType& type, std::string_view qualifier) {
+  std::string sql;
+  for (const char* column : {"rowid", "id", "version", "created_at", "updated_at", "created_by",
+                             "deleted_at", "custom"}) {
+    if (!sql.empty()) sql += ", ";
+    sql += qualifier;
+    sql += column;
+  }
   for (const auto& field : type.fields) {
     if (field.custom) continue;
-    sql += ", o.\"" + field.name + "\"";
+    sql += ", ";
+    sql += qualifier;
+    sql += "\"" + field.name + "\"";
   }
   return sql;
 }

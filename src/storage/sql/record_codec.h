@@ -38,7 +38,9 @@ std::string SearchTableName(const model::ObjectType& type);
 
 // "o.rowid, o.id, o.version, o.created_at, o.updated_at, o.created_by, o.deleted_at, o.custom,
 // o."field1", …" — every built-in field of `type`, in schema order.
-std::string SelectColumns(const model::ObjectType& type);
+// `qualifier` prefixes each column: "o." for the table alias of reads, "" for RETURNING (SQLite
+// does not let RETURNING name the table's alias).
+std::string SelectColumns(const model::ObjectType& type, std::string_view qualifier = "o.");
 // Decodes a row selected with SelectColumns (starting at column 0). Sets `rowid`.
 model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
                            std::int64_t& rowid);

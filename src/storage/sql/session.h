@@ -1,6 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -66,18 +69,52 @@ class Statement {
   StatementImpl* impl_;
 };
 
+// What the current write transaction already knows, so a writer need not ask the database
+// again: the LockKey locks it holds, and the audit chain head it last read or moved (valid
+// because it holds that tenant's write lock). Forgotten at every BEGIN, COMMIT and ROLLBACK
+// (also ROLLBACK TO a savepoint: a failed piece's entries and locks are undone with it).
+struct TransactionMemo {
+  std::set<std::string, std::less<>> held_locks;
+  struct AuditHead {
+    std::string tenant_id;
+    std::string hash;
+    std::int64_t entries = 0;
+  };
+  std::optional<AuditHead> audit_head;
+
+  void Forget() {
+    held_locks.clear();
+    audit_head.reset();
+  }
+};
+
 // One connection to the database, used by one thread at a time. Writes see it inside the
 // transaction their Engine opened for them.
 class Session {
  public:
   virtual ~Session() = default;
   virtual Dialect dialect() const = 0;
-  // Runs one or more statements without parameters or results.
+  // Runs one or more statements without parameters or results. Implementations call
+  // NoteControlStatement with it.
   virtual core::Status Exec(std::string_view sql) = 0;
   // The cached prepared statement for `sql`, prepared on first use.
   virtual core::Result<Statement> Prepare(const std::string& sql) = 0;
   // Rows inserted, updated or deleted by the statement stepped last.
   virtual std::int64_t Changes() const = 0;
+
+  TransactionMemo& memo() { return memo_; }
+
+ protected:
+  // Forgets the memo when `sql` begins or ends a transaction or rolls back to a savepoint.
+  void NoteControlStatement(std::string_view sql) {
+    if (sql.starts_with("BEGIN") || sql.starts_with("COMMIT") || sql.starts_with("ROLLBACK") ||
+        sql.starts_with("END")) {
+      memo_.Forget();
+    }
+  }
+
+ private:
+  TransactionMemo memo_;
 };
 
 }  // namespace zebros::storage::sql

@@ -168,6 +168,81 @@ TEST_F(AuditStoreTest, AppendFillsOriginFromThePrincipalAndChainsPerTenant) {
   EXPECT_EQ(verdict->entries, 3);
 }
 
+// The transaction remembers the audit head it moved (TransactionMemo); an entry rolled back
+// with its savepoint must take the remembered head with it, or the next entry would chain to a
+// hash that is not in the log.
+TEST_F(AuditStoreTest, AnEntryRolledBackToASavepointIsNotChainedTo) {
+  auto append = [this](Session& session, const char* action) {
+    AuditEntry entry;
+    entry.tenant_id = a_.tenant_id;
+    entry.action = action;
+    entry.at = kStart;
+    return db_->audit_log().Append(session, entry);
+  };
+  auto status = db_->Run([&](Session& session) -> core::Status {
+    if (auto kept = append(session, "first"); !kept.ok()) return kept;
+    if (auto set = session.Exec("SAVEPOINT inner"); !set.ok()) return set;
+    if (auto undone = append(session, "undone"); !undone.ok()) return undone;
+    EXPECT_TRUE(session.memo().audit_head.has_value());
+    if (auto back = session.Exec("ROLLBACK TO inner"); !back.ok()) return back;
+    EXPECT_FALSE(session.memo().audit_head.has_value());
+    return append(session, "second");
+  });
+  ASSERT_TRUE(status.ok()) << status.error().detail;
+  const auto entries = All(a_);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].action, "second");
+  EXPECT_EQ(entries[0].prev_hash, entries[1].hash);
+  auto verdict = audit_->Verify();
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_TRUE(verdict->ok) << verdict->reason;
+}
+
+// The same through the writer's group commit: a queued write that fails after appending rolls
+// back alone, and the next write of the group chains to the entry before it.
+TEST_F(AuditStoreTest, AFailedWriteInAGroupLeavesTheChainWhole) {
+  std::promise<void> started, release;
+  auto release_future = release.get_future().share();
+  std::promise<core::Status> blocker_done;
+  db_->Submit(
+      [&](Session&) {
+        started.set_value();
+        release_future.wait();  // hold the writer until the three writes below are queued
+        return core::OkStatus();
+      },
+      [&](core::Status status) { blocker_done.set_value(std::move(status)); });
+  started.get_future().wait();
+  std::vector<std::promise<core::Status>> done(3);
+  for (int i = 0; i < 3; ++i) {
+    db_->Submit(
+        [this, i](Session& session) -> core::Status {
+          AuditEntry entry;
+          entry.tenant_id = a_.tenant_id;
+          entry.action = "write." + std::to_string(i);
+          entry.at = kStart;
+          auto appended = db_->audit_log().Append(session, entry);
+          if (!appended.ok() || i != 1) return appended;
+          return core::MakeError(core::Code::kConflict, "conflict", "fails after its entry");
+        },
+        [&done, i](core::Status status) { done[i].set_value(std::move(status)); });
+  }
+  release.set_value();
+  auto blocker = blocker_done.get_future();
+  EXPECT_TRUE(Await(blocker).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto future = done[i].get_future();
+    EXPECT_EQ(Await(future).ok(), i != 1) << i;
+  }
+  const auto entries = All(a_);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].action, "write.2");
+  EXPECT_EQ(entries[1].action, "write.0");
+  EXPECT_EQ(entries[0].prev_hash, entries[1].hash);
+  auto verdict = audit_->Verify();
+  ASSERT_TRUE(verdict.ok());
+  EXPECT_TRUE(verdict->ok) << verdict->reason;
+}
+
 TEST_F(AuditStoreTest, ListFiltersAndPagesNewestFirst) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(Append(a_, "record.update", "con_1").ok());
   ASSERT_TRUE(Append(a_, "record.delete", "con_2").ok());

@@ -94,6 +94,7 @@ Connection::~Connection() {
 }
 
 core::Status Connection::Exec(std::string_view sql) {
+  NoteControlStatement(sql);
   char* message = nullptr;
   const std::string text(sql);
   if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {

@@ -90,7 +90,10 @@ void Writer::CommitGroup(std::deque<Item>& group) {
       status = core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
                                std::string("write work threw: ") + e.what());
     }
-    if (!status.ok()) (void)RunCached("ROLLBACK TO piece");
+    if (!status.ok()) {
+      (void)RunCached("ROLLBACK TO piece");
+      connection_->memo().Forget();  // what the piece learned was undone with it
+    }
     (void)RunCached("RELEASE piece");
     outcomes.push_back(std::move(status));
   }
