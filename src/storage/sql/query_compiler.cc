@@ -400,6 +400,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
       }
       if (!keys->get_array().back().is_int64()) return InvalidCursor();
       sql += " AND " + KeysetCondition(sort, keys->get_array(), dialect, compiled.params);
+      compiled.cursor_keys = keys->get_array();
     }
   }
 

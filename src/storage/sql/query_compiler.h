@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 #include <string>
 #include <vector>
@@ -24,8 +25,9 @@ struct CompiledQuery {
   int sort_key_count = 0;
   bool rank_order = false;
   std::int64_t offset = 0;
-  std::string signature;      // ties a cursor to the sort and text it was issued for
-  bool empty_result = false;  // the text has no searchable terms: nothing can match
+  std::string signature;           // ties a cursor to the sort and text it was issued for
+  boost::json::array cursor_keys;  // the keyset cursor's sort-key values (rowid last); or empty
+  bool empty_result = false;       // the text has no searchable terms: nothing can match
 };
 
 // kBadRequest `invalid_filter` for unknown fields, `invalid_cursor` for a cursor not issued for

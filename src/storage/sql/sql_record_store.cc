@@ -4,6 +4,7 @@
 
 #include "storage/sql/audit_log.h"
 #include "storage/sql/change_applier.h"
+#include "storage/sql/index_intersection.h"
 #include "storage/sql/query_compiler.h"
 #include "storage/sql/record_codec.h"
 #include "storage/sql/record_scope.h"
@@ -45,6 +46,9 @@ core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
   if (compiled->empty_result) return page;
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
+  if (auto plan = PlanIntersection(type, principal, query, database_.dialect())) {
+    return ListByIntersection(**reader, type, principal, *plan, *compiled);
+  }
   auto stmt = (*reader)->Prepare(compiled->sql);
   if (!stmt.ok()) return std::move(stmt).error();
   for (std::size_t i = 0; i < compiled->params.size(); ++i) {
