@@ -73,33 +73,35 @@ core::Status AuditLog::Append(Session& connection, AuditEntry& entry) const {
       " ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
       " entries = excluded.entries";
   const bool together = connection.dialect() == Dialect::kPostgres;
-  auto insert =
-      connection.Prepare(together ? "WITH entry AS (" + std::string(kInsertEntry) +
-                                        ") INSERT INTO audit_heads (tenant_id, seq, hash, entries)"
-                                        " SELECT ?, seq, ?, ? FROM entry" +
-                                        std::string(kMoveHead) + " RETURNING seq"
-                                  : std::string(kInsertEntry));
-  if (!insert.ok()) return std::move(insert).error();
-  insert->BindText(1, entry.tenant_id);
-  insert->BindInt(2, entry.at);
-  insert->BindText(3, entry.actor);
-  insert->BindText(4, entry.action);
-  insert->BindText(5, entry.object);
-  insert->BindText(6, entry.record_id);
-  insert->BindText(7, entry.request_id);
-  insert->BindText(8, entry.ip);
-  insert->BindText(9, details);
-  insert->BindText(10, entry.prev_hash);
-  insert->BindText(11, entry.hash);
-  if (together) {
-    insert->BindText(12, entry.tenant_id);
-    insert->BindText(13, entry.hash);
-    insert->BindInt(14, entries);
+  {  // reset (ended) before the next write
+    auto insert = connection.Prepare(
+        together ? "WITH entry AS (" + std::string(kInsertEntry) +
+                       ") INSERT INTO audit_heads (tenant_id, seq, hash, entries)"
+                       " SELECT ?, seq, ?, ? FROM entry" +
+                       std::string(kMoveHead) + " RETURNING seq"
+                 : std::string(kInsertEntry));
+    if (!insert.ok()) return std::move(insert).error();
+    insert->BindText(1, entry.tenant_id);
+    insert->BindInt(2, entry.at);
+    insert->BindText(3, entry.actor);
+    insert->BindText(4, entry.action);
+    insert->BindText(5, entry.object);
+    insert->BindText(6, entry.record_id);
+    insert->BindText(7, entry.request_id);
+    insert->BindText(8, entry.ip);
+    insert->BindText(9, details);
+    insert->BindText(10, entry.prev_hash);
+    insert->BindText(11, entry.hash);
+    if (together) {
+      insert->BindText(12, entry.tenant_id);
+      insert->BindText(13, entry.hash);
+      insert->BindInt(14, entries);
+    }
+    auto row = insert->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return Internal("audit insert returned no seq");
+    entry.seq = insert->Int(0);
   }
-  auto row = insert->Step();
-  if (!row.ok()) return std::move(row).error();
-  if (!*row) return Internal("audit insert returned no seq");
-  entry.seq = insert->Int(0);
   if (!together) {
     auto upsert = connection.Prepare(
         "INSERT INTO audit_heads (tenant_id, seq, hash, entries) VALUES (?, ?, ?, ?)" +
