@@ -415,6 +415,24 @@ TEST_F(PgPoolTest, RollsBackWhatABorrowerLeftOpen) {
 
 using PgDatabaseTest = PgServerTest;
 
+// Occupies the database's write worker (options.workers = 1) until the returned promise is set,
+// so that writes submitted meanwhile queue up and commit as one group.
+std::promise<void> HoldTheWriter(PgDatabase& database) {
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  auto started = std::make_shared<std::promise<void>>();
+  auto running = started->get_future();
+  database.Submit(
+      [released, started](sql::Session&) -> core::Status {
+        started->set_value();
+        released.wait();
+        return core::OkStatus();
+      },
+      [](core::Status) {});
+  running.wait();
+  return release;
+}
+
 TEST_F(PgDatabaseTest, TwoNodesOpeningAnEmptyDatabaseAtOnceBothSucceed) {
   FixedClock clock;
   PgDatabaseOptions options;
@@ -540,17 +558,7 @@ TEST_F(PgDatabaseTest, ATenantsQueuedWritesShareOneTransactionAndFailAlone) {
       return core::OkStatus();
     };
   };
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  std::promise<void> blocking;
-  database.Submit(
-      [released, &blocking](sql::Session&) -> core::Status {
-        blocking.set_value();
-        released.wait();
-        return core::OkStatus();
-      },
-      [](core::Status) {});
-  blocking.get_future().wait();  // the one worker is busy: what follows queues
+  auto release = HoldTheWriter(database);
   std::vector<std::future<core::Status>> outcomes;
   auto submit = [&](sql::Engine::Work work) {
     auto promise = std::make_shared<std::promise<core::Status>>();
@@ -602,17 +610,7 @@ TEST_F(PgDatabaseTest, AGroupsAuditChainSurvivesAPieceRolledBackAfterItsEntry) {
   auto opened = PgDatabase::Open(url_, {}, clock, options);
   ASSERT_TRUE(opened.ok()) << opened.error().detail;
   PgDatabase& database = **opened;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  std::promise<void> blocking;
-  database.Submit(
-      [released, &blocking](sql::Session&) -> core::Status {
-        blocking.set_value();
-        released.wait();
-        return core::OkStatus();
-      },
-      [](core::Status) {});
-  blocking.get_future().wait();
+  auto release = HoldTheWriter(database);
   std::vector<std::future<core::Status>> outcomes;
   for (int i = 0; i < 4; ++i) {
     auto promise = std::make_shared<std::promise<core::Status>>();

@@ -187,6 +187,22 @@ class SqliteRecordStoreTest : public ::testing::Test {
     }
     return out;
   }
+  // The ids of every page of `query` (tenant a), following next_cursor, `limit` per page.
+  std::vector<std::string> PageThrough(const model::ObjectTypePtr& type, model::Query query,
+                                       int limit) {
+    query.limit = limit;
+    std::vector<std::string> seen;
+    for (int pages = 0; pages < 500; ++pages) {
+      auto page = store_->List(a_, *type, query);
+      EXPECT_TRUE(page.ok()) << Describe(page.error());
+      if (!page.ok()) break;
+      EXPECT_LE(page->records.size(), static_cast<std::size_t>(limit));
+      for (const auto& record : page->records) seen.push_back(record.id);
+      if (page->next_cursor.empty()) break;
+      query.cursor = page->next_cursor;
+    }
+    return seen;
+  }
   std::vector<std::string> Where(const model::ObjectTypePtr& type, FilterNode filter) {
     model::Query query;
     query.filter = std::move(filter);
@@ -573,18 +589,7 @@ TEST_F(SqliteRecordStoreTest, KeysetPaginationVisitsEveryRecordOnceInOrder) {
                           int limit) {
     model::Query query;
     query.sort = std::move(sort);
-    query.limit = limit;
-    Strings seen;
-    for (int pages = 0; pages < 200; ++pages) {
-      auto page = store_->List(a_, *type, query);
-      EXPECT_TRUE(page.ok()) << Describe(page.error());
-      if (!page.ok()) break;
-      EXPECT_LE(page->records.size(), static_cast<std::size_t>(limit));
-      for (const auto& record : page->records) seen.push_back(record.id);
-      if (page->next_cursor.empty()) break;
-      query.cursor = page->next_cursor;
-    }
-    return seen;
+    return PageThrough(type, std::move(query), limit);
   };
   auto expected = [](std::vector<Row> rows, auto less) {
     std::sort(rows.begin(), rows.end(), less);
@@ -643,18 +648,7 @@ TEST_F(SqliteRecordStoreTest, IndexIntersectionListsExactlyAsThePlainScan) {
   Put(b_, contacts_, R"({"last_name":"Other","lifecycle_stage":"lead","mailing_country":"DE"})");
 
   auto page_through = [&](model::Query query, int limit) {
-    query.limit = limit;
-    Strings seen;
-    for (int pages = 0; pages < 500; ++pages) {
-      auto page = store_->List(a_, *contacts_, query);
-      EXPECT_TRUE(page.ok()) << Describe(page.error());
-      if (!page.ok()) break;
-      EXPECT_LE(page->records.size(), static_cast<std::size_t>(limit));
-      for (const auto& record : page->records) seen.push_back(record.id);
-      if (page->next_cursor.empty()) break;
-      query.cursor = page->next_cursor;
-    }
-    return seen;
+    return PageThrough(contacts_, std::move(query), limit);
   };
   std::size_t nonempty = 0;
   for (const char* stage : kStages) {
