@@ -13,9 +13,9 @@
 #    PostgreSQL database with `zebros transfer`, timed (rows/s), and runs VACUUM ANALYZE there
 #    (what an operator does after a bulk load), also timed;
 # 3. bench/run.sh on the SQLite data dir (nginx, get_by_id, list_filtered, search, create), with
-#    the page cache off (`--page-cache-mb 0`): PostgreSQL has none, so every page is read afresh
-#    on both;
-# 4. bench/run.sh on PostgreSQL (`zebros serve --database-url`, same scenarios but nginx);
+#    the page cache off (`--page-cache-mb 0`), so that every page is read from the database;
+# 4. bench/run.sh on PostgreSQL (`zebros serve --database-url`, same scenarios but nginx, page
+#    cache off as well);
 # 5. two nodes: two `zebros serve` on the same PostgreSQL database (own data dirs, own ports),
 #    GET by id and create, driven by two wrk processes in parallel (-t1, half the connections
 #    each, so the total is run.sh's -t2 -c32): once both at node 1 ("1 node"), once one per
@@ -210,7 +210,7 @@ fi
 if [[ " $STEPS " == *" postgres "* ]]; then
   log "PostgreSQL run: $SCENARIOS_PG"
   mkdir -p "$WORK/pgnode"
-  ZEBROS_ARGS="--database-pool-size $PG_POOL" "$here/run.sh" --data-dir "$WORK/pgnode" \
+  ZEBROS_ARGS="--database-pool-size $PG_POOL --page-cache-mb 0" "$here/run.sh" --data-dir "$WORK/pgnode" \
     --database-url "$DB_URL" --seed-dir "$SEED_DIR" --out "$OUT/postgres" --scenarios "$SCENARIOS_PG" ||
     log "PostgreSQL run exited with $?"
 fi

@@ -18,10 +18,9 @@ namespace zebros::api {
 // (RecordService::WriteGeneration, loaded before the read) and the very schema snapshot it was
 // rendered with (the entry keeps the type alive, so its address cannot be reused). The key
 // names everything else a page depends on (see ApiHandler's PageKey). Bounded by the bytes of
-// the bodies it holds; least recently used entries go first. Thread-safe.
-//
-// Only sound while this process is the one writer of the database: `serve` on SQLite (which
-// holds the data dir's lock). Another node's writes would not move the generation.
+// the bodies it holds; least recently used entries go first. Thread-safe. Correct with many
+// nodes: on PostgreSQL the generation is the tenant's audit head, which every node's record
+// writes move.
 class PageCache {
  public:
   explicit PageCache(std::size_t capacity_bytes) : capacity_bytes_(capacity_bytes) {}

@@ -125,8 +125,10 @@ bool ApiHandler::SendCachedPage(Call& call, const model::ObjectTypePtr& type, st
   const bool no_store = directives && directives->find("no-store") != std::string::npos;
   const bool no_cache = directives && directives->find("no-cache") != std::string::npos;
   if (no_store) return false;
+  auto generation = records_.WriteGeneration(call.principal);
+  if (!generation) return false;  // unknown: neither trust nor keep a page
   slot.key = PageKey(call.principal, *type, kind, request);
-  slot.generation = records_.WriteGeneration(call.principal);
+  slot.generation = *generation;
   if (no_cache) return false;
   auto body = pages_->Find(slot.key, slot.generation, type);
   if (!body) return false;

@@ -21,7 +21,7 @@ struct ServeConfig {
   std::string oidc_tenant_claim = "tenant";
   std::string oidc_roles_claim = "realm_access.roles";
   std::string oidc_role_map;
-  // Memory for rendered list and search pages (SQLite only: api/page_cache.h); 0 turns it off.
+  // Memory for rendered list and search pages (api/page_cache.h); 0 turns it off.
   int page_cache_mb = 32;
 };
 

@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
   serve.page_cache_mb = std::atoi(EnvOr("ZEBROS_PAGE_CACHE_MB", "32").c_str());
   serve_cmd
       ->add_option("--page-cache-mb", serve.page_cache_mb,
-                   "MiB for rendered list and search pages, SQLite only; 0: off (env "
-                   "ZEBROS_PAGE_CACHE_MB, default 32)")
+                   "MiB for rendered list and search pages; 0: off (env ZEBROS_PAGE_CACHE_MB, "
+                   "default 32)")
       ->check(CLI::Range(0, 65536));
 
   auto* migrate_cmd = app.add_subcommand("migrate", "Apply database migrations");

@@ -177,9 +177,9 @@ int RunServe(const ServeConfig& config) {
   // Blocking directory work, sign-ins and password hashing, off the I/O threads.
   core::WorkPool pool(kBlockingThreads, kBlockingQueue);
   api::IdpRoutes idp_routes(idp, pool);
-  // Sound only with this process as the one writer: the embedded install, under its lock.
+  // Exact on both engines: see RecordStore::WriteGeneration (on SQLite it relies on the lock).
   std::optional<api::PageCache> pages;
-  if (embedded && config.page_cache_mb > 0) {
+  if (config.page_cache_mb > 0) {
     pages.emplace(static_cast<std::size_t>(config.page_cache_mb) << 20);
   }
   api::ApiHandler handler(

@@ -53,7 +53,7 @@ class RecordService {
              Done done);
 
   // Moves on after each committed write of the caller's tenant (RecordStore::WriteGeneration).
-  std::uint64_t WriteGeneration(const model::Principal& principal) const {
+  std::optional<std::uint64_t> WriteGeneration(const model::Principal& principal) const {
     return store_.WriteGeneration(principal.tenant_id);
   }
 

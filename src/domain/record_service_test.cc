@@ -52,7 +52,7 @@ class FakeStore final : public storage::RecordStore {
     outcome.results = std::move(results);
     done(std::move(outcome));
   }
-  std::uint64_t WriteGeneration(const std::string&) const override { return 0; }
+  std::optional<std::uint64_t> WriteGeneration(const std::string&) const override { return 0; }
 
   model::Record record;
   int lists = 0;

@@ -89,11 +89,11 @@ class RecordStore {
                      std::optional<Idempotency> idempotency,
                      std::function<void(ApplyOutcome)> done) = 0;
 
-  // A number that moves on after each write of the tenant's records this process commits,
-  // before that write's `done` runs. A result read after loading generation G reflects every
-  // write that moved it up to G, which is what a cache of read results needs; it is only a
-  // complete signal when this process is the database's only writer (SQLite's `serve`).
-  virtual std::uint64_t WriteGeneration(const std::string& tenant_id) const = 0;
+  // A number that moves on with every committed write of the tenant's records, for caches of
+  // read results: a result read after loading generation G reflects every write that moved it
+  // up to G, on any node. nullopt when it cannot be told (the database is unreachable): then
+  // cache nothing.
+  virtual std::optional<std::uint64_t> WriteGeneration(const std::string& tenant_id) const = 0;
 };
 
 }  // namespace zebros::storage

@@ -188,6 +188,28 @@ class TwoNodesTest(TwoNodesTestCase):
                                        headers={"If-Match": created.header("etag")}),
                             412, "precondition_failed")
 
+    def test_a_page_node_a_keeps_is_never_shown_after_a_write_on_node_b(self):
+        # The page cache is per node; its generation is the tenant's audit head, in the database.
+        marker = unique("Cached")
+        path = f"/api/v1/contacts?filter%5Bdepartment%5D={marker}&sort=last_name"
+        search = {"q": marker.lower(), "limit": 50}
+        names = lambda resp: [r["last_name"] for r in resp.body["data"]]  # noqa: E731
+        first = self.a.api("POST", "/api/v1/contacts",
+                           {"first_name": marker, "last_name": "Adams", "department": marker})
+        self.assertEqual(first.status, 201, first.body)
+        for _ in range(2):  # the second is answered from A's page cache
+            self.assertEqual(names(self.a.api("GET", path)), ["Adams"])
+            self.assertEqual(names(self.a.api("POST", "/api/v1/contacts/search", search)), ["Adams"])
+        made = self.b.api("POST", "/api/v1/contacts",
+                          {"first_name": marker, "last_name": "Brown", "department": marker})
+        self.assertEqual(made.status, 201, made.body)
+        self.assertEqual(names(self.a.api("GET", path)), ["Adams", "Brown"])
+        self.assertEqual(sorted(names(self.a.api("POST", "/api/v1/contacts/search", search))),
+                         ["Adams", "Brown"])
+        gone = self.b.api("DELETE", f"/api/v1/contacts/{first.body['id']}")
+        self.assertEqual(gone.status, 204, gone.body)
+        self.assertEqual(names(self.a.api("GET", path)), ["Brown"])
+
     def test_a_key_made_on_a_works_on_b_and_its_revocation_on_a_reaches_b(self):
         made = self.a.api("POST", "/api/v1/api-keys", {"name": unique("k"), "role": "admin"})
         self.assertEqual(made.status, 201, made.body)

@@ -23,7 +23,11 @@ class SqlRecordStore final : public RecordStore {
   void Apply(const model::Principal& principal, std::vector<Change> changes,
              std::optional<Idempotency> idempotency,
              std::function<void(ApplyOutcome)> done) override;
-  std::uint64_t WriteGeneration(const std::string& tenant_id) const override;
+  // SQLite: a counter of this process's commits, complete because `serve` is the database's one
+  // writer (app/serve_lock.h). PostgreSQL: the tenant's audit head, which every record write
+  // moves in its own transaction on whichever node (other audited writes move it too: a spare
+  // miss) — one primary-key read.
+  std::optional<std::uint64_t> WriteGeneration(const std::string& tenant_id) const override;
 
  private:
   // Tenants share slots by hash: a write of one only costs its slot-mates a cache miss.
