@@ -207,6 +207,11 @@ json::object SharedParameters() {
                              "ETags, comma-separated, or `*`: answer 304 without a body when one "
                              "matches the record's.")},
       {"IdempotencyKey", std::move(idempotency_key)},
+      {"CacheControl",
+       header("Cache-Control",
+              "A page may come from the server's page cache, which every write of the tenant's "
+              "records invalidates first, so it is always current. `no-cache` reads the page "
+              "from the database (and caches it anew); `no-store` reads it and keeps nothing.")},
       {"ObjectName", json::object{{"name", "object"},
                                   {"in", "path"},
                                   {"required", true},

@@ -128,7 +128,7 @@ json::object ObjectPaths(const model::ObjectType& type) {
   list["description"] =
       "One page of live records. Any query parameter other than those below is a 400 "
       "`invalid_parameter`.";
-  list["parameters"] = ParameterRefs({"Limit", "Cursor", "Q"});
+  list["parameters"] = ParameterRefs({"Limit", "Cursor", "Q", "CacheControl"});
   list["parameters"].as_array().push_back(SortParameter(type));
   list["parameters"].as_array().push_back(FilterParameter(type));
   list["responses"] = Responses(
@@ -174,6 +174,7 @@ json::object ObjectPaths(const model::ObjectType& type) {
   json::object search = Operation("search" + plural, "Search " + type.name, tag);
   search["description"] =
       "Filter trees, full-text search and sorting in a JSON body; same page shape as the list.";
+  search["parameters"] = ParameterRefs({"CacheControl"});
   search["requestBody"] = JsonBody(Ref("schemas", "SearchRequest"));
   search["responses"] = Responses(
       json::object{

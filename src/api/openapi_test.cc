@@ -414,23 +414,28 @@ TEST_F(OpenApiTest, CreateAnswersWithLocationETagAndReplayFlag) {
 
 TEST_F(OpenApiTest, ListTakesLimitCursorQSortAndFilter) {
   const auto& list = Op("/api/v1/deals", "get", "/parameters").as_array();
-  ASSERT_EQ(list.size(), 5u);
+  ASSERT_EQ(list.size(), 6u);
   EXPECT_EQ(list.at(0), Ref("parameters", "Limit"));
   EXPECT_EQ(list.at(1), Ref("parameters", "Cursor"));
   EXPECT_EQ(list.at(2), Ref("parameters", "Q"));
-  EXPECT_EQ(list.at(3).at("name"), "sort");
-  EXPECT_EQ(list.at(4).at("name"), "filter");
+  EXPECT_EQ(list.at(3), Ref("parameters", "CacheControl"));
+  EXPECT_EQ(list.at(4).at("name"), "sort");
+  EXPECT_EQ(list.at(5).at("name"), "filter");
+  // Search answers from the page cache as the list does, and takes the same directive.
+  EXPECT_EQ(Op("/api/v1/deals/search", "post", "/parameters/0"), Ref("parameters", "CacheControl"));
   const auto& parameters = Doc().at("components").at("parameters");
   EXPECT_EQ(parameters.at_pointer("/Q/name"), "q");
+  EXPECT_EQ(parameters.at_pointer("/CacheControl/name"), "Cache-Control");
+  EXPECT_EQ(parameters.at_pointer("/CacheControl/in"), "header");
   EXPECT_EQ(parameters.at_pointer("/Limit/schema/maximum"), 500);
   EXPECT_EQ(parameters.at_pointer("/Limit/schema/default"), 50);
 
-  const auto& filter = list.at(4).at_pointer("/schema/properties");
+  const auto& filter = list.at(5).at_pointer("/schema/properties");
   for (std::string_view name :
        {"id", "created_at", "updated_at", "created_by", "version", "title", "labels", "x_region"}) {
     EXPECT_TRUE(Has(filter, name)) << name;
   }
-  const auto& sort = list.at(3).at_pointer("/schema/pattern");
+  const auto& sort = list.at(4).at_pointer("/schema/pattern");
   EXPECT_TRUE(Matches(sort, "-created_at,version,+created_by,title"));
   EXPECT_FALSE(Matches(sort, "labels"));  // tags cannot be sorted
   EXPECT_FALSE(Matches(sort, "a,b"));
