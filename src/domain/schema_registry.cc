@@ -10,12 +10,15 @@ SchemaRegistry::SchemaRegistry(storage::DirectoryStore& directory,
 
 core::Result<SchemaRegistry::TypeSet> SchemaRegistry::TypesFor(const std::string& tenant_id) {
   std::uint64_t generation = 0;
+  TypeSet previous;
   {
     std::lock_guard lock(mutex_);
     auto found = by_tenant_.find(tenant_id);
-    if (found != by_tenant_.end() &&
-        std::chrono::steady_clock::now() - found->second.loaded_at < kFreshness) {
-      return found->second.types;
+    if (found != by_tenant_.end()) {
+      if (std::chrono::steady_clock::now() - found->second.loaded_at < kFreshness) {
+        return found->second.types;
+      }
+      previous = found->second.types;
     }
     generation = generation_;
   }
@@ -30,7 +33,15 @@ core::Result<SchemaRegistry::TypeSet> SchemaRegistry::TypesFor(const std::string
       type->fields.push_back(entry.field);
       extended = true;
     }
-    types->push_back(extended ? model::ObjectTypePtr(type) : base);
+    model::ObjectTypePtr chosen = extended ? model::ObjectTypePtr(type) : base;
+    // A type that did not change keeps its identity across reloads, so what is kept per schema
+    // snapshot (the API's page cache) outlives the reload.
+    if (extended && previous) {
+      for (const auto& old : *previous) {
+        if (old->name == type->name && old->fields == type->fields) chosen = old;
+      }
+    }
+    types->push_back(std::move(chosen));
   }
   TypeSet snapshot = std::move(types);
   std::lock_guard lock(mutex_);

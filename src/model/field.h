@@ -49,6 +49,8 @@ struct Field {
   // For enum and text fields: the value a new record gets when it names none.
   std::string default_value;
 
+  bool operator==(const Field&) const = default;
+
   // The effective maximum length in bytes of a string value of this field.
   std::size_t MaxLength() const;
   // Whether values of this field can be ordered (sort, lt/gt filters).
