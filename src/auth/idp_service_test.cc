@@ -8,6 +8,7 @@
 
 #include "auth/api_keys.h"
 #include "core/crypto.h"
+#include "core/testing/fake_clock.h"
 #include "domain/builtin_schemas.h"
 #include "storage/sql/sql_directory_store.h"
 #include "storage/sql/sql_identity_store.h"
@@ -20,14 +21,7 @@ constexpr core::EpochMillis kMinute = 60000;
 constexpr char kRedirect[] = "http://127.0.0.1:7777/cb";
 constexpr char kPassword[] = "correct horse battery";
 
-class FakeClock final : public core::Clock {
- public:
-  core::EpochMillis NowMillis() const override { return now_.load(); }
-  void Advance(core::EpochMillis ms) { now_ += ms; }
-
- private:
-  std::atomic<core::EpochMillis> now_{1767225600000};
-};
+using core::testing::FakeClock;
 
 class IdpServiceTest : public ::testing::Test {
  protected:

@@ -6,17 +6,12 @@
 #include <thread>
 #include <vector>
 
+#include "core/testing/fake_clock.h"
+
 namespace zebros::auth {
 namespace {
 
-class FakeClock final : public core::Clock {
- public:
-  core::EpochMillis NowMillis() const override { return now_.load(); }
-  void Advance(core::EpochMillis ms) { now_ += ms; }
-
- private:
-  std::atomic<core::EpochMillis> now_{1767225600000};
-};
+using core::testing::FakeClock;
 
 TEST(LoginThrottleTest, LocksAfterMaxFailuresInTheWindow) {
   FakeClock clock;

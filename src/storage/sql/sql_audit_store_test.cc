@@ -9,6 +9,8 @@
 #include <future>
 
 #include "core/json.h"
+#include "core/testing/await.h"
+#include "core/testing/fake_clock.h"
 #include "domain/builtin_schemas.h"
 #include "storage/sql/sql_directory_store.h"
 #include "storage/sql/sql_record_store.h"
@@ -20,25 +22,11 @@ using sqlite::Database;
 namespace {
 namespace json = boost::json;
 
-constexpr core::EpochMillis kStart = 1767225600000;  // 2026-01-01T00:00:00Z
+constexpr core::EpochMillis kStart = core::testing::FakeClock::kDefaultStart;
 
-class FakeClock final : public core::Clock {
- public:
-  core::EpochMillis NowMillis() const override { return now_.load(); }
-  void Advance(core::EpochMillis ms) { now_ += ms; }
+using core::testing::FakeClock;
 
- private:
-  std::atomic<core::EpochMillis> now_{kStart};
-};
-
-template <typename T>
-T Await(std::future<T>& future) {
-  if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
-    ADD_FAILURE() << "storage callback never ran";
-    std::abort();  // the callback still references the promise
-  }
-  return future.get();
-}
+using core::testing::Await;
 
 class AuditStoreTest : public ::testing::Test {
  protected:

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 
+#include "core/testing/fake_clock.h"
 #include "domain/builtin_schemas.h"
 #include "storage/sql/sql_directory_store.h"
 #include "storage/sqlite/database.h"
@@ -16,17 +17,10 @@ using sqlite::Database;
 namespace {
 using core::Code;
 
-constexpr core::EpochMillis kStart = 1767225600000;  // 2026-01-01T00:00:00Z
+constexpr core::EpochMillis kStart = core::testing::FakeClock::kDefaultStart;
 constexpr core::EpochMillis kMinute = 60000;
 
-class FakeClock final : public core::Clock {
- public:
-  core::EpochMillis NowMillis() const override { return now_.load(); }
-  void Advance(core::EpochMillis ms) { now_ += ms; }
-
- private:
-  std::atomic<core::EpochMillis> now_{kStart};
-};
+using core::testing::FakeClock;
 
 class IdentityStoreTest : public ::testing::Test {
  protected:

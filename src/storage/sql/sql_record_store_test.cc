@@ -15,6 +15,8 @@
 
 #include "core/crypto.h"
 #include "core/json.h"
+#include "core/testing/await.h"
+#include "core/testing/fake_clock.h"
 #include "core/time_format.h"
 #include "domain/builtin_schemas.h"
 #include "domain/validator.h"
@@ -31,17 +33,10 @@ using core::Code;
 using model::FilterNode;
 using model::FilterOp;
 
-constexpr core::EpochMillis kStart = 1767225600000;  // 2026-01-01T00:00:00Z
+constexpr core::EpochMillis kStart = core::testing::FakeClock::kDefaultStart;
 constexpr core::EpochMillis kHour = 3600000;
 
-class FakeClock final : public core::Clock {
- public:
-  core::EpochMillis NowMillis() const override { return now_.load(); }
-  void Advance(core::EpochMillis ms) { now_ += ms; }
-
- private:
-  std::atomic<core::EpochMillis> now_{kStart};
-};
+using core::testing::FakeClock;
 
 json::object Obj(std::string_view text) { return core::ParseJson(text).value().as_object(); }
 
@@ -51,15 +46,7 @@ std::string Describe(const core::Error& error) {
   return text;
 }
 
-// Waits for an asynchronous storage callback, failing loudly instead of hanging forever.
-template <typename T>
-T Await(std::future<T>& future) {
-  if (future.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
-    ADD_FAILURE() << "storage callback never ran";
-    std::abort();  // the callback still references the promise
-  }
-  return future.get();
-}
+using core::testing::Await;
 
 FilterNode Cond(std::string field, FilterOp op, json::value value) {
   FilterNode node;
