@@ -97,20 +97,13 @@ core::Status SearchIndex::Write(Session& connection, const model::ObjectType& ty
   }
   auto related = RelatedText(connection, type, tenant_id, values);
   if (!related.ok()) return std::move(related).error();
-  const std::string body = SearchText(type, values, false);
-  const std::string pii = SearchText(type, values, true);
+  std::string body = SearchText(type, values, false);
+  std::string pii = SearchText(type, values, true);
   const std::string fts = SearchTableName(type);
-  auto stmt = connection.Prepare(
-      insert ? "INSERT INTO " + fts + " (body, related, pii, rowid) VALUES (?, ?, ?, ?)"
-             : "UPDATE " + fts + " SET body = ?, related = ?, pii = ? WHERE rowid = ?");
-  if (!stmt.ok()) return std::move(stmt).error();
-  stmt->BindText(1, body);
-  stmt->BindText(2, *related);
-  stmt->BindText(3, pii);
-  stmt->BindInt(4, rowid);
-  auto done = stmt->Step();
-  if (!done.ok()) return std::move(done).error();
-  return core::OkStatus();
+  return connection.RunOrDefer(
+      {insert ? "INSERT INTO " + fts + " (body, related, pii, rowid) VALUES (?, ?, ?, ?)"
+              : "UPDATE " + fts + " SET body = ?, related = ?, pii = ? WHERE rowid = ?",
+       {std::move(body), std::move(*related), std::move(pii), rowid}});
 }
 
 core::Result<std::map<std::string, model::ObjectType>> TenantTypes(Session& session,
@@ -170,16 +163,12 @@ core::Status SearchIndex::Rebuild(Session& connection, const model::ObjectType& 
 
 core::Status SearchIndex::Remove(Session& connection, const model::ObjectType& type,
                                  std::int64_t rowid) {
-  auto stmt =
-      connection.Prepare(connection.dialect() == Dialect::kPostgres
-                             ? "UPDATE " + TableName(type) +
-                                   " SET search_body = NULL, search_all = NULL WHERE rowid = ?"
-                             : "DELETE FROM " + SearchTableName(type) + " WHERE rowid = ?");
-  if (!stmt.ok()) return std::move(stmt).error();
-  stmt->BindInt(1, rowid);
-  auto done = stmt->Step();
-  if (!done.ok()) return std::move(done).error();
-  return core::OkStatus();
+  return connection.RunOrDefer(
+      {connection.dialect() == Dialect::kPostgres
+           ? "UPDATE " + TableName(type) +
+                 " SET search_body = NULL, search_all = NULL WHERE rowid = ?"
+           : "DELETE FROM " + SearchTableName(type) + " WHERE rowid = ?",
+       {rowid}});
 }
 
 core::Status SearchIndex::RefreshReferrers(Session& connection, const model::ObjectType& type,
@@ -227,20 +216,17 @@ core::Status SearchIndex::RefreshReferrers(Session& connection, const model::Obj
       for (const auto& [rowid, refs] : rows) {
         auto related = RelatedText(connection, *referrer, tenant_id, refs);
         if (!related.ok()) return std::move(related).error();
-        const bool postgres = connection.dialect() == Dialect::kPostgres;
-        auto update = connection.Prepare(
-            postgres ? "UPDATE " + TableName(*referrer) +
+        auto status =
+            connection.dialect() == Dialect::kPostgres
+                ? connection.RunOrDefer(
+                      {"UPDATE " + TableName(*referrer) +
                            " SET search_body = ts_filter(search_body, '{a}') || " + PgVector('B') +
                            ", search_all = ts_filter(search_all, '{a,c}') || " + PgVector('B') +
-                           " WHERE rowid = ?"
-                     : "UPDATE " + fts + " SET related = ? WHERE rowid = ?");
-        if (!update.ok()) return std::move(update).error();
-        int index = 1;
-        update->BindText(index++, postgres ? SearchTerms(*related) : *related);
-        if (postgres) update->BindText(index++, SearchTerms(*related));
-        update->BindInt(index, rowid);
-        auto done = update->Step();
-        if (!done.ok()) return std::move(done).error();
+                           " WHERE rowid = ?",
+                       {SearchTerms(*related), SearchTerms(*related), rowid}})
+                : connection.RunOrDefer(
+                      {"UPDATE " + fts + " SET related = ? WHERE rowid = ?", {*related, rowid}});
+        if (!status.ok()) return status;
       }
     }
   }

@@ -6,6 +6,9 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "core/result.h"
 
@@ -88,6 +91,13 @@ struct TransactionMemo {
   }
 };
 
+// A write whose outcome nothing later in its transaction reads: SQL and its parameters, kept to
+// run at the end of the transaction (see Session::RunOrDefer).
+struct DeferredWrite {
+  std::string sql;
+  std::vector<std::variant<std::int64_t, std::string>> params;
+};
+
 // One connection to the database, used by one thread at a time. Writes see it inside the
 // transaction their Engine opened for them.
 class Session {
@@ -104,6 +114,26 @@ class Session {
 
   TransactionMemo& memo() { return memo_; }
 
+  // Runs `write` now, or keeps it for RunDeferred while deferral is on. The SQLite writer turns
+  // deferral on for the search index's writes: an FTS5 table writes out its pending terms as a
+  // new segment whenever a statement opens a savepoint (each piece of a group does, and so does
+  // every statement that keeps a statement journal), which made one segment, and a merge
+  // later, per record. Deferred, a group's index writes go out together, as one segment.
+  core::Status RunOrDefer(DeferredWrite write);
+  // Turns deferral on or off; off drops what is still kept.
+  void DeferWrites(bool on) {
+    deferring_ = on;
+    deferred_.clear();
+  }
+  // How many writes are kept; DropDeferredFrom(n) forgets those kept after the first n (a
+  // failed piece's, rolled back to its savepoint).
+  std::size_t DeferredCount() const { return deferred_.size(); }
+  void DropDeferredFrom(std::size_t count) {
+    if (count < deferred_.size()) deferred_.resize(count);
+  }
+  // Runs the kept writes in the order they came, and forgets them (also on failure).
+  core::Status RunDeferred();
+
  protected:
   // Forgets the memo when `sql` begins or ends a transaction or rolls back to a savepoint.
   void NoteControlStatement(std::string_view sql) {
@@ -114,7 +144,11 @@ class Session {
   }
 
  private:
+  core::Status Run(const DeferredWrite& write);
+
   TransactionMemo memo_;
+  bool deferring_ = false;
+  std::vector<DeferredWrite> deferred_;
 };
 
 }  // namespace zebros::storage::sql

@@ -785,6 +785,45 @@ TEST_F(SqliteRecordStoreTest, FullTextSearch) {
   EXPECT_NE(first->records[0].id, second->records[0].id);
 }
 
+// The writer keeps a group's search index writes for its end (Session::RunOrDefer); those of a
+// piece that failed must go with it, and the others' must all arrive.
+TEST_F(SqliteRecordStoreTest, AGroupIndexesItsPiecesThatCommitAndOnlyThose) {
+  const auto renamed = Put(a_, contacts_, R"({"first_name":"Old","last_name":"Quill"})");
+  std::promise<void> release;
+  std::shared_future<void> hold = release.get_future().share();
+  db_->Submit(
+      [hold](sql::Session&) -> core::Status {
+        hold.wait();
+        return core::OkStatus();
+      },
+      [](core::Status) {});
+  std::vector<std::future<ApplyOutcome>> outcomes;
+  auto submit = [&](std::vector<Change> changes) {
+    auto promise = std::make_shared<std::promise<ApplyOutcome>>();
+    outcomes.push_back(promise->get_future());
+    store_->Apply(a_, std::move(changes), std::nullopt,
+                  [promise](ApplyOutcome outcome) { promise->set_value(std::move(outcome)); });
+  };
+  // All queue behind the held work, so they commit as one group.
+  submit({Create(contacts_, R"({"first_name":"Alpha","last_name":"Zed"})")});
+  submit({Create(contacts_, R"({"first_name":"Beta","last_name":"Zed"})"),
+          Make(Change::Kind::kUpdate, contacts_, "con_missing", Obj(R"({"title":"x"})"))});
+  submit({Make(Change::Kind::kUpdate, contacts_, renamed.id, Obj(R"({"last_name":"Zed"})"))});
+  submit({Create(contacts_, R"({"first_name":"Gamma","last_name":"Zed"})"),
+          Make(Change::Kind::kDelete, contacts_, renamed.id)});
+  submit({Create(contacts_, R"({"first_name":"Delta","last_name":"Zed"})")});
+  release.set_value();
+  std::vector<bool> ok;
+  for (auto& outcome : outcomes) ok.push_back(Await(outcome).results.ok());
+  EXPECT_EQ(ok, (std::vector<bool>{true, false, true, true, true}));
+  model::Query query;
+  query.text = "zed";
+  query.sort = {{"first_name", false}};
+  EXPECT_EQ(Column(a_, contacts_, query, "first_name"), (Strings{"Alpha", "Delta", "Gamma"}));
+  query.text = "quill";
+  EXPECT_TRUE(Column(a_, contacts_, query).empty());
+}
+
 TEST_F(SqliteRecordStoreTest, TextSearchMatchesPiiOnlyForThoseWhoSeeIt) {
   model::Field secret;
   secret.name = "nickname";

@@ -77,7 +77,10 @@ void Writer::CommitGroup(std::deque<Item>& group) {
     for (auto& item : group) item.done(begin.error());
     return;
   }
+  // The group's search index writes wait for the end (see Session::RunOrDefer).
+  connection_->DeferWrites(true);
   for (auto& item : group) {
+    const std::size_t deferred = connection_->DeferredCount();
     auto savepoint = RunCached("SAVEPOINT piece");
     if (!savepoint.ok()) {
       outcomes.push_back(std::move(savepoint));
@@ -93,11 +96,15 @@ void Writer::CommitGroup(std::deque<Item>& group) {
     if (!status.ok()) {
       (void)RunCached("ROLLBACK TO piece");
       connection_->memo().Forget();  // what the piece learned was undone with it
+      connection_->DropDeferredFrom(deferred);
     }
     (void)RunCached("RELEASE piece");
     outcomes.push_back(std::move(status));
   }
-  auto commit = connection_->Exec("COMMIT");
+  // A failure here fails the whole group: the pieces' writes and their index entries go together.
+  auto commit = connection_->RunDeferred();
+  connection_->DeferWrites(false);
+  if (commit.ok()) commit = connection_->Exec("COMMIT");
   if (!commit.ok()) {
     core::Log(core::LogLevel::kError, "write transaction failed to commit",
               {{"detail", commit.error().detail}});

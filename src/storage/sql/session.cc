@@ -1,0 +1,39 @@
+#include "storage/sql/session.h"
+
+namespace zebros::storage::sql {
+
+core::Status Session::RunOrDefer(DeferredWrite write) {
+  if (deferring_) {
+    deferred_.push_back(std::move(write));
+    return core::OkStatus();
+  }
+  return Run(write);
+}
+
+core::Status Session::RunDeferred() {
+  std::vector<DeferredWrite> writes;
+  writes.swap(deferred_);
+  for (const auto& write : writes) {
+    auto status = Run(write);
+    if (!status.ok()) return status;
+  }
+  return core::OkStatus();
+}
+
+core::Status Session::Run(const DeferredWrite& write) {
+  auto stmt = Prepare(write.sql);
+  if (!stmt.ok()) return std::move(stmt).error();
+  int index = 1;
+  for (const auto& param : write.params) {
+    if (const auto* number = std::get_if<std::int64_t>(&param)) {
+      stmt->BindInt(index++, *number);
+    } else {
+      stmt->BindText(index++, std::get<std::string>(param));
+    }
+  }
+  auto done = stmt->Step();
+  if (!done.ok()) return std::move(done).error();
+  return core::OkStatus();
+}
+
+}  // namespace zebros::storage::sql
