@@ -51,7 +51,7 @@ int RunRotateKeys(const StoreLocation& where);
 // `zebros transfer --from sqlite:PATH --to postgres://…`: copies a whole embedded install into an
 // empty PostgreSQL database with a progress bar, then verifies counts and the audit chain. Exit 0
 // when verified, 3 when the target is not empty (without `resume`), 1 on failure, 2 on bad usage.
-int RunTransfer(const std::string& from, const std::string& to, bool resume);
+int RunTransfer(const std::string& from, const std::string& to, bool resume, int batch_rows);
 // `zebros admin print-policy`: prints auth::RenderPolicyMarkdown() (needs no data dir).
 int RunPrintPolicy();
 

@@ -113,6 +113,7 @@ int main(int argc, char** argv) {
 
   std::string transfer_from, transfer_to;
   bool transfer_resume = false;
+  int transfer_batch_rows = 1000;
   auto* transfer = app.add_subcommand(
       "transfer", "Copy a whole install from SQLite into an empty PostgreSQL database");
   transfer->add_option("--from", transfer_from, "sqlite:PATH (a data dir or its zebros.db)")
@@ -121,6 +122,9 @@ int main(int argc, char** argv) {
   transfer->add_flag("--resume", transfer_resume,
                      "Finish an interrupted transfer: copy into a non-empty target, skipping "
                      "rows it already has");
+  transfer->add_option("--batch-rows", transfer_batch_rows, "Rows per target transaction")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
 
   try {
     app.parse(argc, argv);
@@ -134,7 +138,8 @@ int main(int argc, char** argv) {
     return zebros::app::RunServe(serve);
   }
   if (transfer->parsed()) {
-    return zebros::app::RunTransfer(transfer_from, transfer_to, transfer_resume);
+    return zebros::app::RunTransfer(transfer_from, transfer_to, transfer_resume,
+                                    transfer_batch_rows);
   }
   if (migrate_cmd->parsed()) return zebros::app::RunMigrate(where);
   if (create_tenant->parsed()) return zebros::app::RunCreateTenant(where, tenant_name);

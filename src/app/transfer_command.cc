@@ -41,7 +41,7 @@ class ProgressBar {
 
 }  // namespace
 
-int RunTransfer(const std::string& from, const std::string& to, bool resume) {
+int RunTransfer(const std::string& from, const std::string& to, bool resume, int batch_rows) {
   if (!from.starts_with("sqlite:")) {
     std::cerr << "zebros: --from must be sqlite:PATH (a data dir or its zebros.db)\n";
     return 2;
@@ -74,6 +74,7 @@ int RunTransfer(const std::string& from, const std::string& to, bool resume) {
   ProgressBar bar;
   storage::sql::TransferOptions options;
   options.resume = resume;
+  options.batch_rows = batch_rows;
   auto report = storage::sql::Transfer(
       **source, **target, options,
       [&bar](const storage::sql::TransferProgress& progress) { bar.Show(progress); });

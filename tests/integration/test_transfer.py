@@ -416,8 +416,10 @@ class TransferTest(unittest.TestCase):
         cls.source_counts = table_counts_sqlite(cls.data_dir, cls.copied_tables)
 
         cls.target_url = pg().create_database()
+        # Three rows per transaction: every table in several batches, the last one partial
+        # (test_resume_into_a_complete_copy_adds_nothing copies again with the default).
         cls.transfer = run_zebros("transfer", "--from", f"sqlite:{cls.data_dir}",
-                                  "--to", cls.target_url, timeout=300)
+                                  "--to", cls.target_url, "--batch-rows", "3", timeout=300)
         if cls.transfer.returncode != 0:
             raise AssertionError(f"zebros transfer exited with {cls.transfer.returncode}:\n"
                                  f"{cls.transfer.stdout}\n{cls.transfer.stderr}")
@@ -515,6 +517,25 @@ class TransferTest(unittest.TestCase):
         self.assertEqual(fetched.status, 200, fetched.body)
         found = self.api("POST", "/api/v1/contacts/search", {"q": "thompson"}).body["data"]
         self.assertEqual([r["id"] for r in found], [self.deleted_contact])
+
+    def test_search_vectors_are_copied_for_live_records_only(self):
+        # A soft-deleted record leaves the index (SearchIndex::Remove sets its vectors null).
+        for obj in OBJECTS:
+            rows = pg().query(self.target_url,
+                              f"SELECT deleted_at IS NULL, search_body IS NULL, "
+                              f"search_all IS NULL, COUNT(*) FROM obj_{obj} GROUP BY 1, 2, 3")
+            shapes = {(live, body, every) for live, body, every, _ in rows}
+            self.assertTrue(shapes <= {("t", "f", "f"), ("f", "t", "t")}, (obj, rows))
+            self.assertIn(("t", "f", "f"), shapes, obj)
+        self.assertIn(("f", "t", "t"), {tuple(r[:3]) for r in pg().query(
+            self.target_url, "SELECT deleted_at IS NULL, search_body IS NULL, "
+            "search_all IS NULL FROM obj_accounts")})
+
+    def test_bad_batch_rows_is_a_usage_error(self):
+        for value in ("0", "-1", "many"):
+            result = run_zebros("transfer", "--from", f"sqlite:{self.data_dir}", "--to",
+                                self.target_url, "--batch-rows", value)
+            self.assertEqual(result.returncode, 2, (value, result.stdout, result.stderr))
 
     def test_idempotency_key_replays_the_first_response_on_postgresql(self):
         again = self.api("POST", "/api/v1/contacts", self.idempotency_body,

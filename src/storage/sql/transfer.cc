@@ -1,6 +1,8 @@
 #include "storage/sql/transfer.h"
 
+#include <algorithm>
 #include <map>
+#include <optional>
 
 #include "storage/sql/record_codec.h"
 #include "storage/sql/search_index.h"
@@ -132,25 +134,48 @@ class TableCopier {
       if (!tenant_types.ok()) return std::move(tenant_types).error();
       tenant_types_ = std::move(tenant_types).value();
     }
-    std::string list, placeholders;
+    // PostgreSQL keeps a record's search vectors on its row: they go in with it, computed here
+    // (the related names read from the source), instead of an UPDATE of every row afterwards.
+    with_vectors_ = type != nullptr && target_.dialect() == Dialect::kPostgres;
+    std::string list;
+    row_placeholders_ = "(";
     for (std::size_t i = 0; i < columns->size(); ++i) {
       list += (i ? ", " : "") + (*columns)[i];
-      placeholders += i ? ", ?" : "?";
+      row_placeholders_ += i ? ", ?" : "?";
     }
-    insert_sql_ = "INSERT INTO " + table + " (" + list + ") VALUES (" + placeholders + ")";
+    const std::string source_list = list;
+    if (with_vectors_) {
+      // A soft-deleted record has no vectors (SearchIndex::Remove): the flag before each.
+      list += ", search_body, search_all";
+      row_placeholders_ += ", CASE WHEN ? = 1 THEN NULL ELSE " + SearchIndex::PgBodyVectorSql() +
+                           " END, CASE WHEN ? = 1 THEN NULL ELSE " + SearchIndex::PgAllVectorSql() +
+                           " END";
+    }
+    row_placeholders_ += ")";
+    insert_head_ = "INSERT INTO " + table + " (" + list + ") VALUES ";
+    insert_tail_.clear();
     if (table == "audit_keys") {
       // The target made a key of its own when it was opened; the source's digests need theirs.
-      insert_sql_ += " ON CONFLICT (name) DO UPDATE SET secret = excluded.secret";
+      insert_tail_ = " ON CONFLICT (name) DO UPDATE SET secret = excluded.secret";
     } else if (options_.resume) {
-      insert_sql_ += " ON CONFLICT DO NOTHING";
+      insert_tail_ = " ON CONFLICT DO NOTHING";
     }
 
     auto reader = source_.Reader();
     if (!reader.ok()) return std::move(reader).error();
     // Object tables in key order, so a batch is one range of rowids to index afterwards.
-    auto stmt = (*reader)->Prepare("SELECT " + list + " FROM " + table +
+    auto stmt = (*reader)->Prepare("SELECT " + source_list + " FROM " + table +
                                    (type != nullptr ? " ORDER BY rowid" : ""));
     if (!stmt.ok()) return std::move(stmt).error();
+    // The same rows again, in the same order and read transaction, as records to index.
+    std::optional<Statement> records;
+    if (with_vectors_) {
+      auto decode = (*reader)->Prepare("SELECT " + SelectColumns(*type) + ", o.tenant_id FROM " +
+                                       table + " o ORDER BY o.rowid");
+      if (!decode.ok()) return std::move(decode).error();
+      records.emplace(std::move(decode).value());
+    }
+    SearchIndex search(target_.types());
     TransferProgress progress{table, 0, *total};
     progress_(progress);
     std::vector<Row> batch;
@@ -160,8 +185,12 @@ class TableCopier {
       if (!row.ok()) return std::move(row).error();
       if (*row) {
         Row values;
-        values.reserve(columns->size());
+        values.reserve(columns->size() + (with_vectors_ ? 7 : 0));
         for (int column = 0; column < width; ++column) values.push_back(ReadValue(*stmt, column));
+        if (with_vectors_) {
+          auto status = AppendVectorParams(**reader, *records, *type, search, values);
+          if (!status.ok()) return status;
+        }
         batch.push_back(std::move(values));
       }
       if (batch.size() >= static_cast<std::size_t>(options_.batch_rows) ||
@@ -178,19 +207,63 @@ class TableCopier {
   }
 
  private:
+  // Steps `records` to the row just read and appends its search flag and vector texts to
+  // `values`, in the order row_placeholders_ takes them.
+  core::Status AppendVectorParams(Session& source, Statement& records,
+                                  const model::ObjectType& type, SearchIndex& search, Row& values) {
+    auto row = records.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return Mismatch("table " + TableName(type) + " changed while it was copied");
+    std::string tenant_id(records.Text(records.ColumnCount() - 1));
+    const auto custom = tenant_types_.find(tenant_id);
+    const model::ObjectType* tenant_type = custom == tenant_types_.end() ? &type : &custom->second;
+    std::int64_t rowid = 0;
+    const model::Record record = DecodeRecord(records, *tenant_type, rowid);
+    const std::int64_t deleted = record.deleted_at ? 1 : 0;
+    std::vector<std::string> texts(5);
+    if (!deleted) {
+      auto params = search.PgVectorParams(source, *tenant_type, tenant_id, record.values);
+      if (!params.ok()) return std::move(params).error();
+      texts = std::move(params).value();
+    }
+    values.push_back(deleted);
+    values.push_back(json::string(texts[0]));
+    values.push_back(json::string(texts[1]));
+    values.push_back(deleted);
+    for (std::size_t i = 2; i < texts.size(); ++i) values.push_back(json::string(texts[i]));
+    return core::OkStatus();
+  }
+
+  // Inserts `rows` with multi-row INSERTs of a bounded parameter count (PostgreSQL takes at
+  // most 65,535 per statement, SQLite 32,766).
+  core::Status InsertRows(Session& session, const std::vector<Row>& rows) {
+    if (rows.empty()) return core::OkStatus();
+    const std::size_t width = rows.front().size();
+    const std::size_t per_statement =
+        std::max<std::size_t>(1, std::min<std::size_t>(500, 30000 / width));
+    for (std::size_t first = 0; first < rows.size(); first += per_statement) {
+      const std::size_t count = std::min(per_statement, rows.size() - first);
+      std::string sql = insert_head_;
+      for (std::size_t i = 0; i < count; ++i) sql += (i ? ", " : "") + row_placeholders_;
+      sql += insert_tail_;
+      auto stmt = session.Prepare(sql);
+      if (!stmt.ok()) return std::move(stmt).error();
+      int index = 1;
+      for (std::size_t i = first; i < first + count; ++i) {
+        for (const auto& value : rows[i]) BindValue(*stmt, index++, value);
+      }
+      auto done = stmt->Step();
+      if (!done.ok()) return std::move(done).error();
+    }
+    return core::OkStatus();
+  }
+
   core::Status WriteBatch(const std::vector<Row>& batch, const std::vector<std::string>& columns,
                           const model::ObjectType* type) {
     return target_.Run([&](Session& session) -> core::Status {
-      for (const auto& values : batch) {
-        auto stmt = session.Prepare(insert_sql_);
-        if (!stmt.ok()) return std::move(stmt).error();
-        for (std::size_t i = 0; i < values.size(); ++i) {
-          BindValue(*stmt, static_cast<int>(i) + 1, values[i]);
-        }
-        auto done = stmt->Step();
-        if (!done.ok()) return std::move(done).error();
-      }
-      if (type == nullptr) return core::OkStatus();
+      auto inserted = InsertRows(session, batch);
+      if (!inserted.ok()) return inserted;
+      if (type == nullptr || with_vectors_) return core::OkStatus();
       std::int64_t first = 0, last = 0;
       for (std::size_t i = 0; i < columns.size(); ++i) {
         if (columns[i] != "rowid") continue;
@@ -243,7 +316,11 @@ class TableCopier {
   Engine& target_;
   const TransferOptions& options_;
   const std::function<void(const TransferProgress&)>& progress_;
-  std::string insert_sql_;
+  // One multi-row INSERT: head, row_placeholders_ once per row (comma-separated), tail.
+  std::string insert_head_;
+  std::string row_placeholders_;
+  std::string insert_tail_;
+  bool with_vectors_ = false;
   std::map<std::string, model::ObjectType> tenant_types_;
 };
 
