@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
+#include <variant>
 
 namespace zebros::storage::postgres {
 namespace {
@@ -188,9 +190,16 @@ core::Result<bool> PgStatement::Step() {
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
     values[i] = parameters_[i] ? parameters_[i]->c_str() : nullptr;
   }
-  result_.reset(PQexecPrepared(connection_.conn_, name_.c_str(), static_cast<int>(values.size()),
-                               values.empty() ? nullptr : values.data(), nullptr, nullptr,
-                               /*resultFormat=*/0));
+  if (connection_.HasDeferred()) {
+    const PgConnection::Outgoing self{name_, {}, &values};
+    auto piped = connection_.Pipeline(connection_.TakeDeferred(), &self);
+    if (!piped.ok()) return std::move(piped).error();
+    result_ = std::move(piped).value();
+  } else {
+    result_.reset(PQexecPrepared(connection_.conn_, name_.c_str(), static_cast<int>(values.size()),
+                                 values.empty() ? nullptr : values.data(), nullptr, nullptr,
+                                 /*resultFormat=*/0));
+  }
   const ExecStatusType status = result_ ? PQresultStatus(result_.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     core::Error error = PgError(connection_.conn_, result_.get(), "step " + name_);
@@ -330,9 +339,21 @@ PgConnection::~PgConnection() {
 }
 
 core::Status PgConnection::Exec(std::string_view sql) {
-  NoteControlStatement(sql);
   const std::string text(sql);
-  PgResultPtr result(PQexec(conn_, text.c_str()));
+  PgResultPtr result;
+  if (HasDeferred() && text.find(';') == std::string::npos) {
+    const Outgoing self{{}, text, nullptr};
+    auto piped = Pipeline(TakeDeferred(), &self);
+    if (!piped.ok()) return std::move(piped).error();
+    result = std::move(piped).value();
+  } else {
+    if (HasDeferred()) {  // several statements cannot go into a pipeline: the writes go first
+      auto sent = RunDeferred();
+      if (!sent.ok()) return sent;
+    }
+    NoteControlStatement(sql);
+    result.reset(PQexec(conn_, text.c_str()));
+  }
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
     return PgError(conn_, result.get(), "exec");
@@ -342,10 +363,110 @@ core::Status PgConnection::Exec(std::string_view sql) {
 }
 
 core::Result<sql::Statement> PgConnection::Prepare(const std::string& sql) {
+  auto cached = Cached(sql);
+  if (!cached.ok()) return std::move(cached).error();
+  return sql::Statement(*cached);
+}
+
+core::Status PgConnection::RunDeferred() {
+  if (!HasDeferred()) return core::OkStatus();
+  auto piped = Pipeline(TakeDeferred(), nullptr);
+  if (!piped.ok()) return std::move(piped).error();
+  return core::OkStatus();
+}
+
+core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite> writes,
+                                                 const Outgoing* current) {
+  // Prepared before the pipeline starts: PQprepare cannot run inside one.
+  std::vector<PgStatement*> prepared(writes.size(), nullptr);
+  std::vector<std::vector<std::string>> texts(writes.size());
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    if (writes[i].params.empty()) continue;
+    auto cached = Cached(writes[i].sql);
+    if (!cached.ok()) {
+      NoteDeferredFailure();
+      return std::move(cached).error();
+    }
+    prepared[i] = *cached;
+    for (const auto& param : writes[i].params) {
+      const auto* number = std::get_if<std::int64_t>(&param);
+      texts[i].push_back(number ? std::to_string(*number) : std::get<std::string>(param));
+      if (texts[i].back().find('\0') != std::string::npos) {
+        NoteDeferredFailure();
+        return core::MakeError(core::Code::kBadRequest, "bad_request",
+                               "Text values may not contain NUL characters.",
+                               "pipeline: NUL character in a parameter of " + prepared[i]->name());
+      }
+    }
+  }
+  const auto broke_off = [this](std::string_view what) {
+    unusable_ = true;
+    return PgError(conn_, nullptr, what);
+  };
+  if (PQenterPipelineMode(conn_) != 1) return broke_off("pipeline: enter");
+  auto send = [this](std::string_view name, std::string_view sql,
+                     const std::vector<const char*>& values) {
+    const std::string owned(name.empty() ? sql : name);
+    if (name.empty()) {
+      NoteControlStatement(sql);
+      return PQsendQueryParams(conn_, owned.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
+    }
+    return PQsendQueryPrepared(conn_, owned.c_str(), static_cast<int>(values.size()),
+                               values.empty() ? nullptr : values.data(), nullptr, nullptr, 0);
+  };
+  for (std::size_t i = 0; i < writes.size(); ++i) {
+    std::vector<const char*> values;
+    for (const auto& text : texts[i]) values.push_back(text.c_str());
+    const int sent =
+        prepared[i] ? send(prepared[i]->name(), {}, values) : send({}, writes[i].sql, values);
+    if (sent != 1) return broke_off("pipeline: send");
+  }
+  if (current != nullptr) {
+    static const std::vector<const char*> kNone;
+    if (send(current->name, current->sql, current->values ? *current->values : kNone) != 1) {
+      return broke_off("pipeline: send");
+    }
+  }
+  if (PQpipelineSync(conn_) != 1) return broke_off("pipeline: sync");
+
+  // One result (then a null) per query, in order; an error aborts those after it; then the sync.
+  std::optional<core::Error> failure;
+  PgResultPtr outcome;
+  const std::size_t queries = writes.size() + (current != nullptr ? 1 : 0);
+  for (std::size_t i = 0; i < queries; ++i) {
+    PgResultPtr first;
+    while (PGresult* result = PQgetResult(conn_)) {
+      if (!first) {
+        first.reset(result);
+      } else {
+        PQclear(result);
+      }
+    }
+    if (!first) return broke_off("pipeline: no result");
+    const ExecStatusType status = PQresultStatus(first.get());
+    const bool is_current = i == writes.size();
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+      NoteCommand(first.get());
+      if (is_current) outcome = std::move(first);
+    } else if (status != PGRES_PIPELINE_ABORTED && !failure) {
+      failure = PgError(conn_, first.get(), is_current ? "pipeline" : "pipeline: kept write");
+      if (!is_current) NoteDeferredFailure();
+    }
+  }
+  PgResultPtr sync(PQgetResult(conn_));
+  if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
+    return broke_off("pipeline: no sync");
+  }
+  if (PQexitPipelineMode(conn_) != 1) return broke_off("pipeline: exit");
+  if (failure) return std::move(*failure);
+  return outcome;
+}
+
+core::Result<PgStatement*> PgConnection::Cached(const std::string& sql) {
   auto found = cache_.find(sql);
   if (found != cache_.end()) {
     lru_.splice(lru_.begin(), lru_, found->second.lru_position);
-    return sql::Statement(found->second.statement.get());
+    return found->second.statement.get();
   }
   int parameter_count = 0;
   const std::string converted = ConvertPlaceholders(sql, parameter_count);
@@ -367,7 +488,7 @@ core::Result<sql::Statement> PgConnection::Prepare(const std::string& sql) {
   auto statement = std::make_unique<PgStatement>(*this, std::move(name), parameter_count);
   PgStatement* raw = statement.get();
   cache_.emplace(sql, CacheEntry{std::move(statement), lru_.begin()});
-  return sql::Statement(raw);
+  return raw;
 }
 
 void PgConnection::NoteCommand(PGresult* result) {
@@ -378,7 +499,7 @@ void PgConnection::NoteCommand(PGresult* result) {
   changes_ = count;
 }
 
-bool PgConnection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
+bool PgConnection::Broken() const { return unusable_ || PQstatus(conn_) != CONNECTION_OK; }
 
 bool PgConnection::InTransaction() const { return PQtransactionStatus(conn_) != PQTRANS_IDLE; }
 

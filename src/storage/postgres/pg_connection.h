@@ -112,6 +112,8 @@ class PgConnection final : public sql::Session {
   // Rows inserted, updated or deleted by the last INSERT, UPDATE, DELETE or MERGE run on this
   // connection (a SELECT leaves it as it was, as in SQLite).
   std::int64_t Changes() const override { return changes_; }
+  // Sends the kept writes (Session::RunOrDefer) in one round trip.
+  core::Status RunDeferred() override;
 
   // The connection is lost (PQstatus is not CONNECTION_OK); it will not come back.
   bool Broken() const;
@@ -132,6 +134,22 @@ class PgConnection final : public sql::Session {
   explicit PgConnection(PGconn* conn) : conn_(conn) {}
   // Records the row count of a finished command for Changes().
   void NoteCommand(PGresult* result);
+  // The cached statement for `sql`, prepared on first use (see Prepare).
+  core::Result<PgStatement*> Cached(const std::string& sql);
+
+  // What a pipeline sends after the kept writes: a prepared statement and its parameter values,
+  // or (no name) one statement without parameters.
+  struct Outgoing {
+    std::string_view name;
+    std::string_view sql;
+    const std::vector<const char*>* values = nullptr;
+  };
+  // Sends `writes`, then `current` (if any), and a sync, in pipeline mode: one round trip. Each
+  // write is run prepared, one without parameters as is. Returns the result of `current` (null
+  // without one). A failed write fails `current` too (it never runs) and marks the session
+  // (Session::DeferredWriteFailed).
+  core::Result<PgResultPtr> Pipeline(std::vector<sql::DeferredWrite> writes,
+                                     const Outgoing* current);
 
   struct CacheEntry {
     std::unique_ptr<PgStatement> statement;
@@ -140,6 +158,8 @@ class PgConnection final : public sql::Session {
   static constexpr std::size_t kStatementCacheSize = 256;
 
   PGconn* conn_;
+  // Left in an unknown protocol state (a pipeline broke off): never reused.
+  bool unusable_ = false;
   std::int64_t changes_ = 0;
   std::uint64_t next_statement_ = 1;
   std::unordered_map<std::string, CacheEntry> cache_;

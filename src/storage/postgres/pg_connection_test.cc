@@ -312,6 +312,66 @@ TEST_F(PgConnectionTest, SessionRunsInUtc) {
   EXPECT_EQ(stmt->Text(0), "UTC");
 }
 
+// Kept writes (Session::RunOrDefer) travel with the next statement, in order, and run before it;
+// one that fails fails that statement and marks the session, and the connection stays usable.
+TEST_F(PgConnectionTest, KeptWritesGoWithTheNextStatementInOrder) {
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(connection->Exec("CREATE TABLE k (n BIGINT PRIMARY KEY, t TEXT)").ok());
+  connection->DeferWrites(true);
+  ASSERT_TRUE(connection->RunOrDefer({"BEGIN", {}}).ok());
+  ASSERT_TRUE(
+      connection->RunOrDefer({"INSERT INTO k VALUES (?, ?)", {std::int64_t{1}, "one"}}).ok());
+  ASSERT_TRUE(
+      connection->RunOrDefer({"UPDATE k SET t = t || ? WHERE n = ?", {"+", std::int64_t{1}}}).ok());
+  EXPECT_EQ(connection->DeferredCount(), 3u);
+  // Not sent yet: another session sees no open transaction of ours holding the row.
+  EXPECT_FALSE(connection->InTransaction());
+  {
+    auto stmt = connection->Prepare("SELECT t FROM k WHERE n = 1");
+    ASSERT_TRUE(stmt.ok());
+    auto row = stmt->Step();
+    ASSERT_TRUE(row.ok()) << row.error().detail;
+    ASSERT_TRUE(*row);
+    EXPECT_EQ(stmt->Text(0), "one+");
+  }
+  EXPECT_EQ(connection->DeferredCount(), 0u);
+  EXPECT_TRUE(connection->InTransaction());
+  EXPECT_FALSE(connection->DeferredWriteFailed());
+
+  // A failing kept write: the statement after it does not run, the session is marked.
+  ASSERT_TRUE(
+      connection->RunOrDefer({"INSERT INTO k VALUES (?, ?)", {std::int64_t{1}, "dup"}}).ok());
+  ASSERT_TRUE(
+      connection->RunOrDefer({"INSERT INTO k VALUES (?, ?)", {std::int64_t{2}, "two"}}).ok());
+  auto failed = connection->Exec("INSERT INTO k VALUES (3, 'three')");
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(failed.error().code, Code::kConflict);
+  EXPECT_TRUE(connection->DeferredWriteFailed());
+  EXPECT_TRUE(connection->InFailedTransaction());
+  connection->DeferWrites(false);
+  EXPECT_FALSE(connection->DeferredWriteFailed());
+  ASSERT_TRUE(connection->Exec("ROLLBACK").ok());
+  EXPECT_FALSE(connection->Broken());
+  EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM k"), 0);
+
+  // Several statements in one Exec cannot join a pipeline: the kept writes go first.
+  connection->DeferWrites(true);
+  ASSERT_TRUE(
+      connection->RunOrDefer({"INSERT INTO k VALUES (?, ?)", {std::int64_t{4}, "four"}}).ok());
+  ASSERT_TRUE(connection->Exec("UPDATE k SET t = 'x' WHERE n = 4; UPDATE k SET t = t || 'y'").ok());
+  EXPECT_FALSE(connection->DeferredWriteFailed());
+  // RunDeferred alone sends them too.
+  ASSERT_TRUE(connection->RunOrDefer({"UPDATE k SET t = t || ?", {"z"}}).ok());
+  ASSERT_TRUE(connection->RunDeferred().ok());
+  EXPECT_EQ(connection->DeferredCount(), 0u);
+  connection->DeferWrites(false);
+  auto text = connection->Prepare("SELECT t FROM k WHERE n = 4");
+  ASSERT_TRUE(text.ok());
+  ASSERT_TRUE(*text->Step());
+  EXPECT_EQ(text->Text(0), "xyz");
+}
+
 using PgPoolTest = PgServerTest;
 
 TEST_F(PgPoolTest, ReconnectsAfterTheConnectionIsKilled) {
@@ -597,6 +657,54 @@ TEST_F(PgDatabaseTest, ATenantsQueuedWritesShareOneTransactionAndFailAlone) {
   ASSERT_TRUE(*stmt->Step());
   EXPECT_EQ(stmt->Text(0), "a,c");
   EXPECT_EQ(stmt->Int(1), 1);
+}
+
+// A kept write that fails (here an audit-like insert kept for the next round trip) cannot be
+// pinned on one piece: the whole group fails and nothing of it commits.
+TEST_F(PgDatabaseTest, AKeptWriteThatFailsFailsItsWholeGroup) {
+  FixedClock clock;
+  PgDatabaseOptions options;
+  options.pool_size = 2;
+  options.workers = 1;
+  auto opened = PgDatabase::Open(url_, {}, clock, options);
+  ASSERT_TRUE(opened.ok()) << opened.error().detail;
+  PgDatabase& database = **opened;
+  ASSERT_TRUE(
+      database.Run([](sql::Session& s) { return s.Exec("CREATE TABLE h (x TEXT PRIMARY KEY)"); })
+          .ok());
+  auto keep = [](std::string value) {
+    return [value](sql::Session& session) -> core::Status {
+      return session.RunOrDefer({"INSERT INTO h (x) VALUES (?)", {value}});
+    };
+  };
+  auto release = HoldTheWriter(database);
+  std::vector<std::future<core::Status>> outcomes;
+  auto submit = [&](sql::Engine::Work work) {
+    auto promise = std::make_shared<std::promise<core::Status>>();
+    outcomes.push_back(promise->get_future());
+    database.SubmitForTenant("ten_1", std::move(work), [promise](core::Status status) {
+      promise->set_value(std::move(status));
+    });
+  };
+  submit(keep("a"));
+  submit(keep("a"));  // fails when it reaches the server, with the third piece's first statement
+  submit([](sql::Session& session) -> core::Status {
+    auto stmt = session.Prepare("SELECT count(*) FROM h");
+    if (!stmt.ok()) return std::move(stmt).error();
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    return core::OkStatus();
+  });
+  submit(keep("b"));
+  release.set_value();
+  ASSERT_EQ(outcomes.size(), 4u);
+  for (auto& outcome : outcomes) EXPECT_FALSE(outcome.get().ok());
+  auto reader = database.Reader();
+  ASSERT_TRUE(reader.ok()) << reader.error().detail;
+  EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM h"), 0);
+  // The next group runs normally.
+  EXPECT_TRUE(database.Run(keep("c")).ok());
+  EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM h"), 1);
 }
 
 // A group takes the tenant's write lock once and its pieces remember the audit head they move

@@ -138,12 +138,15 @@ void PgDatabase::Loop() {
     }
     if (!tenant_id.empty()) busy_tenants_.insert(tenant_id);
     lock.unlock();
-    RunGroup(group);
+    auto results = RunGroup(group);
     lock.lock();
     if (!tenant_id.empty()) {
       busy_tenants_.erase(tenant_id);
-      wake_.notify_all();  // that tenant's queued work may go now
+      wake_.notify_all();  // that tenant's queued work may go now, while this thread answers
     }
+    lock.unlock();
+    for (std::size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
+    lock.lock();
   }
 }
 
@@ -165,33 +168,42 @@ core::Status PgDatabase::RunWork(PgConnection& connection, Work& work) {
   return status;
 }
 
-void PgDatabase::RunGroup(std::vector<Item>& group) {
+std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
   std::vector<core::Status> outcomes;
   core::Status commit = core::OkStatus();
   {
     auto lease = pool_->Acquire(options_.acquire_wait);
-    if (!lease.ok()) {
-      for (auto& item : group) item.done(lease.error());
-      return;
-    }
+    if (!lease.ok()) return std::vector<core::Status>(group.size(), lease.error());
     PgConnection& connection = **lease;
-    commit = connection.Exec("BEGIN");
+    // Statements whose answer nobody waits for (BEGIN, savepoints, audit entries) travel with
+    // the next one that has an answer (Session::RunOrDefer).
+    connection.DeferWrites(true);
+    commit = connection.RunOrDefer({"BEGIN", {}});
     const std::string tenant_lock =
         group.front().tenant_id.empty() ? "" : sql::TenantWriteLockKey(group.front().tenant_id);
     if (commit.ok() && !tenant_lock.empty()) commit = sql::LockKey(connection, tenant_lock);
     const bool savepoints = group.size() > 1;
     for (std::size_t i = 0; i < group.size() && commit.ok(); ++i) {
       if (savepoints) {
-        // One round trip per piece: the previous piece's savepoint is released as this one's
-        // is set (COMMIT releases the last).
-        commit = connection.Exec(i == 0 ? "SAVEPOINT piece"
-                                        : "RELEASE SAVEPOINT piece; SAVEPOINT piece");
-        if (!commit.ok()) break;
+        // The previous piece's savepoint is released as this one's is set (COMMIT releases the
+        // last).
+        if (i > 0) (void)connection.RunOrDefer({"RELEASE SAVEPOINT piece", {}});
+        (void)connection.RunOrDefer({"SAVEPOINT piece", {}});
       }
+      const std::size_t kept = connection.DeferredCount();
       core::Status status = RunWork(connection, group[i].work);
+      if (connection.DeferredWriteFailed()) {
+        // A kept write of this piece or an earlier one failed: no telling which piece to undo.
+        commit = status.ok() ? core::MakeError(core::Code::kUnavailable, "database_error",
+                                               "The database could not complete the request.",
+                                               "a kept write failed")
+                             : status;
+        break;
+      }
       if (savepoints) {
         // A failed piece rolls back alone; the others still commit.
         if (!status.ok()) {
+          connection.DropDeferredFrom(kept);
           commit = connection.Exec("ROLLBACK TO SAVEPOINT piece");
           // The memo forgot everything; the tenant lock, taken before any savepoint, is held.
           if (commit.ok() && !tenant_lock.empty()) connection.memo().held_locks.insert(tenant_lock);
@@ -205,16 +217,18 @@ void PgDatabase::RunGroup(std::vector<Item>& group) {
       commit = connection.Exec("COMMIT");
     } else {
       // If the ROLLBACK fails too, the pool closes the connection rather than reuse it.
+      connection.DeferWrites(false);  // what is kept has not reached the server
       (void)connection.Exec("ROLLBACK");
     }
+    connection.DeferWrites(false);
   }
+  std::vector<core::Status> results;
+  results.reserve(group.size());
   for (std::size_t i = 0; i < group.size(); ++i) {
-    if (i < outcomes.size() && !outcomes[i].ok()) {
-      group[i].done(std::move(outcomes[i]));  // its own failure, whatever became of the rest
-    } else {
-      group[i].done(commit);
-    }
+    // A piece's own failure, whatever became of the rest; otherwise the commit's outcome.
+    results.push_back(i < outcomes.size() && !outcomes[i].ok() ? std::move(outcomes[i]) : commit);
   }
+  return results;
 }
 
 core::Status PgDatabase::PrepareCustomField(sql::Session& session, const model::ObjectType& type,

@@ -91,8 +91,9 @@ class PgDatabase final : public sql::Engine {
   void Loop();
   void Enqueue(Item item);
   // One transaction for the group: BEGIN, the tenant's lock, each work (in a savepoint when there
-  // are several), COMMIT; then each item's done. The connection is given back before the dones.
-  void RunGroup(std::vector<Item>& group);
+  // are several), COMMIT. Returns each item's outcome, for its done: Loop calls them after the
+  // connection went back to the pool and the tenant's next group was let go.
+  std::vector<core::Status> RunGroup(std::vector<Item>& group);
   // A work's outcome inside the open transaction: its error, or an error when it returned
   // success but left the transaction failed.
   static core::Status RunWork(PgConnection& connection, Work& work);

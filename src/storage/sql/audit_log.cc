@@ -65,21 +65,31 @@ core::Status AuditLog::Append(Session& connection, AuditEntry& entry) const {
   const std::int64_t entries = known->entries + 1;
   const std::string details = core::WriteJson(entry.details);
   entry.hash = AuditHash(entry, details);
-  // The entry and the new head; PostgreSQL writes both in one statement (one round trip).
   constexpr std::string_view kInsertEntry =
       "INSERT INTO audit_log (tenant_id, at, actor, action, object, record_id, request_id, ip,"
       " details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq";
   constexpr std::string_view kMoveHead =
       " ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,"
       " entries = excluded.entries";
-  const bool together = connection.dialect() == Dialect::kPostgres;
+  if (connection.dialect() == Dialect::kPostgres) {
+    // The entry and the new head in one statement, which may travel with the next one (its
+    // sequence number is not needed here): no round trip of its own.
+    auto status = connection.RunOrDefer(
+        {"WITH entry AS (" + std::string(kInsertEntry) +
+             ") INSERT INTO audit_heads (tenant_id, seq, hash, entries)"
+             " SELECT ?, seq, ?, ? FROM entry" +
+             std::string(kMoveHead),
+         {entry.tenant_id, entry.at, entry.actor, entry.action, entry.object, entry.record_id,
+          entry.request_id, entry.ip, details, entry.prev_hash, entry.hash, entry.tenant_id,
+          entry.hash, entries}});
+    if (!status.ok()) return status;
+    known->hash = entry.hash;
+    known->entries = entries;
+    return core::OkStatus();
+  }
+  // SQLite: the entry, then the head.
   {  // reset (ended) before the next write
-    auto insert = connection.Prepare(
-        together ? "WITH entry AS (" + std::string(kInsertEntry) +
-                       ") INSERT INTO audit_heads (tenant_id, seq, hash, entries)"
-                       " SELECT ?, seq, ?, ? FROM entry" +
-                       std::string(kMoveHead) + " RETURNING seq"
-                 : std::string(kInsertEntry));
+    auto insert = connection.Prepare(std::string(kInsertEntry));
     if (!insert.ok()) return std::move(insert).error();
     insert->BindText(1, entry.tenant_id);
     insert->BindInt(2, entry.at);
@@ -92,28 +102,21 @@ core::Status AuditLog::Append(Session& connection, AuditEntry& entry) const {
     insert->BindText(9, details);
     insert->BindText(10, entry.prev_hash);
     insert->BindText(11, entry.hash);
-    if (together) {
-      insert->BindText(12, entry.tenant_id);
-      insert->BindText(13, entry.hash);
-      insert->BindInt(14, entries);
-    }
     auto row = insert->Step();
     if (!row.ok()) return std::move(row).error();
     if (!*row) return Internal("audit insert returned no seq");
     entry.seq = insert->Int(0);
   }
-  if (!together) {
-    auto upsert = connection.Prepare(
-        "INSERT INTO audit_heads (tenant_id, seq, hash, entries) VALUES (?, ?, ?, ?)" +
-        std::string(kMoveHead));
-    if (!upsert.ok()) return std::move(upsert).error();
-    upsert->BindText(1, entry.tenant_id);
-    upsert->BindInt(2, entry.seq);
-    upsert->BindText(3, entry.hash);
-    upsert->BindInt(4, entries);
-    auto done = upsert->Step();
-    if (!done.ok()) return std::move(done).error();
-  }
+  auto upsert = connection.Prepare(
+      "INSERT INTO audit_heads (tenant_id, seq, hash, entries) VALUES (?, ?, ?, ?)" +
+      std::string(kMoveHead));
+  if (!upsert.ok()) return std::move(upsert).error();
+  upsert->BindText(1, entry.tenant_id);
+  upsert->BindInt(2, entry.seq);
+  upsert->BindText(3, entry.hash);
+  upsert->BindInt(4, entries);
+  auto done = upsert->Step();
+  if (!done.ok()) return std::move(done).error();
   known->hash = entry.hash;
   known->entries = entries;
   return core::OkStatus();

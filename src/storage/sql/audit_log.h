@@ -23,7 +23,8 @@ class AuditLog {
   // REQUIRES: migrations applied; no transaction open on `connection`.
   static core::Result<std::unique_ptr<AuditLog>> Open(Session& connection);
 
-  // Links `entry` to its tenant's chain and inserts it; fills seq, prev_hash and hash.
+  // Links `entry` to its tenant's chain and inserts it; fills prev_hash and hash, and seq on
+  // SQLite (on PostgreSQL the insert may be kept for the next round trip: Session::RunOrDefer).
   // REQUIRES: a write transaction is open on `connection` (the writer's). Empty tenant_id or
   // action is a bug (kInternal).
   core::Status Append(Session& connection, AuditEntry& entry) const;

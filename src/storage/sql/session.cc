@@ -11,16 +11,18 @@ core::Status Session::RunOrDefer(DeferredWrite write) {
 }
 
 core::Status Session::RunDeferred() {
-  std::vector<DeferredWrite> writes;
-  writes.swap(deferred_);
-  for (const auto& write : writes) {
+  for (const auto& write : TakeDeferred()) {
     auto status = Run(write);
-    if (!status.ok()) return status;
+    if (!status.ok()) {
+      NoteDeferredFailure();
+      return status;
+    }
   }
   return core::OkStatus();
 }
 
 core::Status Session::Run(const DeferredWrite& write) {
+  if (write.params.empty()) return Exec(write.sql);
   auto stmt = Prepare(write.sql);
   if (!stmt.ok()) return std::move(stmt).error();
   int index = 1;

@@ -91,8 +91,8 @@ struct TransactionMemo {
   }
 };
 
-// A write whose outcome nothing later in its transaction reads: SQL and its parameters, kept to
-// run at the end of the transaction (see Session::RunOrDefer).
+// A write whose outcome nothing later in its transaction reads: SQL and its parameters (none: a
+// statement such as SAVEPOINT, run as Exec), kept to run later (see Session::RunOrDefer).
 struct DeferredWrite {
   std::string sql;
   std::vector<std::variant<std::int64_t, std::string>> params;
@@ -114,16 +114,23 @@ class Session {
 
   TransactionMemo& memo() { return memo_; }
 
-  // Runs `write` now, or keeps it for RunDeferred while deferral is on. The SQLite writer turns
-  // deferral on for the search index's writes: an FTS5 table writes out its pending terms as a
-  // new segment whenever a statement opens a savepoint (each piece of a group does, and so does
-  // every statement that keeps a statement journal), which made one segment, and a merge
-  // later, per record. Deferred, a group's index writes go out together, as one segment.
+  // Runs `write` now, or keeps it while deferral is on. Kept writes run in the order they came,
+  // ahead of every statement that runs after them in the transaction (a SQLite writer keeps them
+  // until RunDeferred; PostgreSQL sends them with the next statement, in one round trip), and
+  // no later than RunDeferred. Their failure shows at that statement, or at RunDeferred, and
+  // marks the session: DeferredWriteFailed().
+  //
+  // The SQLite writer defers the search index's writes: an FTS5 table writes out its pending
+  // terms as a new segment whenever a statement opens a savepoint (each piece of a group does,
+  // and so does every statement that keeps a statement journal), which made one segment, and a
+  // merge later, per record. The PostgreSQL writer defers savepoints and audit entries, which
+  // saves two of a record write's four round trips.
   core::Status RunOrDefer(DeferredWrite write);
-  // Turns deferral on or off; off drops what is still kept.
+  // Turns deferral on or off; either drops what is still kept and clears DeferredWriteFailed.
   void DeferWrites(bool on) {
     deferring_ = on;
     deferred_.clear();
+    deferred_failed_ = false;
   }
   // How many writes are kept; DropDeferredFrom(n) forgets those kept after the first n (a
   // failed piece's, rolled back to its savepoint).
@@ -131,10 +138,22 @@ class Session {
   void DropDeferredFrom(std::size_t count) {
     if (count < deferred_.size()) deferred_.resize(count);
   }
-  // Runs the kept writes in the order they came, and forgets them (also on failure).
-  core::Status RunDeferred();
+  // Runs the kept writes in order and forgets them (also on failure).
+  virtual core::Status RunDeferred();
+  // A kept write failed since deferral was turned on. The statement it was sent with did not
+  // run, and what ran before it may belong to an earlier piece of the transaction: a writer
+  // rolls the whole transaction back.
+  bool DeferredWriteFailed() const { return deferred_failed_; }
 
  protected:
+  bool HasDeferred() const { return !deferred_.empty(); }
+  std::vector<DeferredWrite> TakeDeferred() {
+    std::vector<DeferredWrite> writes;
+    writes.swap(deferred_);
+    return writes;
+  }
+  void NoteDeferredFailure() { deferred_failed_ = true; }
+
   // Forgets the memo when `sql` begins or ends a transaction or rolls back to a savepoint.
   void NoteControlStatement(std::string_view sql) {
     if (sql.starts_with("BEGIN") || sql.starts_with("COMMIT") || sql.starts_with("ROLLBACK") ||
@@ -148,6 +167,7 @@ class Session {
 
   TransactionMemo memo_;
   bool deferring_ = false;
+  bool deferred_failed_ = false;
   std::vector<DeferredWrite> deferred_;
 };
 
