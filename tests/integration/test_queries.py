@@ -2,7 +2,9 @@
 cursor pagination (also while records are being inserted), the JSON search tree, ranked
 full-text `q`, and the errors for bad filters, cursors and limits."""
 
+import base64
 import datetime
+import json
 import threading
 import unittest
 import urllib.parse
@@ -502,6 +504,73 @@ class PaginationTest(ServerTestCase):
         self.assertEqual(encoded.status, 200, encoded.body)
         first_ids = {r["id"] for r in resp.body["data"]}
         self.assertFalse(first_ids & {r["id"] for r in encoded.body["data"]})
+
+
+class RankWindowTest(ServerTestCase):
+    """Ranked `q` scores the newest 200 matches. The matches here are 150 old contacts, then more
+    than 20,000 that do not match, then 100 new ones: on PostgreSQL the newest matches come from
+    a walk over the newest 20,000 rows and the rest from the full-text index (CompileQuery), and
+    a search must cross from one to the other without losing or repeating a record."""
+    WORD = "Quillfeather"
+    OLD, FILLER, NEW = 150, 20050, 100
+
+    @classmethod
+    def create(cls, records):
+        for start in range(0, len(records), 200):
+            resp = cls.server.api("POST", f"{CONTACTS_PATH}/batch",
+                                  {"create": records[start:start + 200]})
+            if resp.status != 200:
+                raise AssertionError(f"seeding via batch: {resp.status} {resp.body!r}")
+            yield from (record["id"] for record in resp.body["created"])
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        old = list(cls.create([{"first_name": f"Old{i:03d}", "last_name": cls.WORD}
+                               for i in range(cls.OLD)]))
+        for _ in cls.create([{"first_name": "Filler", "last_name": f"Row{i:05d}"}
+                             for i in range(cls.FILLER)]):
+            pass
+        new = list(cls.create([{"first_name": f"New{i:03d}", "last_name": cls.WORD}
+                               for i in range(cls.NEW)]))
+        cls.window = set(new) | set(old[-(200 - cls.NEW):])
+
+    def search_all_pages(self, q):
+        ids, cursor = [], None
+        for _ in range(100):
+            resp = self.api("POST", f"{CONTACTS_PATH}/search",
+                            {"q": q, "limit": 30, "cursor": cursor})
+            self.assertEqual(resp.status, 200, resp.body)
+            ids += [record["id"] for record in resp.body["data"]]
+            cursor = resp.body["next_cursor"]
+            if cursor is None:
+                return ids
+        self.fail("search paging did not end")
+
+    def test_the_newest_200_matches_across_the_walk_and_the_index(self):
+        for q in (self.WORD.lower(), self.WORD[:7], self.WORD.upper()):
+            ids = self.search_all_pages(q)
+            self.assertEqual(len(ids), len(set(ids)), f"{q}: a record on two pages")
+            self.assertEqual(set(ids), self.window, q)
+
+    def test_a_cursor_with_a_window_of_its_own_is_400_invalid_cursor(self):
+        first = self.api("POST", f"{CONTACTS_PATH}/search", {"q": self.WORD, "limit": 30})
+        cursor = first.body["next_cursor"]
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        self.assertEqual((decoded["o"], decoded["w"]), (30, 200))
+        for window, offset in ((100000, 30), (199, 30), (200, 200), ("200", 30)):
+            forged = dict(decoded, w=window, o=offset)
+            token = base64.urlsafe_b64encode(json.dumps(forged).encode()).decode().rstrip("=")
+            resp = self.api("POST", f"{CONTACTS_PATH}/search",
+                            {"q": self.WORD, "limit": 30, "cursor": token})
+            self.assertEqual((resp.status, resp.body.get("code")), (400, "invalid_cursor"),
+                             (window, offset))
+
+    def test_a_rare_term_beyond_the_walk_is_found(self):
+        ids = self.search_all_pages("old007")
+        self.assertEqual(len(ids), 1)
+        resp = self.api("GET", f"{CONTACTS_PATH}/{ids[0]}")
+        self.assertEqual(resp.body["first_name"], "Old007")
 
 
 if __name__ == "__main__":

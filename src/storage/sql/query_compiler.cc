@@ -22,6 +22,9 @@ namespace {
 // ranks its most recent matches instead of scoring hundreds of thousands of rows, which keeps a
 // search at a millisecond or two.
 constexpr std::int64_t kRankWindow = 200;
+// PostgreSQL: how far back from the newest row a ranked search walks the key before it turns to
+// the full-text index (see CompileQuery).
+constexpr std::int64_t kRecentRows = 20000;
 
 core::Error InvalidFilter(const std::string& message) {
   return core::MakeError(core::Code::kBadRequest, "invalid_filter", message);
@@ -242,8 +245,9 @@ std::string EncodeKeysetCursor(const std::string& signature, const json::array& 
   return core::Base64UrlEncode(core::WriteJson(cursor));
 }
 
-std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset) {
-  json::object cursor{{"s", signature}, {"o", offset}};
+std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset,
+                               std::int64_t window) {
+  json::object cursor{{"s", signature}, {"o", offset}, {"w", window}};
   return core::Base64UrlEncode(core::WriteJson(cursor));
 }
 
@@ -297,6 +301,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     sort.push_back({*ref, key.descending});
   }
   compiled.rank_order = has_text && sort.empty();
+  // Every page of one search ranks the same window (the cursor carries it): the first page's.
+  if (compiled.rank_order) compiled.window = std::max<std::int64_t>(kRankWindow, query.limit);
   if (sort.empty() && !compiled.rank_order) {
     sort.push_back({*ResolveColumn(type, "created_at", dialect), true});
   }
@@ -328,10 +334,9 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   const std::string vector = principal.mask_pii ? "o.search_body" : "o.search_all";
   std::string sql;
   if (postgres && compiled.rank_order) {
-    // Weights D, C (pii), B (related names), A (own values): pii counts as much as own values.
-    sql = "SELECT o.rowid AS r, ts_rank('{0.1, 1.0, 0.4, 1.0}', " + vector +
-          ", q.query) AS score FROM " + table + " o, to_tsquery('simple', ?) q(query) WHERE " +
-          vector + " @@ q.query AND o.tenant_id = ? AND o.deleted_at IS NULL";
+    // The matches' rowids; scored once the window is cut (see below).
+    sql = "SELECT o.rowid AS r FROM " + table + " o WHERE " + vector +
+          " @@ to_tsquery('simple', ?) AND o.tenant_id = ? AND o.deleted_at IS NULL";
     compiled.params.emplace_back(match);
     compiled.params.emplace_back(tenant_id);
   } else if (postgres) {
@@ -385,11 +390,14 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     if (!cursor.ok()) return std::move(cursor).error();
     if (compiled.rank_order) {
       const auto* offset = cursor->if_contains("o");
-      if (offset == nullptr || !offset->is_int64() || offset->get_int64() < 0 ||
-          offset->get_int64() > 100000) {
+      const auto* window = cursor->if_contains("w");
+      if (offset == nullptr || !offset->is_int64() || window == nullptr || !window->is_int64() ||
+          window->get_int64() < kRankWindow || window->get_int64() > model::kMaxPageSize ||
+          offset->get_int64() < 0 || offset->get_int64() >= window->get_int64()) {
         return InvalidCursor();
       }
       compiled.offset = offset->get_int64();
+      compiled.window = window->get_int64();
     } else {
       const auto* keys = cursor->if_contains("k");
       if (keys == nullptr || !keys->is_array() || keys->get_array().size() != sort.size()) {
@@ -405,19 +413,36 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   }
 
   if (compiled.rank_order && postgres) {
-    const std::int64_t window =
-        std::max<std::int64_t>(kRankWindow, compiled.offset + query.limit + 1);
-    std::string page = "SELECT r, score FROM (" + sql + " ORDER BY o.rowid DESC LIMIT " +
-                       std::to_string(window) + ") c ORDER BY score DESC, r LIMIT " +
-                       std::to_string(query.limit + 1);
+    const std::int64_t window = compiled.window;
+    // The newest `window` matches. Left to itself, PostgreSQL walks the primary key backwards
+    // for a term it expects to be common and filters each row, which costs seconds when the
+    // newest rows do not match (say 300k contacts imported after the ones named "michael").
+    // So: the walk, but only over the newest kRecentRows rows of the table; the matches
+    // further back come from the GIN index (`rowid + 0` keeps the key's order out of reach), read
+    // only when the walk found too few. Either part alone gives the same rows in the same order.
+    const std::string edge =
+        "(SELECT max(rowid) - " + std::to_string(kRecentRows) + " FROM " + table + ")";
+    const std::string limit = " LIMIT " + std::to_string(window);
+    const std::string candidates = "SELECT r FROM ((" + sql + " AND o.rowid > " + edge +
+                                   " ORDER BY o.rowid DESC" + limit + ") UNION ALL (" + sql +
+                                   " AND o.rowid + 0 <= " + edge + " ORDER BY o.rowid + 0 DESC" +
+                                   limit + ")) u" + limit;
+    const std::vector<json::value> part = compiled.params;
+    compiled.params.insert(compiled.params.end(), part.begin(), part.end());
+    // Scored after the cut: ts_rank reads each vector, so only the window's. Weights D, C (pii),
+    // B (related names), A (own values): pii counts as much as own values.
+    compiled.params.insert(compiled.params.begin(), json::value(match));
+    std::string page =
+        "SELECT c.r, ts_rank('{0.1, 1.0, 0.4, 1.0}', s." + vector.substr(vector.find('.') + 1) +
+        ", to_tsquery('simple', ?)) AS score FROM (" + candidates + ") c JOIN " + table +
+        " s ON s.rowid = c.r ORDER BY score DESC, c.r LIMIT " + std::to_string(query.limit + 1);
     if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
     sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
           " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL"
           " ORDER BY k.score DESC, k.r";
     compiled.params.emplace_back(tenant_id);
   } else if (compiled.rank_order) {
-    const std::int64_t window =
-        std::max<std::int64_t>(kRankWindow, compiled.offset + query.limit + 1);
+    const std::int64_t window = compiled.window;
     // Candidates are ordered and cut to the page before any record is read, so only the page's
     // rows are fetched.
     std::string page = "SELECT r, score FROM (" + sql + " ORDER BY " + fts + ".rowid DESC LIMIT " +

@@ -25,6 +25,9 @@ struct CompiledQuery {
   int sort_key_count = 0;
   bool rank_order = false;
   std::int64_t offset = 0;
+  // Rank order: how many of the newest matches are ranked (200, or the page size if larger);
+  // the pages of one search end there.
+  std::int64_t window = 0;
   std::string signature;           // ties a cursor to the sort and text it was issued for
   boost::json::array cursor_keys;  // the keyset cursor's sort-key values (rowid last); or empty
   bool empty_result = false;       // the text has no searchable terms: nothing can match
@@ -39,9 +42,10 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
                                          const model::Query& query, Dialect dialect);
 
 // Encodes the cursor that continues after a row whose sort-key SQL values are `keys` (rowid
-// last), or after `offset` rows in rank order.
+// last), or after `offset` rows of a ranked `window` in rank order.
 std::string EncodeKeysetCursor(const std::string& signature, const boost::json::array& keys);
-std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset);
+std::string EncodeOffsetCursor(const std::string& signature, std::int64_t offset,
+                               std::int64_t window);
 
 // The FTS5 query for free text `text`: every term must match, the last one as a prefix.
 // Without `match_pii` the terms match only the `body` and `related` columns, never `pii`: a

@@ -63,7 +63,8 @@ core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
     if (static_cast<int>(page.records.size()) == compiled->limit) {
       page.next_cursor =
           compiled->rank_order
-              ? EncodeOffsetCursor(compiled->signature, compiled->offset + compiled->limit)
+              ? EncodeOffsetCursor(compiled->signature, compiled->offset + compiled->limit,
+                                   compiled->window)
               : EncodeKeysetCursor(compiled->signature, last_keys);
       break;
     }
