@@ -199,9 +199,9 @@ int RunServe(const ServeConfig& config) {
   options.io_threads = config.io_threads;
   if (options.io_threads == 0 && !config.where.database_url.empty()) {
     // A PostgreSQL read holds its I/O thread for a network round trip; with one thread per core
-    // the cores idle meanwhile (GET by id: 12.2k req/s with 2 threads, 17.9k with 8; see
-    // docs/performance.md).
-    options.io_threads = 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // the cores idle meanwhile (GET by id: 12.2k req/s with 2 threads, ~16k with 4). More (8:
+    // ~17k) made two nodes on the two cores slower in total than one (see docs/performance.md).
+    options.io_threads = 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
   options.make_error = [](int status, std::string_view code, std::string_view detail) {
     return api::ProblemResponse(status, code, detail);
