@@ -433,6 +433,13 @@ class UniqueEmailTest(ServerTestCase):
             with self.subTest(email=variant):
                 resp = self.api("POST", "/api/v1/contacts", {"last_name": "Second", "email": variant})
                 self.assert_problem(resp, 409, "conflict")
+                self.assertEqual(self.field_errors(resp), [("email", "unique")])
+        # With a dangling reference too, both are named (a 409 lists the conflict; the
+        # reference is checked with it).
+        resp = self.api("POST", "/api/v1/contacts", {"last_name": "Third", "email": email,
+                                                     "account_id": "acc_00000000000000000000000000"})
+        self.assert_problem(resp, 409, "conflict")
+        self.assertEqual(self.field_errors(resp), [("email", "unique")])
         listed = self.api("GET", f"/api/v1/contacts?filter[email]={quote_param(email)}")
         self.assertEqual([r["id"] for r in listed.body["data"]], [first["id"]])
 

@@ -139,9 +139,25 @@ core::Status ChangeApplier::Create(Session& connection, const Change& change,
   const auto& type = *change.type;
   auto presence = model::CheckPresence(type, change.values);
   if (!presence.empty()) return LabelledError(change, Validation(std::move(presence)));
-  auto integrity = CheckIntegrity(connection, change, change.values, -1, nullptr);
-  if (!integrity.ok()) return integrity;
-  auto row = WriteRow(connection, type, change.values, -1, id);
+  core::Result<LoadedRow> row = core::Error{};
+  if (connection.dialect() == Dialect::kPostgres) {
+    // The checks ride on the INSERT; only a row they refuse or flag is looked at again, for the
+    // same errors as below (the piece is then rolled back with what it wrote).
+    auto checks = InsertChecks(connection, type, change.values);
+    if (!checks.ok()) return std::move(checks).error();
+    row = WriteRow(connection, type, change.values, -1, id, &*checks);
+    if (row.ok() && (row->refused || row->flagged)) {
+      auto integrity = CheckIntegrity(connection, change, change.values,
+                                      row->refused ? -1 : row->rowid, nullptr);
+      if (!integrity.ok()) return integrity;
+      return LabelledError(change, core::MakeError(core::Code::kConflict, "conflict",
+                                                   "A unique value is already taken."));
+    }
+  } else {
+    auto integrity = CheckIntegrity(connection, change, change.values, -1, nullptr);
+    if (!integrity.ok()) return integrity;
+    row = WriteRow(connection, type, change.values, -1, id);
+  }
   if (!row.ok()) return LabelledError(change, std::move(row).error());
   auto audited = Audit(connection, audit_action::kRecordCreate, type, row->record,
                        CreateDetails(type, row->record.values, row->record.version, Digester()));
@@ -360,11 +376,46 @@ core::Status ChangeApplier::CheckIntegrity(Session& connection, const Change& ch
   return core::OkStatus();
 }
 
-core::Result<ChangeApplier::LoadedRow> ChangeApplier::WriteRow(Session& connection,
-                                                               const model::ObjectType& type,
-                                                               const json::object& values,
-                                                               std::int64_t rowid,
-                                                               const std::string& id) {
+core::Result<ChangeApplier::RowChecks> ChangeApplier::InsertChecks(Session& connection,
+                                                                   const model::ObjectType& type,
+                                                                   const json::object& values) {
+  RowChecks checks;
+  bool unique = false;
+  for (const auto& field : type.fields) {
+    const json::value* value = values.if_contains(field.name);
+    if (value == nullptr || value->is_null()) continue;
+    std::string check;
+    if (field.unique) {
+      unique = true;
+      auto ref = ResolveColumn(type, field.name, connection.dialect());
+      check = "EXISTS (SELECT 1 FROM " + TableName(type) +
+              " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL AND " + ref->expr +
+              " = ? AND o.rowid <> n.rowid)";
+      checks.params.emplace_back(principal_.tenant_id);
+      checks.params.push_back(ToSqlValue(*ref, *value));
+    }
+    if (field.type == model::FieldType::kReference && value->is_string()) {
+      if (!check.empty()) check += " OR ";
+      check += "NOT EXISTS (SELECT 1 FROM obj_" + field.reference_target +
+               " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL)";
+      checks.params.emplace_back(value->get_string());
+      checks.params.emplace_back(principal_.tenant_id);
+    }
+    if (check.empty()) continue;
+    checks.condition += (checks.condition.empty() ? "" : " OR ") + check;
+  }
+  if (unique) {
+    // Custom unique fields have no unique index: writers take turns between check and write.
+    auto locked = TakeTurn(connection);
+    if (!locked.ok()) return std::move(locked).error();
+  }
+  if (checks.condition.empty()) checks.condition = "false";
+  return checks;
+}
+
+core::Result<ChangeApplier::LoadedRow> ChangeApplier::WriteRow(
+    Session& connection, const model::ObjectType& type, const json::object& values,
+    std::int64_t rowid, const std::string& id, const RowChecks* checks) {
   const bool insert = rowid < 0;
   // On update, start from the stored custom values: the type used for this write may predate a
   // custom field added meanwhile, and its values must survive.
@@ -405,7 +456,8 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::WriteRow(Session& connecti
   }
   std::string sql;
   if (insert) {
-    sql = "INSERT INTO " + TableName(type) + " (" + (postgres ? "" : "rowid, ") +
+    sql = "INSERT INTO " + TableName(type) + (checks != nullptr ? " AS n" : "") + " (" +
+          (postgres ? "" : "rowid, ") +
           "id, tenant_id, version, created_at, updated_at, created_by, custom";
     std::string placeholders = postgres ? "?, ?, 1, ?, ?, ?, ?" : "?, ?, ?, 1, ?, ?, ?, ?";
     for (const auto* field : columns) {
@@ -430,7 +482,9 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::WriteRow(Session& connecti
   // the round trip of reading it back. Not SQLite: RETURNING is a trigger there, so the statement
   // opens a statement journal, whose release walks the whole sub-journal of the open savepoint —
   // a batch's inserts got slower with every row (measured: seeding at half speed).
-  if (postgres) sql += " RETURNING " + SelectColumns(type, "");
+  if (postgres && checks != nullptr) sql += " ON CONFLICT DO NOTHING";
+  if (postgres) sql += " RETURNING " + SelectColumns(type, checks != nullptr ? "n." : "");
+  if (postgres && checks != nullptr) sql += ", (" + checks->condition + ")";
   std::int64_t new_rowid = 0;
   if (insert && !postgres) {
     auto next = NextRowid(connection, type);
@@ -460,12 +514,20 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::WriteRow(Session& connecti
   }
   for (const auto& text : vectors) stmt->BindText(index++, text);
   if (!insert) stmt->BindInt(index++, rowid);
+  if (checks != nullptr) {
+    for (const auto& param : checks->params) BindSqlValue(*stmt, index++, param);
+  }
   auto done = stmt->Step();
   if (!done.ok()) return std::move(done).error();
   if (postgres) {
-    if (!*done) return NotFound(type);
     LoadedRow written;
+    if (!*done) {
+      if (checks == nullptr) return NotFound(type);
+      written.refused = true;
+      return written;
+    }
     written.record = DecodeRecord(*stmt, type, written.rowid);
+    if (checks != nullptr) written.flagged = stmt->Int(stmt->ColumnCount() - 1) != 0;
     return written;  // the vectors were written with the row
   }
   const std::int64_t target_rowid = insert ? new_rowid : rowid;

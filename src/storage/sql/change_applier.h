@@ -34,6 +34,17 @@ class ChangeApplier {
   struct LoadedRow {
     std::int64_t rowid = 0;
     model::Record record;
+    // A PostgreSQL insert with checks (RowChecks) that wrote nothing (a unique index refused
+    // it: ON CONFLICT DO NOTHING), or wrote a row one of its checks flags.
+    bool refused = false;
+    bool flagged = false;
+  };
+  // The unique-value and reference checks of an insert as one SQL condition, true when one
+  // fails; PostgreSQL evaluates it in the INSERT's RETURNING, so a create needs no round trip
+  // of its own for them (see Create). `n` is the new row.
+  struct RowChecks {
+    std::string condition;
+    std::vector<boost::json::value> params;
   };
 
   core::Status ApplyOne(Session& connection, const Change& change);
@@ -54,7 +65,11 @@ class ChangeApplier {
   // Inserts (rowid < 0) or updates the row and its search text; returns the row as written.
   core::Result<LoadedRow> WriteRow(Session& connection, const model::ObjectType& type,
                                    const boost::json::object& values, std::int64_t rowid,
-                                   const std::string& id);
+                                   const std::string& id, const RowChecks* checks = nullptr);
+  // The checks CheckIntegrity makes for a new record with `values`, as RowChecks; takes the
+  // tenant's turn when there is a unique value.
+  core::Result<RowChecks> InsertChecks(Session& connection, const model::ObjectType& type,
+                                       const boost::json::object& values);
   core::Error LabelledError(const Change& change, core::Error error) const;
   // Waits for the tenant's write lock (TenantWriteLockKey), held to the end of the transaction.
   // The tenant's record writers on every node take turns on it — each one moves the tenant's
