@@ -198,7 +198,8 @@ json::object SharedParameters() {
                          {"in", "query"},
                          {"description",
                           "Full-text search over the searchable fields; without `sort`, results "
-                          "come by rank."},
+                          "come by rank: the newest 200 matches (or `limit`, if larger) are "
+                          "ranked, and the pages of one search end there."},
                          {"schema", json::object{{"type", "string"}, {"maxLength", 256}}}}},
       {"IfMatch", header("If-Match",
                          "`\"<id>-v<version>\"` (the record's ETag, `W/` tolerated) or `*`. "

@@ -377,8 +377,10 @@ core::Status PgConnection::RunDeferred() {
 
 core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite> writes,
                                                  const Outgoing* current) {
-  // Prepared before the pipeline starts: PQprepare cannot run inside one.
-  std::vector<PgStatement*> prepared(writes.size(), nullptr);
+  // Prepared before the pipeline starts: PQprepare cannot run inside one. Names, not the
+  // statements: preparing one may evict another from the cache (the least recently used, never
+  // one used here unless a pipeline held more than the cache).
+  std::vector<std::string> prepared(writes.size());
   std::vector<std::vector<std::string>> texts(writes.size());
   for (std::size_t i = 0; i < writes.size(); ++i) {
     if (writes[i].params.empty()) continue;
@@ -387,7 +389,7 @@ core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite>
       NoteDeferredFailure();
       return std::move(cached).error();
     }
-    prepared[i] = *cached;
+    prepared[i] = (*cached)->name();
     for (const auto& param : writes[i].params) {
       const auto* number = std::get_if<std::int64_t>(&param);
       texts[i].push_back(number ? std::to_string(*number) : std::get<std::string>(param));
@@ -395,7 +397,7 @@ core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite>
         NoteDeferredFailure();
         return core::MakeError(core::Code::kBadRequest, "bad_request",
                                "Text values may not contain NUL characters.",
-                               "pipeline: NUL character in a parameter of " + prepared[i]->name());
+                               "pipeline: NUL character in a parameter of " + prepared[i]);
       }
     }
   }
@@ -418,7 +420,7 @@ core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite>
     std::vector<const char*> values;
     for (const auto& text : texts[i]) values.push_back(text.c_str());
     const int sent =
-        prepared[i] ? send(prepared[i]->name(), {}, values) : send({}, writes[i].sql, values);
+        !prepared[i].empty() ? send(prepared[i], {}, values) : send({}, writes[i].sql, values);
     if (sent != 1) return broke_off("pipeline: send");
   }
   if (current != nullptr) {
