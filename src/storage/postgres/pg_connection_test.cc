@@ -493,6 +493,57 @@ std::promise<void> HoldTheWriter(PgDatabase& database) {
   return release;
 }
 
+// A database with `workers` write workers and a pool of `pool_size`, where `create_table` ran.
+std::unique_ptr<PgDatabase> OpenWithTable(const std::string& url, const core::Clock& clock,
+                                          int workers, int pool_size,
+                                          const std::string& create_table) {
+  PgDatabaseOptions options;
+  options.pool_size = pool_size;
+  options.workers = workers;
+  auto opened = PgDatabase::Open(url, {}, clock, options);
+  EXPECT_TRUE(opened.ok()) << opened.error().detail;
+  if (!opened.ok()) return nullptr;
+  auto created = (*opened)->Run([&](sql::Session& s) { return s.Exec(create_table); });
+  EXPECT_TRUE(created.ok()) << created.error().detail;
+  return created.ok() ? std::move(opened).value() : nullptr;
+}
+
+// Work that inserts `value` as column x of `table`.
+sql::Engine::Work InsertInto(std::string table, std::string value) {
+  return [table, value](sql::Session& session) -> core::Status {
+    auto stmt = session.Prepare("INSERT INTO " + table + " (x) VALUES (?)");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, value);
+    auto done = stmt->Step();
+    if (!done.ok()) return std::move(done).error();
+    return core::OkStatus();
+  };
+}
+
+// Submits works to `database` (for `tenant`, when given) and keeps their outcomes, in order.
+class Outcomes {
+ public:
+  explicit Outcomes(PgDatabase& database, std::string tenant = "")
+      : database_(database), tenant_(std::move(tenant)) {}
+  void Submit(sql::Engine::Work work) {
+    auto promise = std::make_shared<std::promise<core::Status>>();
+    futures_.push_back(promise->get_future());
+    auto done = [promise](core::Status status) { promise->set_value(std::move(status)); };
+    if (tenant_.empty()) {
+      database_.Submit(std::move(work), std::move(done));
+    } else {
+      database_.SubmitForTenant(tenant_, std::move(work), std::move(done));
+    }
+  }
+  std::size_t size() const { return futures_.size(); }
+  core::Status Get(std::size_t i) { return futures_.at(i).get(); }
+
+ private:
+  PgDatabase& database_;
+  const std::string tenant_;
+  std::vector<std::future<core::Status>> futures_;
+};
+
 TEST_F(PgDatabaseTest, TwoNodesOpeningAnEmptyDatabaseAtOnceBothSucceed) {
   FixedClock clock;
   PgDatabaseOptions options;
@@ -530,32 +581,12 @@ TEST_F(PgDatabaseTest, ReopeningChangesNothing) {
 
 TEST_F(PgDatabaseTest, EachWorkCommitsOrRollsBackAlone) {
   FixedClock clock;
-  PgDatabaseOptions options;
-  options.pool_size = 4;
-  options.workers = 3;
-  auto opened = PgDatabase::Open(url_, {}, clock, options);
-  ASSERT_TRUE(opened.ok()) << opened.error().detail;
-  PgDatabase& database = **opened;
-  ASSERT_TRUE(
-      database.Run([](sql::Session& s) { return s.Exec("CREATE TABLE w (x TEXT PRIMARY KEY)"); })
-          .ok());
-  auto insert = [](std::string value) {
-    return [value](sql::Session& session) -> core::Status {
-      auto stmt = session.Prepare("INSERT INTO w (x) VALUES (?)");
-      if (!stmt.ok()) return std::move(stmt).error();
-      stmt->BindText(1, value);
-      auto done = stmt->Step();
-      if (!done.ok()) return std::move(done).error();
-      return core::OkStatus();
-    };
-  };
-  std::vector<std::future<core::Status>> outcomes;
-  auto submit = [&](sql::Engine::Work work) {
-    auto promise = std::make_shared<std::promise<core::Status>>();
-    outcomes.push_back(promise->get_future());
-    database.Submit(std::move(work),
-                    [promise](core::Status status) { promise->set_value(std::move(status)); });
-  };
+  auto opened = OpenWithTable(url_, clock, 3, 4, "CREATE TABLE w (x TEXT PRIMARY KEY)");
+  ASSERT_NE(opened, nullptr);
+  PgDatabase& database = *opened;
+  auto insert = [](std::string value) { return InsertInto("w", std::move(value)); };
+  Outcomes outcomes(database);
+  auto submit = [&](sql::Engine::Work work) { outcomes.Submit(std::move(work)); };
   submit(insert("a"));
   submit([&](sql::Session& session) -> core::Status {
     auto status = insert("b")(session);
@@ -575,11 +606,11 @@ TEST_F(PgDatabaseTest, EachWorkCommitsOrRollsBackAlone) {
   });
   submit(insert("c"));
   ASSERT_EQ(outcomes.size(), 5u);
-  EXPECT_TRUE(outcomes[0].get().ok());
-  EXPECT_EQ(outcomes[1].get().error().code, Code::kValidation);
-  EXPECT_EQ(outcomes[2].get().error().code, Code::kInternal);
-  EXPECT_EQ(outcomes[3].get().error().problem_code, "database_error");
-  EXPECT_TRUE(outcomes[4].get().ok());
+  EXPECT_TRUE(outcomes.Get(0).ok());
+  EXPECT_EQ(outcomes.Get(1).error().code, Code::kValidation);
+  EXPECT_EQ(outcomes.Get(2).error().code, Code::kInternal);
+  EXPECT_EQ(outcomes.Get(3).error().problem_code, "database_error");
+  EXPECT_TRUE(outcomes.Get(4).ok());
 
   auto duplicate = database.Run(insert("a"));
   ASSERT_FALSE(duplicate.ok());
@@ -595,38 +626,17 @@ TEST_F(PgDatabaseTest, EachWorkCommitsOrRollsBackAlone) {
 
 TEST_F(PgDatabaseTest, ATenantsQueuedWritesShareOneTransactionAndFailAlone) {
   FixedClock clock;
-  PgDatabaseOptions options;
-  options.pool_size = 2;
-  options.workers = 1;  // so the tenant's writes queue up behind the blocker and group
-  auto opened = PgDatabase::Open(url_, {}, clock, options);
-  ASSERT_TRUE(opened.ok()) << opened.error().detail;
-  PgDatabase& database = **opened;
-  ASSERT_TRUE(database
-                  .Run([](sql::Session& s) {
-                    // txid_current() is the top-level transaction's id, also inside a savepoint.
-                    return s.Exec(
-                        "CREATE TABLE g (x TEXT PRIMARY KEY, txn BIGINT DEFAULT txid_current())");
-                  })
-                  .ok());
-  auto insert = [](std::string value) {
-    return [value](sql::Session& session) -> core::Status {
-      auto stmt = session.Prepare("INSERT INTO g (x) VALUES (?)");
-      if (!stmt.ok()) return std::move(stmt).error();
-      stmt->BindText(1, value);
-      auto done = stmt->Step();
-      if (!done.ok()) return std::move(done).error();
-      return core::OkStatus();
-    };
-  };
+  // One worker, so the tenant's writes queue up behind the blocker and group. txid_current() is
+  // the top-level transaction's id, also inside a savepoint.
+  auto opened = OpenWithTable(url_, clock, 1, 2,
+                              "CREATE TABLE g (x TEXT PRIMARY KEY, txn BIGINT DEFAULT "
+                              "txid_current())");
+  ASSERT_NE(opened, nullptr);
+  PgDatabase& database = *opened;
+  auto insert = [](std::string value) { return InsertInto("g", std::move(value)); };
   auto release = HoldTheWriter(database);
-  std::vector<std::future<core::Status>> outcomes;
-  auto submit = [&](sql::Engine::Work work) {
-    auto promise = std::make_shared<std::promise<core::Status>>();
-    outcomes.push_back(promise->get_future());
-    database.SubmitForTenant("ten_1", std::move(work), [promise](core::Status status) {
-      promise->set_value(std::move(status));
-    });
-  };
+  Outcomes outcomes(database, "ten_1");
+  auto submit = [&](sql::Engine::Work work) { outcomes.Submit(std::move(work)); };
   submit(insert("a"));
   submit([&](sql::Session& session) -> core::Status {
     auto status = insert("b")(session);
@@ -642,11 +652,11 @@ TEST_F(PgDatabaseTest, ATenantsQueuedWritesShareOneTransactionAndFailAlone) {
   submit(insert("c"));
   release.set_value();
   ASSERT_EQ(outcomes.size(), 5u);
-  EXPECT_TRUE(outcomes[0].get().ok());
-  EXPECT_EQ(outcomes[1].get().error().code, Code::kValidation);
-  EXPECT_EQ(outcomes[2].get().error().code, Code::kConflict);
-  EXPECT_EQ(outcomes[3].get().error().problem_code, "database_error");
-  EXPECT_TRUE(outcomes[4].get().ok());
+  EXPECT_TRUE(outcomes.Get(0).ok());
+  EXPECT_EQ(outcomes.Get(1).error().code, Code::kValidation);
+  EXPECT_EQ(outcomes.Get(2).error().code, Code::kConflict);
+  EXPECT_EQ(outcomes.Get(3).error().problem_code, "database_error");
+  EXPECT_TRUE(outcomes.Get(4).ok());
 
   auto reader = database.Reader();
   ASSERT_TRUE(reader.ok()) << reader.error().detail;
@@ -663,29 +673,17 @@ TEST_F(PgDatabaseTest, ATenantsQueuedWritesShareOneTransactionAndFailAlone) {
 // pinned on one piece: the whole group fails and nothing of it commits.
 TEST_F(PgDatabaseTest, AKeptWriteThatFailsFailsItsWholeGroup) {
   FixedClock clock;
-  PgDatabaseOptions options;
-  options.pool_size = 2;
-  options.workers = 1;
-  auto opened = PgDatabase::Open(url_, {}, clock, options);
-  ASSERT_TRUE(opened.ok()) << opened.error().detail;
-  PgDatabase& database = **opened;
-  ASSERT_TRUE(
-      database.Run([](sql::Session& s) { return s.Exec("CREATE TABLE h (x TEXT PRIMARY KEY)"); })
-          .ok());
+  auto opened = OpenWithTable(url_, clock, 1, 2, "CREATE TABLE h (x TEXT PRIMARY KEY)");
+  ASSERT_NE(opened, nullptr);
+  PgDatabase& database = *opened;
   auto keep = [](std::string value) {
     return [value](sql::Session& session) -> core::Status {
       return session.RunOrDefer({"INSERT INTO h (x) VALUES (?)", {value}});
     };
   };
   auto release = HoldTheWriter(database);
-  std::vector<std::future<core::Status>> outcomes;
-  auto submit = [&](sql::Engine::Work work) {
-    auto promise = std::make_shared<std::promise<core::Status>>();
-    outcomes.push_back(promise->get_future());
-    database.SubmitForTenant("ten_1", std::move(work), [promise](core::Status status) {
-      promise->set_value(std::move(status));
-    });
-  };
+  Outcomes outcomes(database, "ten_1");
+  auto submit = [&](sql::Engine::Work work) { outcomes.Submit(std::move(work)); };
   submit(keep("a"));
   submit(keep("a"));  // fails when it reaches the server, with the third piece's first statement
   submit([](sql::Session& session) -> core::Status {
@@ -698,7 +696,7 @@ TEST_F(PgDatabaseTest, AKeptWriteThatFailsFailsItsWholeGroup) {
   submit(keep("b"));
   release.set_value();
   ASSERT_EQ(outcomes.size(), 4u);
-  for (auto& outcome : outcomes) EXPECT_FALSE(outcome.get().ok());
+  for (std::size_t i = 0; i < outcomes.size(); ++i) EXPECT_FALSE(outcomes.Get(i).ok());
   auto reader = database.Reader();
   ASSERT_TRUE(reader.ok()) << reader.error().detail;
   EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM h"), 0);
@@ -719,26 +717,21 @@ TEST_F(PgDatabaseTest, AGroupsAuditChainSurvivesAPieceRolledBackAfterItsEntry) {
   ASSERT_TRUE(opened.ok()) << opened.error().detail;
   PgDatabase& database = **opened;
   auto release = HoldTheWriter(database);
-  std::vector<std::future<core::Status>> outcomes;
+  Outcomes outcomes(database, "ten_memo");
   for (int i = 0; i < 4; ++i) {
-    auto promise = std::make_shared<std::promise<core::Status>>();
-    outcomes.push_back(promise->get_future());
-    database.SubmitForTenant(
-        "ten_memo",
-        [&database, i](sql::Session& session) -> core::Status {
-          EXPECT_TRUE(session.memo().held_locks.contains(sql::TenantWriteLockKey("ten_memo")));
-          AuditEntry entry;
-          entry.tenant_id = "ten_memo";
-          entry.action = "piece." + std::to_string(i);
-          entry.at = 1;
-          auto appended = database.audit_log().Append(session, entry);
-          if (!appended.ok() || i != 1) return appended;
-          return core::MakeError(Code::kValidation, "validation", "fails after its entry");
-        },
-        [promise](core::Status status) { promise->set_value(std::move(status)); });
+    outcomes.Submit([&database, i](sql::Session& session) -> core::Status {
+      EXPECT_TRUE(session.memo().held_locks.contains(sql::TenantWriteLockKey("ten_memo")));
+      AuditEntry entry;
+      entry.tenant_id = "ten_memo";
+      entry.action = "piece." + std::to_string(i);
+      entry.at = 1;
+      auto appended = database.audit_log().Append(session, entry);
+      if (!appended.ok() || i != 1) return appended;
+      return core::MakeError(Code::kValidation, "validation", "fails after its entry");
+    });
   }
   release.set_value();
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(outcomes[i].get().ok(), i != 1) << i;
+  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(outcomes.Get(i).ok(), i != 1) << i;
 
   auto reader = database.Reader();
   ASSERT_TRUE(reader.ok()) << reader.error().detail;
