@@ -406,11 +406,11 @@ core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite>
     return PgError(conn_, nullptr, what);
   };
   if (PQenterPipelineMode(conn_) != 1) return broke_off("pipeline: enter");
+  // Kept writes were noted in the memo when they were kept (Session::RunOrDefer).
   auto send = [this](std::string_view name, std::string_view sql,
                      const std::vector<const char*>& values) {
     const std::string owned(name.empty() ? sql : name);
     if (name.empty()) {
-      NoteControlStatement(sql);
       return PQsendQueryParams(conn_, owned.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0);
     }
     return PQsendQueryPrepared(conn_, owned.c_str(), static_cast<int>(values.size()),
@@ -424,6 +424,7 @@ core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite>
     if (sent != 1) return broke_off("pipeline: send");
   }
   if (current != nullptr) {
+    if (current->name.empty()) NoteControlStatement(current->sql);
     static const std::vector<const char*> kNone;
     if (send(current->name, current->sql, current->values ? *current->values : kNone) != 1) {
       return broke_off("pipeline: send");

@@ -43,11 +43,11 @@ core::Status LockKey(Session& session, std::string_view key) {
   if (session.dialect() == Dialect::kSqlite) return core::OkStatus();
   auto& held = session.memo().held_locks;
   if (held.contains(key)) return core::OkStatus();  // held until the transaction ends
-  auto stmt = session.Prepare("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))");
-  if (!stmt.ok()) return std::move(stmt).error();
-  stmt->BindText(1, key);
-  auto row = stmt->Step();
-  if (!row.ok()) return std::move(row).error();
+  // Nothing waits for its answer: a writer that keeps writes sends it with the next statement,
+  // which the server runs only once the lock is granted.
+  auto locked = session.RunOrDefer(
+      {"SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", {std::string(key)}});
+  if (!locked.ok()) return locked;
   held.emplace(key);
   return core::OkStatus();
 }

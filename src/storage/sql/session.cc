@@ -4,6 +4,8 @@ namespace zebros::storage::sql {
 
 core::Status Session::RunOrDefer(DeferredWrite write) {
   if (deferring_) {
+    // The memo follows the transaction in program order: a kept BEGIN starts it now.
+    if (write.params.empty()) NoteControlStatement(write.sql);
     deferred_.push_back(std::move(write));
     return core::OkStatus();
   }
