@@ -192,12 +192,8 @@ std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
       }
       const std::size_t kept = connection.DeferredCount();
       core::Status status = RunWork(connection, group[i].work);
-      if (connection.DeferredWriteFailed()) {
-        // A kept write of this piece or an earlier one failed: no telling which piece to undo.
-        commit = status.ok() ? core::MakeError(core::Code::kUnavailable, "database_error",
-                                               "The database could not complete the request.",
-                                               "a kept write failed")
-                             : status;
+      if (connection.DeferredWriteFailed()) {  // see below
+        if (!status.ok()) commit = std::move(status);
         break;
       }
       if (savepoints) {
@@ -213,8 +209,21 @@ std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
       }
       outcomes.push_back(std::move(status));
     }
+    // A kept write of one piece fails at a statement of a later one: no telling which piece to
+    // undo, so none commits, and those that did not fail on their own get the same error (not
+    // the failed write's own code, which would be wrong for the others).
+    // An unavailable database (the connection lost, say) is true for every piece: kept as is.
+    const auto kept_write_failed = [&connection](const core::Status& status) -> core::Status {
+      if (!connection.DeferredWriteFailed()) return status;
+      if (!status.ok() && status.error().code == core::Code::kUnavailable) return status;
+      return core::MakeError(core::Code::kUnavailable, "database_error",
+                             "The database could not complete the request.",
+                             "a kept write failed: " + (status.ok() ? std::string("(no detail)")
+                                                                    : status.error().detail));
+    };
+    commit = kept_write_failed(commit);
     if (commit.ok()) {
-      commit = connection.Exec("COMMIT");
+      commit = kept_write_failed(connection.Exec("COMMIT"));
     } else {
       // If the ROLLBACK fails too, the pool closes the connection rather than reuse it.
       connection.DeferWrites(false);  // what is kept has not reached the server
