@@ -123,8 +123,8 @@ class Session {
   // The SQLite writer defers the search index's writes: an FTS5 table writes out its pending
   // terms as a new segment whenever a statement opens a savepoint (each piece of a group does,
   // and so does every statement that keeps a statement journal), which made one segment, and a
-  // merge later, per record. The PostgreSQL writer defers savepoints and audit entries, which
-  // saves two of a record write's four round trips.
+  // merge later, per record. The PostgreSQL writer defers BEGIN, the tenant's lock, savepoints
+  // and audit entries: with the checks inside the INSERT, a create is one round trip.
   core::Status RunOrDefer(DeferredWrite write);
   // Turns deferral on or off; either drops what is still kept and clears DeferredWriteFailed.
   void DeferWrites(bool on) {
