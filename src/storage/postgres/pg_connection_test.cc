@@ -16,6 +16,7 @@
 #include "storage/postgres/pg_pool.h"
 #include "storage/sql/audit_log.h"
 #include "storage/sql/dialect.h"
+#include "storage/sql/testing/hold_writer.h"
 #include "storage/sqlite/migrations.h"
 
 namespace zebros::storage::postgres {
@@ -475,23 +476,7 @@ TEST_F(PgPoolTest, RollsBackWhatABorrowerLeftOpen) {
 
 using PgDatabaseTest = PgServerTest;
 
-// Occupies the database's write worker (options.workers = 1) until the returned promise is set,
-// so that writes submitted meanwhile queue up and commit as one group.
-std::promise<void> HoldTheWriter(PgDatabase& database) {
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  auto started = std::make_shared<std::promise<void>>();
-  auto running = started->get_future();
-  database.Submit(
-      [released, started](sql::Session&) -> core::Status {
-        started->set_value();
-        released.wait();
-        return core::OkStatus();
-      },
-      [](core::Status) {});
-  running.wait();
-  return release;
-}
+using sql::testing::HoldTheWriter;
 
 // A database with `workers` write workers and a pool of `pool_size`, where `create_table` ran.
 std::unique_ptr<PgDatabase> OpenWithTable(const std::string& url, const core::Clock& clock,

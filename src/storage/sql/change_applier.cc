@@ -319,6 +319,37 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::LoadByRowId(Session& conne
   return loaded;
 }
 
+ChangeApplier::Probe ChangeApplier::UniqueProbe(Session& connection, const model::ObjectType& type,
+                                                const model::Field& field,
+                                                const json::value& value) const {
+  auto ref = ResolveColumn(type, field.name, connection.dialect());
+  return {"SELECT 1 FROM " + TableName(type) +
+              " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL AND " + ref->expr + " = ?",
+          {json::value(principal_.tenant_id), ToSqlValue(*ref, value)}};
+}
+
+ChangeApplier::Probe ChangeApplier::ReferenceProbe(const model::Field& field,
+                                                   const json::value& value) const {
+  return {"SELECT 1 FROM obj_" + field.reference_target +
+              " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL",
+          {value, json::value(principal_.tenant_id)}};
+}
+
+bool ChangeApplier::IsCheckedReference(const model::Field& field, const json::value& value) {
+  return field.type == model::FieldType::kReference && value.is_string();
+}
+
+core::Result<bool> ChangeApplier::Finds(Session& connection, const Probe& probe) {
+  auto stmt = connection.Prepare(probe.sql);
+  if (!stmt.ok()) return std::move(stmt).error();
+  for (std::size_t i = 0; i < probe.params.size(); ++i) {
+    BindSqlValue(*stmt, static_cast<int>(i) + 1, probe.params[i]);
+  }
+  auto row = stmt->Step();
+  if (!row.ok()) return std::move(row).error();
+  return *row;
+}
+
 core::Status ChangeApplier::CheckIntegrity(Session& connection, const Change& change,
                                            const json::object& values, std::int64_t own_rowid,
                                            const json::object* previous) {
@@ -337,30 +368,20 @@ core::Status ChangeApplier::CheckIntegrity(Session& connection, const Change& ch
       // turns between the check and the write.
       auto locked = TakeTurn(connection);
       if (!locked.ok()) return locked;
-      auto ref = ResolveColumn(type, field.name, connection.dialect());
-      auto stmt = connection.Prepare("SELECT 1 FROM " + TableName(type) +
-                                     " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL AND " +
-                                     ref->expr + " = ? AND o.rowid <> ? LIMIT 1");
-      if (!stmt.ok()) return std::move(stmt).error();
-      stmt->BindText(1, principal_.tenant_id);
-      BindSqlValue(*stmt, 2, ToSqlValue(*ref, *value));
-      stmt->BindInt(3, own_rowid);
-      auto row = stmt->Step();
-      if (!row.ok()) return std::move(row).error();
-      if (*row) {
+      Probe probe = UniqueProbe(connection, type, field, *value);
+      probe.sql += " AND o.rowid <> ? LIMIT 1";
+      probe.params.emplace_back(own_rowid);
+      auto found = Finds(connection, probe);
+      if (!found.ok()) return std::move(found).error();
+      if (*found) {
         conflicts.push_back(
             {field.name, "unique", "Another " + type.singular + " already has this value.", -1});
       }
     }
-    if (field.type == model::FieldType::kReference && value->is_string()) {
-      auto stmt = connection.Prepare("SELECT 1 FROM obj_" + field.reference_target +
-                                     " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL");
-      if (!stmt.ok()) return std::move(stmt).error();
-      stmt->BindText(1, value->get_string());
-      stmt->BindText(2, principal_.tenant_id);
-      auto row = stmt->Step();
-      if (!row.ok()) return std::move(row).error();
-      if (!*row) {
+    if (IsCheckedReference(field, *value)) {
+      auto found = Finds(connection, ReferenceProbe(field, *value));
+      if (!found.ok()) return std::move(found).error();
+      if (!*found) {
         dangling.push_back({field.name, "reference_not_found",
                             "No " + field.reference_target + " record has this id.", -1});
       }
@@ -384,32 +405,26 @@ core::Result<ChangeApplier::RowChecks> ChangeApplier::InsertChecks(Session& conn
   for (const auto& field : type.fields) {
     const json::value* value = values.if_contains(field.name);
     if (value == nullptr || value->is_null()) continue;
-    std::string check;
+    auto add = [&checks](const std::string& condition, std::vector<json::value> params) {
+      checks.sql += (checks.sql.empty() ? "" : " OR ") + condition;
+      for (auto& param : params) checks.params.push_back(std::move(param));
+    };
     if (field.unique) {
       unique = true;
-      auto ref = ResolveColumn(type, field.name, connection.dialect());
-      check = "EXISTS (SELECT 1 FROM " + TableName(type) +
-              " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL AND " + ref->expr +
-              " = ? AND o.rowid <> n.rowid)";
-      checks.params.emplace_back(principal_.tenant_id);
-      checks.params.push_back(ToSqlValue(*ref, *value));
+      Probe probe = UniqueProbe(connection, type, field, *value);
+      add("EXISTS (" + probe.sql + " AND o.rowid <> n.rowid)", std::move(probe.params));
     }
-    if (field.type == model::FieldType::kReference && value->is_string()) {
-      if (!check.empty()) check += " OR ";
-      check += "NOT EXISTS (SELECT 1 FROM obj_" + field.reference_target +
-               " WHERE id = ? AND tenant_id = ? AND deleted_at IS NULL)";
-      checks.params.emplace_back(value->get_string());
-      checks.params.emplace_back(principal_.tenant_id);
+    if (IsCheckedReference(field, *value)) {
+      Probe probe = ReferenceProbe(field, *value);
+      add("NOT EXISTS (" + probe.sql + ")", std::move(probe.params));
     }
-    if (check.empty()) continue;
-    checks.condition += (checks.condition.empty() ? "" : " OR ") + check;
   }
   if (unique) {
     // Custom unique fields have no unique index: writers take turns between check and write.
     auto locked = TakeTurn(connection);
     if (!locked.ok()) return std::move(locked).error();
   }
-  if (checks.condition.empty()) checks.condition = "false";
+  if (checks.sql.empty()) checks.sql = "false";
   return checks;
 }
 
@@ -484,7 +499,7 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::WriteRow(
   // a batch's inserts got slower with every row (measured: seeding at half speed).
   if (postgres && checks != nullptr) sql += " ON CONFLICT DO NOTHING";
   if (postgres) sql += " RETURNING " + SelectColumns(type, checks != nullptr ? "n." : "");
-  if (postgres && checks != nullptr) sql += ", (" + checks->condition + ")";
+  if (postgres && checks != nullptr) sql += ", (" + checks->sql + ")";
   std::int64_t new_rowid = 0;
   if (insert && !postgres) {
     auto next = NextRowid(connection, type);

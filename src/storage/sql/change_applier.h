@@ -39,13 +39,15 @@ class ChangeApplier {
     bool refused = false;
     bool flagged = false;
   };
+  // A piece of SQL and its parameters, bound in order.
+  struct SqlPart {
+    std::string sql;
+    std::vector<boost::json::value> params;
+  };
   // The unique-value and reference checks of an insert as one SQL condition, true when one
   // fails; PostgreSQL evaluates it in the INSERT's RETURNING, so a create needs no round trip
   // of its own for them (see Create). `n` is the new row.
-  struct RowChecks {
-    std::string condition;
-    std::vector<boost::json::value> params;
-  };
+  using RowChecks = SqlPart;
 
   core::Status ApplyOne(Session& connection, const Change& change);
   core::Status Create(Session& connection, const Change& change, const std::string& id);
@@ -66,6 +68,16 @@ class ChangeApplier {
   core::Result<LoadedRow> WriteRow(Session& connection, const model::ObjectType& type,
                                    const boost::json::object& values, std::int64_t rowid,
                                    const std::string& id, const RowChecks* checks = nullptr);
+  // A `SELECT 1` and its parameters: a live row of `type` whose unique `field` holds `value`
+  // (table alias `o`, for more conditions), or the live record a reference `value` points to.
+  using Probe = SqlPart;
+  Probe UniqueProbe(Session& connection, const model::ObjectType& type, const model::Field& field,
+                    const boost::json::value& value) const;
+  Probe ReferenceProbe(const model::Field& field, const boost::json::value& value) const;
+  // A reference value that must point to a live record (an id, not a null or a malformed value).
+  static bool IsCheckedReference(const model::Field& field, const boost::json::value& value);
+  // Whether the probe finds a row.
+  static core::Result<bool> Finds(Session& connection, const Probe& probe);
   // The checks CheckIntegrity makes for a new record with `values`, as RowChecks; takes the
   // tenant's turn when there is a unique value.
   core::Result<RowChecks> InsertChecks(Session& connection, const model::ObjectType& type,

@@ -22,6 +22,7 @@
 #include "domain/validator.h"
 #include "storage/sql/index_intersection.h"
 #include "storage/sql/sql_directory_store.h"
+#include "storage/sql/testing/hold_writer.h"
 #include "storage/sqlite/database.h"
 
 namespace zebros::storage::sql {
@@ -789,14 +790,7 @@ TEST_F(SqliteRecordStoreTest, FullTextSearch) {
 // piece that failed must go with it, and the others' must all arrive.
 TEST_F(SqliteRecordStoreTest, AGroupIndexesItsPiecesThatCommitAndOnlyThose) {
   const auto renamed = Put(a_, contacts_, R"({"first_name":"Old","last_name":"Quill"})");
-  std::promise<void> release;
-  std::shared_future<void> hold = release.get_future().share();
-  db_->Submit(
-      [hold](sql::Session&) -> core::Status {
-        hold.wait();
-        return core::OkStatus();
-      },
-      [](core::Status) {});
+  auto release = sql::testing::HoldTheWriter(*db_);
   std::vector<std::future<ApplyOutcome>> outcomes;
   auto submit = [&](std::vector<Change> changes) {
     auto promise = std::make_shared<std::promise<ApplyOutcome>>();
