@@ -250,6 +250,7 @@ if [[ " $STEPS " == *" nodes "* ]]; then
   start_node 1; P1=$NODE_PORT
   start_node 2; P2=$NODE_PORT
   export BENCH_IDS=$SEED_DIR/ids.txt BENCH_TERMS=$SEED_DIR/search_terms.txt
+  [[ -s $SEED_DIR/create_bodies.txt ]] && export BENCH_CREATE_BODIES=$SEED_DIR/create_bodies.txt
   python3 "$here/probe.py" request GET "http://127.0.0.1:$P2/api/v1/contacts/$(head -n1 "$BENCH_IDS")" >/dev/null ||
     die "node 2 does not answer a GET with the key of node 1's database"
   U1=http://127.0.0.1:$P1 U2=http://127.0.0.1:$P2

@@ -246,7 +246,12 @@ if ((need_zebros)); then
     rss_sample "after start (reused data, not seeded in this run)"
   fi
   [[ -s $SEED_OUT/ids.txt ]] || die "seeding wrote no ids ($SEED_OUT/ids.txt)"
+  if [[ ! -s $SEED_OUT/create_bodies.txt ]]; then  # seeded before seed.py wrote them
+    "${PY[@]}" "$here/seed.py" --create-bodies-only --out "$SEED_OUT" --seed "$SEED" \
+      --contacts "$CONTACTS" --accounts "$ACCOUNTS" >&2 || die "could not write $SEED_OUT/create_bodies.txt"
+  fi
   export BENCH_IDS=$SEED_OUT/ids.txt BENCH_TERMS=$SEED_OUT/search_terms.txt
+  export BENCH_CREATE_BODIES=$SEED_OUT/create_bodies.txt
   cp "$SEED_OUT/seed.json" "$OUT/seed.json" 2>/dev/null || true
   if ((SEED_ONLY)); then
     log "--seed-only: seeded data in $DATA_DIR (seed outputs in $SEED_OUT)"

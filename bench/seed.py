@@ -15,11 +15,15 @@ Writes into `--out` (default bench/out):
   ids.txt            a sample of contact ids (every Nth created contact, in creation order)
   search_terms.txt   search queries drawn from the generated names (whole names, prefixes, pairs)
   seed.json          what was seeded, how fast, and a digest of the request bodies
+  create_bodies.txt  contact bodies for the create scenario (bench/wrk/create.lua), one JSON per
+                     line, drawn like the seeded ones, so that create runs add contacts that look
+                     like the rest instead of skewing names, stages and countries
 
 Examples:
   bench/seed.py --url http://127.0.0.1:8080 --data-dir /tmp/zdata
   bench/seed.py --dry-run --contacts 200000            # generate only, print the rate
   bench/seed.py --dry-run --contacts 1000 --validate --dump - | head -c 600
+  bench/seed.py --create-bodies-only --out DIR.seed    # create_bodies.txt alone, no server
 """
 
 import argparse
@@ -652,6 +656,10 @@ def main(argv=None):
     p.add_argument("--dump", help="with --dry-run: write each batch body as one line here ('-' = stdout)")
     p.add_argument("--validate", action="store_true",
                    help="with --dry-run: parse every body and check fields and e-mail uniqueness")
+    p.add_argument("--create-bodies", type=int, default=20_000,
+                   help="contact bodies to write to create_bodies.txt")
+    p.add_argument("--create-bodies-only", action="store_true",
+                   help="write create_bodies.txt to --out and exit (no server)")
     args = p.parse_args(argv)
     if not 1 <= args.batch <= MAX_BATCH:
         p.error(f"--batch must be 1..{MAX_BATCH}")
@@ -672,6 +680,22 @@ def main(argv=None):
         f"{sum(len(f) for f, _ in gen.cultures.values())} first names, "
         f"{sum(len(l) for _, l in gen.cultures.values())} last names, "
         f"{len(gen.accounts)} companies")
+
+    def write_create_bodies():
+        """Bodies for the create scenario: the contacts that would follow the seeded ones (own RNG
+        stream, so the seeded data does not depend on how many are written)."""
+        if args.create_bodies <= 0:
+            return
+        os.makedirs(out_dir, exist_ok=True)
+        rng = random.Random(args.seed * 1000 + 3)
+        bodies = gen.contacts(args.start_index + args.contacts, args.create_bodies, rng, 1 << 62, [])
+        with open(os.path.join(out_dir, "create_bodies.txt"), "w", encoding="utf-8") as f:
+            f.write("".join(b + "\n" for b in bodies))
+        log(f"wrote {len(bodies)} create bodies to {out_dir}/create_bodies.txt")
+
+    if args.create_bodies_only:
+        write_create_bodies()
+        return 0
 
     digest = hashlib.sha256()
     step = max(1, args.contacts // args.sample) if args.sample > 0 else 0
@@ -751,6 +775,7 @@ def main(argv=None):
             with open(os.path.join(out_dir, "search_terms.txt"), "w", encoding="utf-8") as f:
                 f.write("".join(t + "\n" for t in terms))
             log(f"wrote {len(terms)} search terms to {out_dir}/search_terms.txt")
+            write_create_bodies()
         return 0
 
     key = read_key(args)
@@ -804,6 +829,7 @@ def main(argv=None):
     terms = build_search_terms(term_samples, args.terms)
     with open(os.path.join(out_dir, "search_terms.txt"), "w", encoding="utf-8") as f:
         f.write("".join(t + "\n" for t in terms))
+    write_create_bodies()
     if mismatches[0]:
         log(f"WARNING: {mismatches[0]} batch responses did not list one 'con_' id per record; "
             "their ids are missing from ids.txt")
