@@ -79,9 +79,9 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
           ? "PRAGMA cache_size=-24576; PRAGMA temp_store=MEMORY;"
           : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
             " PRAGMA temp_store=MEMORY;"
-            // Checkpoints run inside the writer's commits, between transactions, so they always
-            // complete and the WAL wraps around. (A passive checkpointer on its own thread was
-            // tried: racing a busy writer it never completed, and the WAL grew to 20 GB.)
+            // A connection that commits checkpoints after its commits from 4,000 WAL frames on,
+            // between transactions, so the checkpoints complete and the WAL wraps around. The
+            // server's writer hands most of that work to a thread of its own (checkpointer.h).
             " PRAGMA wal_autocheckpoint=4000;");
   if (!status.ok()) return std::move(status).error();
   status = RegisterSearchRank(db);

@@ -48,6 +48,10 @@ core::Result<std::unique_ptr<Database>> Database::Open(
   std::unique_ptr<Database> database(new Database(path, clock));
   database->types_ = types;
   database->audit_log_ = std::move(audit_log).value();
+  auto checkpoints = Connection::Open(path, Connection::Mode::kReadWrite);
+  if (!checkpoints.ok()) return std::move(checkpoints).error();
+  database->checkpointer_ = std::make_unique<Checkpointer>(std::move(checkpoints).value());
+  database->checkpointer_->Watch(**connection);
   database->writer_ = std::make_unique<Writer>(std::move(connection).value());
   return database;
 }

@@ -11,6 +11,7 @@
 #include "model/object_type.h"
 #include "storage/sql/audit_log.h"
 #include "storage/sql/engine.h"
+#include "storage/sqlite/checkpointer.h"
 #include "storage/sqlite/connection.h"
 #include "storage/sqlite/writer.h"
 
@@ -53,6 +54,7 @@ class Database final : public sql::Engine {
   const std::uint64_t instance_;  // tells this Database's thread-local readers from others'
   std::vector<model::ObjectTypePtr> types_;
   std::unique_ptr<sql::AuditLog> audit_log_;
+  std::unique_ptr<Checkpointer> checkpointer_;  // declared first: outlives the writer's commits
   std::unique_ptr<Writer> writer_;
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> readers_;  // guarded by readers_mutex_

@@ -1,0 +1,73 @@
+#include "storage/sqlite/checkpointer.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+namespace zebros::storage::sqlite {
+namespace {
+
+constexpr std::uintmax_t kFrameBytes = 4096 + 24;  // a page and its frame header
+
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string path = std::filesystem::temp_directory_path() / "zebros-ckpt-test-XXXXXX";
+    ASSERT_NE(mkdtemp(path.data()), nullptr);
+    dir_ = path;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string DbPath() const { return (dir_ / "test.db").string(); }
+
+  static std::unique_ptr<Connection> OpenOrDie(const std::string& path) {
+    auto connection = Connection::Open(path, Connection::Mode::kReadWrite);
+    EXPECT_TRUE(connection.ok());
+    return connection.ok() ? std::move(connection).value() : nullptr;
+  }
+
+  static std::string One(Connection& connection, const std::string& sql) {
+    auto stmt = connection.Prepare(sql);
+    EXPECT_TRUE(stmt.ok());
+    auto row = stmt->Step();
+    EXPECT_TRUE(row.ok() && *row);
+    return std::string(stmt->Text(0));
+  }
+
+  std::filesystem::path dir_;
+};
+
+// A writer that commits without pause: its WAL stays within the writer's threshold (plus what
+// commits while a checkpoint is busy), not SQLite's 4,000 frames nor without bound, and every row
+// is in a sound file afterwards.
+TEST_F(CheckpointerTest, KeepsTheWalNearItsThresholdWhileTheWriterNeverPauses) {
+  const std::string path = DbPath();
+  auto writer = OpenOrDie(path);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB)").ok());
+  constexpr int kCommits = 3000;  // ~2 frames each: far past 4,000 frames without checkpoints
+  {
+    Checkpointer checkpointer(OpenOrDie(path), {.wake_frames = 20, .writer_frames = 200});
+    checkpointer.Watch(*writer);
+    for (int i = 0; i < kCommits; ++i) {
+      ASSERT_TRUE(writer->Exec("INSERT INTO t(body) VALUES (randomblob(3000))").ok());
+    }
+    // The WAL file keeps its largest size when it starts over: this is the high-water mark.
+    const auto wal_bytes = std::filesystem::file_size(path + "-wal");
+    EXPECT_LE(wal_bytes, (200 + 100) * kFrameBytes + 32) << wal_bytes / kFrameBytes << " frames";
+    EXPECT_GT(wal_bytes, 20 * kFrameBytes);
+    checkpointer.Stop();
+    checkpointer.Stop();  // idempotent
+  }
+  EXPECT_EQ(One(*writer, "SELECT count(*) FROM t"), std::to_string(kCommits));
+  EXPECT_EQ(One(*writer, "PRAGMA integrity_check"), "ok");
+  writer.reset();
+  auto reopened = OpenOrDie(path);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(One(*reopened, "SELECT count(*) FROM t"), std::to_string(kCommits));
+}
+
+}  // namespace
+}  // namespace zebros::storage::sqlite
