@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/json.h"
+#include "core/testing/temp_dir.h"
 #include "domain/builtin_schemas.h"
 #include "storage/sql/sql_identity_store.h"
 #include "storage/sqlite/database.h"
@@ -29,9 +30,7 @@ class FakeClock final : public core::Clock {
 class KeyRingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = std::filesystem::temp_directory_path() / "zebros-keys-test-XXXXXX";
-    ASSERT_NE(mkdtemp(path.data()), nullptr);
-    root_ = path;
+    root_ = temp_.path();
     dir_ = root_ + "/idp-keys";
     auto db =
         storage::sqlite::Database::Open(root_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
@@ -42,7 +41,6 @@ class KeyRingTest : public ::testing::Test {
   void TearDown() override {
     store_.reset();
     db_.reset();
-    std::filesystem::remove_all(root_);
   }
 
   std::size_t PublishedKeys(KeyRing& ring) {
@@ -54,6 +52,7 @@ class KeyRingTest : public ::testing::Test {
 
   FakeClock clock_;
   core::IdGenerator ids_{clock_};
+  core::testing::TempDir temp_{"zebros-keys-test"};
   std::string root_;
   std::string dir_;
   std::unique_ptr<storage::sqlite::Database> db_;

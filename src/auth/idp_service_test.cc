@@ -9,6 +9,7 @@
 #include "auth/api_keys.h"
 #include "core/crypto.h"
 #include "core/testing/fake_clock.h"
+#include "core/testing/temp_dir.h"
 #include "domain/builtin_schemas.h"
 #include "storage/sql/sql_directory_store.h"
 #include "storage/sql/sql_identity_store.h"
@@ -26,9 +27,7 @@ using core::testing::FakeClock;
 class IdpServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = std::filesystem::temp_directory_path() / "zebros-idp-test-XXXXXX";
-    ASSERT_NE(mkdtemp(path.data()), nullptr);
-    dir_ = path;
+    dir_ = temp_.path();
     auto db =
         storage::sqlite::Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok());
@@ -52,7 +51,6 @@ class IdpServiceTest : public ::testing::Test {
     identity_.reset();
     directory_.reset();
     db_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   core::Result<TokenSet> SignIn(const std::string& password = kPassword,
@@ -79,6 +77,7 @@ class IdpServiceTest : public ::testing::Test {
   FakeClock clock_;
   core::IdGenerator ids_{clock_};
   PasswordHasher hasher_{PasswordCost::Minimal()};
+  core::testing::TempDir temp_{"zebros-idp-test"};
   std::string dir_;
   std::unique_ptr<storage::sqlite::Database> db_;
   std::unique_ptr<storage::sql::SqlDirectoryStore> directory_;

@@ -11,6 +11,7 @@
 #include "core/json.h"
 #include "core/testing/await.h"
 #include "core/testing/fake_clock.h"
+#include "core/testing/temp_dir.h"
 #include "domain/builtin_schemas.h"
 #include "storage/sql/sql_directory_store.h"
 #include "storage/sql/sql_record_store.h"
@@ -31,17 +32,12 @@ using core::testing::Await;
 class AuditStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = std::filesystem::temp_directory_path() / "zebros-audit-test-XXXXXX";
-    ASSERT_NE(mkdtemp(path.data()), nullptr);
-    dir_ = path;
+    dir_ = temp_.path();
     Open();
     a_ = MakePrincipal("acme");
     b_ = MakePrincipal("globex");
   }
-  void TearDown() override {
-    Close();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { Close(); }
   void Open() {
     auto db = Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok()) << db.error().detail;
@@ -123,6 +119,7 @@ class AuditStoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  core::testing::TempDir temp_{"zebros-audit-test"};
   std::string dir_;
   FakeClock clock_;
   core::IdGenerator ids_{clock_};

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/testing/fake_clock.h"
+#include "core/testing/temp_dir.h"
 #include "domain/builtin_schemas.h"
 #include "storage/sql/sql_directory_store.h"
 #include "storage/sqlite/database.h"
@@ -25,9 +26,7 @@ using core::testing::FakeClock;
 class IdentityStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = std::filesystem::temp_directory_path() / "zebros-identity-test-XXXXXX";
-    ASSERT_NE(mkdtemp(path.data()), nullptr);
-    dir_ = path;
+    dir_ = temp_.path();
     auto db = Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
     ASSERT_TRUE(db.ok()) << db.error().detail;
     db_ = std::move(db).value();
@@ -40,7 +39,6 @@ class IdentityStoreTest : public ::testing::Test {
     store_.reset();
     directory_.reset();
     db_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   UserInfo MakeUser(const std::string& tenant, const std::string& username,
@@ -67,6 +65,7 @@ class IdentityStoreTest : public ::testing::Test {
 
   FakeClock clock_;
   core::IdGenerator ids_{clock_};
+  core::testing::TempDir temp_{"zebros-identity-test"};
   std::string dir_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<SqlDirectoryStore> directory_;

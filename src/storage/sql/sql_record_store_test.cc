@@ -17,6 +17,7 @@
 #include "core/json.h"
 #include "core/testing/await.h"
 #include "core/testing/fake_clock.h"
+#include "core/testing/temp_dir.h"
 #include "core/time_format.h"
 #include "domain/builtin_schemas.h"
 #include "domain/validator.h"
@@ -65,9 +66,7 @@ FilterNode Group(FilterNode::Kind kind, std::vector<FilterNode> children) {
 class SqliteRecordStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string path = std::filesystem::temp_directory_path() / "zebros-store-test-XXXXXX";
-    ASSERT_NE(mkdtemp(path.data()), nullptr);
-    dir_ = path;
+    dir_ = temp_.path();
     Open();
     a_ = MakePrincipal("acme");
     b_ = MakePrincipal("globex");
@@ -77,7 +76,6 @@ class SqliteRecordStoreTest : public ::testing::Test {
       EXPECT_EQ(IntegrityCheck(), "ok");
       Close();
     }
-    std::filesystem::remove_all(dir_);
   }
   void Open() {
     auto db = Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
@@ -206,6 +204,7 @@ class SqliteRecordStoreTest : public ::testing::Test {
 
   FakeClock clock_;
   core::IdGenerator ids_{clock_};
+  core::testing::TempDir temp_{"zebros-store-test"};
   std::string dir_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<SqlRecordStore> store_;

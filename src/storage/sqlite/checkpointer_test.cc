@@ -1,10 +1,11 @@
 #include "storage/sqlite/checkpointer.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <string>
+
+#include "core/testing/temp_dir.h"
 
 namespace zebros::storage::sqlite {
 namespace {
@@ -13,14 +14,7 @@ constexpr std::uintmax_t kFrameBytes = 4096 + 24;  // a page and its frame heade
 
 class CheckpointerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string path = std::filesystem::temp_directory_path() / "zebros-ckpt-test-XXXXXX";
-    ASSERT_NE(mkdtemp(path.data()), nullptr);
-    dir_ = path;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string DbPath() const { return (dir_ / "test.db").string(); }
+  std::string DbPath() const { return temp_.path() + "/test.db"; }
 
   static std::unique_ptr<Connection> OpenOrDie(const std::string& path) {
     auto connection = Connection::Open(path, Connection::Mode::kReadWrite);
@@ -36,7 +30,7 @@ class CheckpointerTest : public ::testing::Test {
     return std::string(stmt->Text(0));
   }
 
-  std::filesystem::path dir_;
+  core::testing::TempDir temp_{"zebros-ckpt-test"};
 };
 
 // A writer that commits without pause: its WAL stays within the writer's threshold (plus what
