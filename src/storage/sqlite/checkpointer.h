@@ -19,12 +19,12 @@ struct CheckpointThresholds {
 
 // Copies committed WAL frames into the database file on a thread of its own, so that the writer
 // does not. SQLite's automatic checkpoint runs inside the commit that crosses its threshold, on
-// the writer, and every write queued behind it waits: a quarter of the writer's time under a
-// create load, and the p99 of creates. The writer still checkpoints itself when the WAL grows
-// past its writer_frames (then only what this thread has not copied yet): only a checkpoint
-// between the writer's transactions lets the next one start the WAL over, so the file stays bounded
-// however busy the writer is (a checkpointer alone, racing it, never caught up and the WAL grew
-// to 20 GB).
+// the writer, and every write queued behind it waits (9 % of the writer's profile under creates,
+// and their p99: 56-108 ms with it, 26-56 ms without; docs/performance.md). The writer still
+// checkpoints itself past its writer_frames (then only what this thread has not copied yet): only
+// a checkpoint between the writer's transactions lets the next one start the WAL over, so the file
+// stays bounded however busy the writer is (a checkpointer alone, racing it, never caught up and
+// the WAL grew to 20 GB).
 class Checkpointer {
  public:
   // `connection`: a read-write connection of its own to the writer's database.
