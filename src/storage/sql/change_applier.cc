@@ -401,14 +401,14 @@ core::Result<ChangeApplier::RowChecks> ChangeApplier::InsertChecks(Session& conn
                                                                    const model::ObjectType& type,
                                                                    const json::object& values) {
   RowChecks checks;
+  auto add = [&checks](const std::string& condition, std::vector<json::value> params) {
+    checks.sql += (checks.sql.empty() ? "" : " OR ") + condition;
+    for (auto& param : params) checks.params.push_back(std::move(param));
+  };
   bool unique = false;
   for (const auto& field : type.fields) {
     const json::value* value = values.if_contains(field.name);
     if (value == nullptr || value->is_null()) continue;
-    auto add = [&checks](const std::string& condition, std::vector<json::value> params) {
-      checks.sql += (checks.sql.empty() ? "" : " OR ") + condition;
-      for (auto& param : params) checks.params.push_back(std::move(param));
-    };
     if (field.unique) {
       unique = true;
       Probe probe = UniqueProbe(connection, type, field, *value);

@@ -331,7 +331,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // Ranked text search first gathers candidates (rowid and score only, no full rows), newest
   // first, from at most a window of matches, then fetches the page's rows. See kRankWindow.
   // PostgreSQL keeps two vectors on the row; one leaves pii out (see SearchIndex::Write).
-  const std::string vector = principal.mask_pii ? "o.search_body" : "o.search_all";
+  const std::string vector_column = principal.mask_pii ? "search_body" : "search_all";
+  const std::string vector = "o." + vector_column;
   std::string sql;
   if (postgres && compiled.rank_order) {
     // The matches' rowids; scored once the window is cut (see below).
@@ -432,10 +433,10 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     // Scored after the cut: ts_rank reads each vector, so only the window's. Weights D, C (pii),
     // B (related names), A (own values): pii counts as much as own values.
     compiled.params.insert(compiled.params.begin(), json::value(match));
-    std::string page =
-        "SELECT c.r, ts_rank('{0.1, 1.0, 0.4, 1.0}', s." + vector.substr(vector.find('.') + 1) +
-        ", to_tsquery('simple', ?)) AS score FROM (" + candidates + ") c JOIN " + table +
-        " s ON s.rowid = c.r ORDER BY score DESC, c.r LIMIT " + std::to_string(query.limit + 1);
+    std::string page = "SELECT c.r, ts_rank('{0.1, 1.0, 0.4, 1.0}', s." + vector_column +
+                       ", to_tsquery('simple', ?)) AS score FROM (" + candidates + ") c JOIN " +
+                       table + " s ON s.rowid = c.r ORDER BY score DESC, c.r LIMIT " +
+                       std::to_string(query.limit + 1);
     if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
     sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
           " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL"
