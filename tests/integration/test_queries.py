@@ -9,7 +9,7 @@ import threading
 import unittest
 import urllib.parse
 
-from harness import ServerTestCase, quote_param, unique
+from harness import BACKEND, ServerTestCase, quote_param, unique
 
 LEADS_PATH = "/api/v1/leads"
 CONTACTS_PATH = "/api/v1/contacts"
@@ -508,9 +508,12 @@ class PaginationTest(ServerTestCase):
 
 class RankWindowTest(ServerTestCase):
     """Ranked `q` scores the newest 200 matches. The matches here are 150 old contacts, then more
-    than 20,000 that do not match, then 100 new ones: on PostgreSQL the newest matches come from
-    a walk over the newest 20,000 rows and the rest from the full-text index (CompileQuery), and
-    a search must cross from one to the other without losing or repeating a record."""
+    than 20,000 that do not match, then 100 new ones: on PostgreSQL a search of several terms
+    takes the newest matches from a walk over the newest 20,000 rows and the rest from the
+    full-text index (CompileQuery), and must cross from one to the other without losing or
+    repeating a record. A one-term search reads the term table instead: the new contacts carry
+    two other terms the old ones' term begins (WORD + "a", WORD + "son"), so a prefix merges
+    three terms' matches newest first and must give each new contact once."""
     WORD = "Quillfeather"
     OLD, FILLER, NEW = 150, 20050, 100
 
@@ -531,8 +534,9 @@ class RankWindowTest(ServerTestCase):
         for _ in cls.create([{"first_name": "Filler", "last_name": f"Row{i:05d}"}
                              for i in range(cls.FILLER)]):
             pass
-        new = list(cls.create([{"first_name": f"New{i:03d}", "last_name": cls.WORD}
-                               for i in range(cls.NEW)]))
+        new = list(cls.create([{"first_name": cls.WORD + "a", "last_name": cls.WORD + "son",
+                                "title": f"New{i:03d}"} for i in range(cls.NEW)]))
+        cls.old = set(old)
         cls.window = set(new) | set(old[-(200 - cls.NEW):])
 
     def search_all_pages(self, q):
@@ -553,6 +557,17 @@ class RankWindowTest(ServerTestCase):
             self.assertEqual(len(ids), len(set(ids)), f"{q}: a record on two pages")
             self.assertEqual(set(ids), self.window, q)
 
+    def test_a_finished_term_is_matched_whole(self):
+        # A trailing space ends the term: no prefix, so the 150 old contacts alone.
+        ids = self.search_all_pages(self.WORD.lower() + " ")
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertEqual(set(ids), self.old)
+
+    def test_two_terms_meet_in_one_record(self):
+        ids = self.search_all_pages(f"{self.WORD}a {self.WORD}so")
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertEqual(set(ids), self.window - self.old)
+
     def test_a_cursor_with_a_window_of_its_own_is_400_invalid_cursor(self):
         first = self.api("POST", f"{CONTACTS_PATH}/search", {"q": self.WORD, "limit": 30})
         cursor = first.body["next_cursor"]
@@ -571,6 +586,43 @@ class RankWindowTest(ServerTestCase):
         self.assertEqual(len(ids), 1)
         resp = self.api("GET", f"{CONTACTS_PATH}/{ids[0]}")
         self.assertEqual(resp.body["first_name"], "Old007")
+
+
+@unittest.skipUnless(BACKEND == "postgres", "PostgreSQL's term tables (fts_<object>)")
+class TermTableOfAnOlderDatabaseTest(ServerTestCase):
+    """A database laid out before the term tables gets them at start-up, filled from its live
+    records' search vectors; from then on the triggers keep them."""
+
+    def search(self, q, key=None):
+        resp = self.api("POST", f"{CONTACTS_PATH}/search", {"q": q},
+                        **({"key": key} if key else {}))
+        self.assertEqual(resp.status, 200, resp.body)
+        return {record["id"] for record in resp.body["data"]}
+
+    def test_the_terms_of_live_records_are_filled_in_and_kept_after(self):
+        word = "Vexillum" + unique("")
+        live = self.create("contacts", {"first_name": "Ada", "last_name": word,
+                                        "email": f"ada.{unique('')}@pii.example"})
+        gone = self.create("contacts", {"first_name": "Bea", "last_name": word})
+        self.assertEqual(self.api("DELETE", f"{CONTACTS_PATH}/{gone['id']}").status, 204)
+        self.server.stop()
+        self.sql_exec("DROP TABLE fts_contacts")
+        self.sql_exec("DROP FUNCTION zebros_sync_fts_contacts() CASCADE")
+        self.server.start()
+
+        self.assertEqual(self.search(word.lower()), {live["id"]})
+        self.assertEqual(self.search(word[:6]), {live["id"]})
+        rows = self.sql("SELECT pii FROM fts_contacts f JOIN obj_contacts o ON o.rowid = f.rowid"
+                        " WHERE o.id = ? AND f.term = ?", (live["id"], "pii"))
+        self.assertEqual(rows, [("t",)])  # the e-mail's domain word: in a pii field only
+        restored = self.api("POST", f"{CONTACTS_PATH}/{gone['id']}/restore")
+        self.assertEqual(restored.status, 200, restored.body)
+        self.assertEqual(self.search(word.lower()), {live["id"], gone["id"]})
+        renamed = self.api("PATCH", f"{CONTACTS_PATH}/{live['id']}", {"last_name": "Other"})
+        self.assertEqual(renamed.status, 200, renamed.body)
+        self.assertEqual(self.search(word.lower()), {gone["id"]})
+        self.assertEqual(self.search("ada other"), {live["id"]})
+        self.assertIn(live["id"], self.search("other"))
 
 
 if __name__ == "__main__":

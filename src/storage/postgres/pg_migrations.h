@@ -15,8 +15,9 @@ namespace zebros::storage::postgres {
 core::Status ApplyPgMigrations(sql::Session& session, const core::Clock& clock);
 int LatestPgMigrationVersion();
 
-// Creates or extends obj_<name> and its indexes (including the GIN indexes of its tsvector search
-// columns) so they match the built-in fields of `type`. Adds, never drops. Creates only what is
+// Creates or extends obj_<name> and its indexes (including the GIN index of its search_all
+// vector, and its term table fts_<name>) so they match the built-in fields of `type`. Adds, never
+// drops (but search_body's GIN index of older layouts, which no search uses). Creates only what is
 // missing, so a node starting up takes no table lock when the layout is current. Takes the
 // schema lock until the transaction ends (other nodes' layout changes wait).
 // REQUIRES: a transaction is open on `session`.

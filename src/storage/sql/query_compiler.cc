@@ -332,21 +332,47 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // first, from at most a window of matches, then fetches the page's rows. See kRankWindow.
   // PostgreSQL keeps two vectors on the row; one leaves pii out (see SearchIndex::Write).
   const std::string vector_column = principal.mask_pii ? "search_body" : "search_all";
-  const std::string vector = "o." + vector_column;
-  std::string sql;
-  if (postgres && compiled.rank_order) {
-    // The matches' rowids; scored once the window is cut (see below).
-    sql = "SELECT o.rowid AS r FROM " + table + " o WHERE " + vector +
-          " @@ to_tsquery('simple', ?) AND o.tenant_id = ? AND o.deleted_at IS NULL";
+  // Only search_all has a GIN index: search_body's terms are a subset of its, so a match in
+  // search_body is one in search_all, checked on the row (see SyncPgObjectTable).
+  const auto add_text_match = [&](std::string& sql_text) {
+    sql_text += "o.search_all @@ to_tsquery('simple', ?)";
     compiled.params.emplace_back(match);
+    if (principal.mask_pii) {
+      sql_text += " AND o.search_body @@ to_tsquery('simple', ?)";
+      compiled.params.emplace_back(match);
+    }
+  };
+  // PostgreSQL reads a one-term search from the term table fts_<type> (see SyncPgTermTable):
+  // each term's newest matches straight from its index. Several terms are intersected by the GIN
+  // index, whose posting lists meet in a bitmap before any row is read, leaving few to fetch.
+  const std::vector<std::string> terms =
+      has_text ? SplitSearchTerms(query.text) : std::vector<std::string>{};
+  const bool term_table = postgres && compiled.rank_order && terms.size() == 1;
+  std::string sql;
+  if (term_table) {
+    // One term's matches, newest first (the term is bound where this is wrapped, below).
+    sql = "SELECT f.rowid AS r FROM " + fts + " f";
+    if (needs_row) sql += " JOIN " + table + " o ON o.rowid = f.rowid";
+    sql += " WHERE f.tenant = ? AND f.term = v.term";
+    compiled.params.emplace_back(principal.tenant_number);
+    if (principal.mask_pii) sql += " AND NOT f.pii";
+    if (needs_row) {
+      sql += " AND o.tenant_id = ? AND o.deleted_at IS NULL";
+      compiled.params.emplace_back(tenant_id);
+    }
+  } else if (postgres && compiled.rank_order) {
+    // The matches' rowids; scored once the window is cut (see below).
+    sql = "SELECT o.rowid AS r FROM " + table + " o WHERE ";
+    add_text_match(sql);
+    sql += " AND o.tenant_id = ? AND o.deleted_at IS NULL";
     compiled.params.emplace_back(tenant_id);
   } else if (postgres) {
     sql = "SELECT " + SelectColumns(type);
     for (std::size_t i = 0; i < sort.size(); ++i) sql += ", " + sort[i].ref.expr;
     sql += " FROM " + table + " o WHERE ";
     if (has_text) {
-      sql += vector + " @@ to_tsquery('simple', ?) AND ";
-      compiled.params.emplace_back(match);
+      add_text_match(sql);
+      sql += " AND ";
     }
     sql += "o.tenant_id = ? AND o.deleted_at IS NULL";
     compiled.params.emplace_back(tenant_id);
@@ -415,21 +441,50 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
 
   if (compiled.rank_order && postgres) {
     const std::int64_t window = compiled.window;
-    // The newest `window` matches. Left to itself, PostgreSQL walks the primary key backwards
-    // for a term it expects to be common and filters each row, which costs seconds when the
-    // newest rows do not match (say 300k contacts imported after the ones named "michael").
-    // So: the walk, but only over the newest kRecentRows rows of the table; the matches
-    // further back come from the GIN index (`rowid + 0` keeps the key's order out of reach), read
-    // only when the walk found too few. Either part alone gives the same rows in the same order.
-    const std::string edge =
-        "(SELECT max(rowid) - " + std::to_string(kRecentRows) + " FROM " + table + ")";
     const std::string limit = " LIMIT " + std::to_string(window);
-    const std::string candidates = "SELECT r FROM ((" + sql + " AND o.rowid > " + edge +
-                                   " ORDER BY o.rowid DESC" + limit + ") UNION ALL (" + sql +
-                                   " AND o.rowid + 0 <= " + edge + " ORDER BY o.rowid + 0 DESC" +
-                                   limit + ")) u" + limit;
-    const std::vector<json::value> part = compiled.params;
-    compiled.params.insert(compiled.params.end(), part.begin(), part.end());
+    std::string candidates;
+    if (term_table) {
+      // The terms the query's term stands for (itself, or every term it begins when it is a
+      // prefix), one index probe each past the last; then each one's newest matches, merged.
+      const std::string term = FoldForSearch(terms.front());
+      std::vector<json::value> vocabulary;
+      std::string terms_sql;
+      if (EndsInTerm(query.text)) {
+        // The terms from `term` up to `term` followed by the last code point: in the column's
+        // byte order ("C"), every term that begins with it. A range, not LIKE: a prepared
+        // statement's generic plan cannot turn LIKE ? into an index range.
+        const json::value tenant(principal.tenant_number);
+        const json::value low(term);
+        const json::value high(term + "\xF4\x8F\xBF\xBF");  // U+10FFFF
+        terms_sql = "WITH RECURSIVE v(term) AS ((SELECT term FROM " + fts +
+                    " WHERE tenant = ? AND term >= ? AND term < ? ORDER BY term LIMIT 1) UNION ALL"
+                    " SELECT (SELECT t.term FROM " +
+                    fts +
+                    " t WHERE t.tenant = ? AND t.term > v.term"
+                    " AND t.term < ? ORDER BY t.term LIMIT 1) FROM v WHERE v.term IS NOT NULL) ";
+        vocabulary = {tenant, low, high, tenant, high};
+      } else {
+        terms_sql = "WITH v(term) AS (SELECT ?::text) ";
+        vocabulary = {json::value(term)};
+      }
+      compiled.params.insert(compiled.params.begin(), vocabulary.begin(), vocabulary.end());
+      candidates = terms_sql + "SELECT DISTINCT s.r FROM v CROSS JOIN LATERAL (" + sql +
+                   " ORDER BY f.rowid DESC" + limit + ") s ORDER BY s.r DESC" + limit;
+    } else {
+      // The newest `window` matches. Left to itself, PostgreSQL walks the primary key backwards
+      // for a term it expects to be common and filters each row, which costs seconds when the
+      // newest rows do not match (say 300k contacts imported after the ones named "michael").
+      // So: the walk, but only over the newest kRecentRows rows of the table; the matches
+      // further back come from the GIN index (`rowid + 0` keeps the key's order out of reach), read
+      // only when the walk found too few. Either part alone gives the same rows in the same order.
+      const std::string edge =
+          "(SELECT max(rowid) - " + std::to_string(kRecentRows) + " FROM " + table + ")";
+      candidates = "SELECT r FROM ((" + sql + " AND o.rowid > " + edge + " ORDER BY o.rowid DESC" +
+                   limit + ") UNION ALL (" + sql + " AND o.rowid + 0 <= " + edge +
+                   " ORDER BY o.rowid + 0 DESC" + limit + ")) u" + limit;
+      const std::vector<json::value> part = compiled.params;
+      compiled.params.insert(compiled.params.end(), part.begin(), part.end());
+    }
     // Scored after the cut: ts_rank reads each vector, so only the window's. Weights D, C (pii),
     // B (related names), A (own values): pii counts as much as own values.
     compiled.params.insert(compiled.params.begin(), json::value(match));
