@@ -533,12 +533,11 @@ class PaginationTest(ServerTestCase):
 
 class RankWindowTest(ServerTestCase):
     """Ranked `q` scores the newest 200 matches. The matches here are 150 old contacts, then more
-    than 20,000 that do not match, then 100 new ones: on PostgreSQL a search of several terms
-    takes the newest matches from a walk over the newest 20,000 rows and the rest from the
-    full-text index (CompileQuery), and must cross from one to the other without losing or
-    repeating a record. A one-term search reads the term table instead: the new contacts carry
-    two other terms the old ones' term begins (WORD + "a", WORD + "son"), so a prefix merges
-    three terms' matches newest first and must give each new contact once."""
+    than 20,000 that do not match, then 100 new ones, so the window holds matches on both sides
+    of the gap. On PostgreSQL a one-term search reads the term table: the new contacts carry two
+    other terms the old ones' term begins (WORD + "a", WORD + "son"), so a prefix merges three
+    terms' matches newest first and must give each new contact once; a search of several terms
+    goes through the GIN index with its prefix spelled out as those terms."""
     WORD = "Quillfeather"
     OLD, FILLER, NEW = 150, 20050, 100
 
