@@ -349,6 +349,22 @@ class LeadQueryTest(ServerTestCase):
                 self.assertEqual([r["id"] for r in sorted_resp.body["data"]],
                                  [ids[w] for w in words if ids[w] in expected])
 
+    def test_q_by_the_digits_of_a_phone_number(self):
+        # Terms of digits alone are searched through another index on PostgreSQL than words.
+        digits = str(int(unique("")[:8], 16) % 9000000 + 1000000)
+        contact = self.create("contacts", {"first_name": "Ann", "last_name": "Dial",
+                                           "phone": f"+1 555 {digits}"})
+        for q, exact in ((digits, True), (f"ann {digits}", True), (f"{digits} ", True),
+                         (digits[:4], False), (f"dial {digits[:5]}", False)):
+            with self.subTest(q=q):
+                resp = self.api("POST", f"{CONTACTS_PATH}/search", {"q": q, "limit": 500})
+                self.assertEqual(resp.status, 200, resp.body)
+                found = [r["id"] for r in resp.body["data"]]
+                if exact:
+                    self.assertEqual(found, [contact["id"]])
+                else:
+                    self.assertIn(contact["id"], found)
+
     def test_q_with_query_syntax_characters_is_plain_text(self):
         for q in ('"', "*", "AND", "OR NOT", "(", ")", "title:x", "-smith", "^", "smi*", "'",
                   "\\", "NEAR(a b)", 'a"b', "%", "_", "\u00e9t\u00e9", "   "):

@@ -361,8 +361,13 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   std::vector<std::string> terms =
       has_text ? SplitSearchTerms(query.text) : std::vector<std::string>{};
   if (terms.size() > 16) terms.resize(16);  // as BuildTsQuery
+  // The term table leaves out terms of digits alone, so only a last term with something else in
+  // it is read there: then every term it begins has something else too.
+  const bool last_in_term_table =
+      !terms.empty() &&
+      FoldForSearch(terms.back()).find_first_not_of("0123456789") != std::string::npos;
   const auto add_query = [&](std::string& sql_text) {
-    if (!EndsInTerm(query.text)) {
+    if (!EndsInTerm(query.text) || !last_in_term_table) {
       sql_text += "to_tsquery('simple', ?)";
       compiled.params.emplace_back(match);
       return;
@@ -391,7 +396,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // PostgreSQL reads a one-term search from the term table fts_<type> (see SyncPgTermTable):
   // each term's newest matches straight from its index. Several terms are intersected by the GIN
   // index, whose posting lists meet in a bitmap before any row is read, leaving few to fetch.
-  const bool term_table = postgres && compiled.rank_order && terms.size() == 1;
+  const bool term_table =
+      postgres && compiled.rank_order && terms.size() == 1 && last_in_term_table;
   std::string sql;
   if (term_table) {
     // One term's matches, newest first (the term is bound where this is wrapped, below).
