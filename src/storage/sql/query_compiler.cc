@@ -393,6 +393,22 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
       add_query(sql_text);
     }
   };
+  // When the last term is a prefix of more than kMaxPrefixTerms terms, GIN would merge all their
+  // posting lists ("jun ma": 190 ms); then the matches are read from the longest other term's
+  // list in the term table, newest first, each checked on its row, until the window is full.
+  std::string driver;
+  if (postgres && compiled.rank_order && terms.size() > 1 && EndsInTerm(query.text) &&
+      last_in_term_table) {
+    for (std::size_t i = 0; i + 1 < terms.size(); ++i) {
+      const std::string term = FoldForSearch(terms[i]);
+      if (term.find_first_not_of("0123456789") != std::string::npos &&
+          term.size() > driver.size()) {
+        driver = term;
+      }
+    }
+  }
+  // Where the conditions all candidate queries share (scope, filters) begin: text and params.
+  std::pair<std::size_t, std::size_t> shared_from{0, 0};
   // PostgreSQL reads a one-term search from the term table fts_<type> (see SyncPgTermTable):
   // each term's newest matches straight from its index. Several terms are intersected by the GIN
   // index, whose posting lists meet in a bitmap before any row is read, leaving few to fetch.
@@ -416,6 +432,13 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     add_text_match(sql);
     sql += " AND o.tenant_id = ? AND o.deleted_at IS NULL";
     compiled.params.emplace_back(tenant_id);
+    if (!driver.empty()) {
+      sql += " AND (SELECT count(*) FROM " +
+             PrefixTerms(fts, principal.tenant_number, FoldForSearch(terms.back()),
+                         kMaxPrefixTerms + 1, compiled.params) +
+             " x) <= " + std::to_string(kMaxPrefixTerms);
+    }
+    shared_from = {sql.size(), compiled.params.size()};
   } else if (postgres) {
     sql = "SELECT " + SelectColumns(type);
     for (std::size_t i = 0; i < sort.size(); ++i) sql += ", " + sort[i].ref.expr;
@@ -512,6 +535,32 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
       // the planner's reach, which would otherwise walk the primary key backwards for a query it
       // expects to match often, filtering row by row (seconds, when the newest rows do not match).
       candidates = sql + " ORDER BY o.rowid + 0 DESC" + limit;
+      if (!driver.empty()) {
+        // Only one of the two runs: each is gated on the prefix's count, which PostgreSQL reads
+        // once, before either.
+        const std::string shared = sql.substr(shared_from.first);
+        const std::vector<json::value> shared_params(
+            compiled.params.begin() + static_cast<std::ptrdiff_t>(shared_from.second),
+            compiled.params.end());
+        // ts_match_vq is @@ in a form the planner cannot hand to the GIN index.
+        std::string walk = "SELECT f.rowid AS r FROM " + fts + " f JOIN " + table +
+                           " o ON o.rowid = f.rowid WHERE f.tenant = ? AND f.term = ? AND "
+                           "ts_match_vq(o.search_all, to_tsquery('simple', ?))";
+        compiled.params.insert(compiled.params.end(), {json::value(principal.tenant_number),
+                                                       json::value(driver), json::value(match)});
+        if (principal.mask_pii) {
+          walk += " AND ts_match_vq(o.search_body, to_tsquery('simple', ?))";
+          compiled.params.emplace_back(match);
+        }
+        walk += " AND o.tenant_id = ? AND o.deleted_at IS NULL AND (SELECT count(*) FROM ";
+        compiled.params.emplace_back(tenant_id);
+        walk += PrefixTerms(fts, principal.tenant_number, FoldForSearch(terms.back()),
+                            kMaxPrefixTerms + 1, compiled.params) +
+                " x) > " + std::to_string(kMaxPrefixTerms) + shared;
+        compiled.params.insert(compiled.params.end(), shared_params.begin(), shared_params.end());
+        candidates =
+            "(" + candidates + ") UNION ALL (" + walk + " ORDER BY f.rowid DESC" + limit + ")";
+      }
     }
     // Scored after the cut: ts_rank reads each vector, so only the window's. Weights D, C (pii),
     // B (related names), A (own values): pii counts as much as own values.
