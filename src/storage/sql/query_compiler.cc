@@ -351,13 +351,6 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // first, from at most a window of matches, then fetches the page's rows. See kRankWindow.
   // PostgreSQL keeps two vectors on the row; one leaves pii out (see SearchIndex::Write).
   const std::string vector_column = principal.mask_pii ? "search_body" : "search_all";
-  // Only search_all has a GIN index: search_body's terms are a subset of its, so a match in
-  // search_body is one in search_all, checked on the row (see SyncPgObjectTable).
-  // A prefix is matched as the terms it stands for ('william' & ('david' | 'davis') rather than
-  // 'william' & 'davi':*), read from the term table as the statement starts: the GIN index
-  // merges a prefix's posting lists whole into a bitmap, while whole terms let it skip through
-  // the longer lists by the shorter (2 ms instead of 8 for this one over 1M contacts). A prefix
-  // of more than kMaxPrefixTerms terms stays one. No term with the prefix: NULL, no match.
   std::vector<std::string> terms =
       has_text ? SplitSearchTerms(query.text) : std::vector<std::string>{};
   if (terms.size() > 16) terms.resize(16);  // as BuildTsQuery
@@ -366,6 +359,12 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   const bool last_in_term_table =
       !terms.empty() &&
       FoldForSearch(terms.back()).find_first_not_of("0123456789") != std::string::npos;
+  // PostgreSQL's tsquery for GIN. A prefix is matched as the terms it stands for ('william' &
+  // ('david' | 'davis') rather than 'william' & 'davi':*), read from the term table as the
+  // statement starts: the GIN index merges a prefix's posting lists whole into a bitmap, while
+  // whole terms let it skip through the longer lists by the shorter (2 ms instead of 8 for this
+  // one over 1M contacts). A prefix of more than kMaxPrefixTerms terms stays one. No term with
+  // the prefix: NULL, no match.
   const auto add_query = [&](std::string& sql_text) {
     if (!EndsInTerm(query.text) || !last_in_term_table) {
       sql_text += "to_tsquery('simple', ?)";
@@ -385,6 +384,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
                             kMaxPrefixTerms + 1, compiled.params) +
                 " x)";
   };
+  // Only search_all has a GIN index: search_body's terms are a subset of its, so a match in
+  // search_body is one in search_all, checked on the row (see SyncPgObjectTable).
   const auto add_text_match = [&](std::string& sql_text) {
     sql_text += "o.search_all @@ ";
     add_query(sql_text);
