@@ -13,7 +13,8 @@
 namespace zebros::storage::sql {
 
 // Keeps the search index in step with the records, inside the write transaction: SQLite's
-// fts_<type> table, or PostgreSQL's search_body/search_all columns of the row. Each row indexes
+// fts_<type> table, or PostgreSQL's search_body/search_all columns of the row (whose term table
+// fts_<type> follows search_all by trigger: see SyncPgTermTable). Each row indexes
 // three texts: `body`, the record's own searchable values that are not pii; `related`, the display
 // names of the records its searchable built-in references point to — so a contact is found by
 // its account's name, and renaming the account re-indexes its contacts; and `pii`, its
