@@ -633,9 +633,8 @@ class TermTableOfAnOlderDatabaseTest(ServerTestCase):
     """A database laid out before the term tables gets them at start-up, filled from its live
     records' search vectors; from then on the triggers keep them."""
 
-    def search(self, q, key=None):
-        resp = self.api("POST", f"{CONTACTS_PATH}/search", {"q": q},
-                        **({"key": key} if key else {}))
+    def search(self, q):
+        resp = self.api("POST", f"{CONTACTS_PATH}/search", {"q": q})
         self.assertEqual(resp.status, 200, resp.body)
         return {record["id"] for record in resp.body["data"]}
 

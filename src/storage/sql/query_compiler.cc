@@ -254,6 +254,12 @@ std::string PrefixTerms(const std::string& fts, std::int64_t tenant, const std::
          (limit > 0 ? " LIMIT " + std::to_string(limit) : std::string()) + ")";
 }
 
+// Whether PostgreSQL's term table holds `term` (a folded term): all but terms of digits alone
+// (see SyncPgTermTable).
+bool InTermTable(const std::string& term) {
+  return term.find_first_not_of("0123456789") != std::string::npos;
+}
+
 // How many terms a prefix may stand for in a tsquery; beyond, it stays a prefix (see below).
 constexpr int kMaxPrefixTerms = 64;
 
@@ -351,14 +357,20 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // first, from at most a window of matches, then fetches the page's rows. See kRankWindow.
   // PostgreSQL keeps two vectors on the row; one leaves pii out (see SearchIndex::Write).
   const std::string vector_column = principal.mask_pii ? "search_body" : "search_all";
+  // PostgreSQL's terms, folded as its vectors hold them.
   std::vector<std::string> terms =
       has_text ? SplitSearchTerms(query.text) : std::vector<std::string>{};
   if (terms.size() > 16) terms.resize(16);  // as BuildTsQuery
+  for (auto& term : terms) term = FoldForSearch(term);
+  const bool last_is_prefix = has_text && EndsInTerm(query.text);
   // The term table leaves out terms of digits alone, so only a last term with something else in
   // it is read there: then every term it begins has something else too.
-  const bool last_in_term_table =
-      !terms.empty() &&
-      FoldForSearch(terms.back()).find_first_not_of("0123456789") != std::string::npos;
+  const bool last_in_term_table = !terms.empty() && InTermTable(terms.back());
+  // The tenant's terms the last term begins, for a count of at most kMaxPrefixTerms + 1.
+  const auto last_prefix_terms = [&] {
+    return PrefixTerms(fts, principal.tenant_number, terms.back(), kMaxPrefixTerms + 1,
+                       compiled.params);
+  };
   // PostgreSQL's tsquery for GIN. A prefix is matched as the terms it stands for ('william' &
   // ('david' | 'davis') rather than 'william' & 'davi':*), read from the term table as the
   // statement starts: the GIN index merges a prefix's posting lists whole into a bitmap, while
@@ -366,23 +378,21 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // one over 1M contacts). A prefix of more than kMaxPrefixTerms terms stays one. No term with
   // the prefix: NULL, no match.
   const auto add_query = [&](std::string& sql_text) {
-    if (!EndsInTerm(query.text) || !last_in_term_table) {
+    if (!last_is_prefix || !last_in_term_table) {
       sql_text += "to_tsquery('simple', ?)";
       compiled.params.emplace_back(match);
       return;
     }
     std::string head;
     for (std::size_t i = 0; i + 1 < terms.size(); ++i) {
-      head += "'" + FoldForSearch(terms[i]) + "' & ";
+      head += "'" + terms[i] + "' & ";
     }
     sql_text += "(SELECT to_tsquery('simple', CASE WHEN count(*) > " +
                 std::to_string(kMaxPrefixTerms) +
                 " THEN ? ELSE ? || string_agg(quote_literal(term), ' | ') || ')' END) FROM ";
     compiled.params.emplace_back(match);
     compiled.params.emplace_back(head + "(");
-    sql_text += PrefixTerms(fts, principal.tenant_number, FoldForSearch(terms.back()),
-                            kMaxPrefixTerms + 1, compiled.params) +
-                " x)";
+    sql_text += last_prefix_terms() + " x)";
   };
   // Only search_all has a GIN index: search_body's terms are a subset of its, so a match in
   // search_body is one in search_all, checked on the row (see SyncPgObjectTable).
@@ -398,14 +408,9 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // posting lists ("jun ma": 190 ms); then the matches are read from the longest other term's
   // list in the term table, newest first, each checked on its row, until the window is full.
   std::string driver;
-  if (postgres && compiled.rank_order && terms.size() > 1 && EndsInTerm(query.text) &&
-      last_in_term_table) {
+  if (postgres && compiled.rank_order && terms.size() > 1 && last_is_prefix && last_in_term_table) {
     for (std::size_t i = 0; i + 1 < terms.size(); ++i) {
-      const std::string term = FoldForSearch(terms[i]);
-      if (term.find_first_not_of("0123456789") != std::string::npos &&
-          term.size() > driver.size()) {
-        driver = term;
-      }
+      if (InTermTable(terms[i]) && terms[i].size() > driver.size()) driver = terms[i];
     }
   }
   // Where the conditions all candidate queries share (scope, filters) begin: text and params.
@@ -434,9 +439,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     sql += " AND o.tenant_id = ? AND o.deleted_at IS NULL";
     compiled.params.emplace_back(tenant_id);
     if (!driver.empty()) {
-      sql += " AND (SELECT count(*) FROM " +
-             PrefixTerms(fts, principal.tenant_number, FoldForSearch(terms.back()),
-                         kMaxPrefixTerms + 1, compiled.params) +
+      sql += " AND (SELECT count(*) FROM " + last_prefix_terms() +
              " x) <= " + std::to_string(kMaxPrefixTerms);
     }
     shared_from = {sql.size(), compiled.params.size()};
@@ -520,10 +523,10 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     if (term_table) {
       // The terms the query's term stands for (itself, or every term it begins when it is a
       // prefix); then each one's newest matches, merged.
-      const std::string term = FoldForSearch(terms.front());
+      const std::string& term = terms.front();
       std::vector<json::value> vocabulary;
       std::string terms_sql = "(SELECT ?::text AS term)";
-      if (EndsInTerm(query.text)) {
+      if (last_is_prefix) {
         terms_sql = PrefixTerms(fts, principal.tenant_number, term, 0, vocabulary);
       } else {
         vocabulary.emplace_back(term);
@@ -555,9 +558,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
         }
         walk += " AND o.tenant_id = ? AND o.deleted_at IS NULL AND (SELECT count(*) FROM ";
         compiled.params.emplace_back(tenant_id);
-        walk += PrefixTerms(fts, principal.tenant_number, FoldForSearch(terms.back()),
-                            kMaxPrefixTerms + 1, compiled.params) +
-                " x) > " + std::to_string(kMaxPrefixTerms) + shared;
+        walk += last_prefix_terms() + " x) > " + std::to_string(kMaxPrefixTerms) + shared;
         compiled.params.insert(compiled.params.end(), shared_params.begin(), shared_params.end());
         candidates =
             "(" + candidates + ") UNION ALL (" + walk + " ORDER BY f.rowid DESC" + limit + ")";
