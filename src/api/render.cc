@@ -1,5 +1,7 @@
 #include "api/render.h"
 
+#include <charconv>
+
 #include "core/json.h"
 #include "core/time_format.h"
 
@@ -28,13 +30,21 @@ void AppendRecord(std::string& out, const model::ObjectType& type, const model::
       core::AppendJson(out, *value);
     }
   }
-  out += ",\"created_at\":\"" + core::FormatTimestamp(record.created_at) + "\"";
-  out += ",\"updated_at\":\"" + core::FormatTimestamp(record.updated_at) + "\"";
-  out += ",\"created_by\":";
+  out += ",\"created_at\":\"";
+  core::AppendTimestamp(out, record.created_at);
+  out += "\",\"updated_at\":\"";
+  core::AppendTimestamp(out, record.updated_at);
+  out += "\",\"created_by\":";
   core::AppendJsonString(out, record.created_by);
-  out += ",\"version\":" + std::to_string(record.version);
-  if (record.deleted_at)
-    out += ",\"deleted_at\":\"" + core::FormatTimestamp(*record.deleted_at) + "\"";
+  out += ",\"version\":";
+  char digits[24];
+  const auto written = std::to_chars(digits, digits + sizeof digits, record.version);
+  out.append(digits, written.ptr);
+  if (record.deleted_at) {
+    out += ",\"deleted_at\":\"";
+    core::AppendTimestamp(out, *record.deleted_at);
+    out.push_back('"');
+  }
   out.push_back('}');
 }
 

@@ -10,6 +10,8 @@ namespace zebros::core {
 
 // "2026-11-25T15:20:00.123Z"
 std::string FormatTimestamp(EpochMillis ms);
+// FormatTimestamp appended to `out`.
+void AppendTimestamp(std::string& out, EpochMillis ms);
 // Accepts RFC 3339 date-times with a 'Z' or numeric offset and optional fraction. Returns
 // nullopt for anything else, including impossible dates.
 std::optional<EpochMillis> ParseTimestamp(std::string_view text);

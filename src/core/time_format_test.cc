@@ -28,6 +28,19 @@ TEST(FormatTimestampTest, LeapDay) {
   EXPECT_EQ(FormatTimestamp(19783LL * 86400000), "2024-03-01T00:00:00.000Z");
 }
 
+TEST(FormatTimestampTest, WritesTheYearsTheApiAcceptsAndThoseBeyond) {
+  EXPECT_EQ(FormatTimestamp(-62135596800000), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatTimestamp(253402300799999), "9999-12-31T23:59:59.999Z");
+  EXPECT_EQ(FormatTimestamp(253402300800000), "10000-01-01T00:00:00.000Z");
+}
+
+TEST(AppendTimestampTest, AppendsToWhatIsThere) {
+  std::string out = "at ";
+  AppendTimestamp(out, kSample);
+  AppendTimestamp(out, 0);
+  EXPECT_EQ(out, "at 2026-11-25T15:20:00.123Z1970-01-01T00:00:00.000Z");
+}
+
 TEST(ParseTimestampTest, RoundTripsWhatFormatWrites) {
   const EpochMillis samples[] = {0,
                                  1,

@@ -215,16 +215,24 @@ core::Result<Page> ListByIntersection(Session& session, const model::ObjectType&
   page.records.reserve(rows);
   const std::string fetch = "SELECT " + SelectColumns(type) + " FROM " + table +
                             " o WHERE o.rowid = ? AND o.tenant_id = ? AND o.deleted_at IS NULL";
-  for (std::size_t i = 0; i < rows; ++i) {
-    auto stmt = session.Prepare(fetch);  // reset when it goes out of scope, for the next row
+  {
+    // One statement for every row (reset in between), finished before the transaction ends.
+    auto stmt = session.Prepare(fetch);
     if (!stmt.ok()) return finish(std::move(stmt).error());
-    stmt->BindInt(1, keys[i].rowid);
-    stmt->BindText(2, principal.tenant_id);
-    auto row = stmt->Step();
-    if (!row.ok()) return finish(std::move(row).error());
-    if (*row) {
-      std::int64_t rowid = 0;
-      page.records.push_back(DecodeRecord(*stmt, type, rowid));
+    const json::storage_ptr arena = PageArena(compiled.limit);
+    for (std::size_t i = 0; i < rows; ++i) {
+      if (i > 0) stmt->Reset();
+      stmt->BindInt(1, keys[i].rowid);
+      stmt->BindText(2, principal.tenant_id);
+      auto row = stmt->Step();
+      if (!row.ok()) {
+        stmt->Reset();
+        return finish(std::move(row).error());
+      }
+      if (*row) {
+        std::int64_t rowid = 0;
+        page.records.push_back(DecodeRecord(*stmt, type, rowid, arena));
+      }
     }
   }
   if (keys.size() > rows) {

@@ -1,5 +1,7 @@
 #include "storage/sql/record_codec.h"
 
+#include <algorithm>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <cmath>
 
@@ -136,9 +138,18 @@ std::string SelectColumns(const model::ObjectType& type, std::string_view qualif
   return sql;
 }
 
+json::storage_ptr PageArena(int rows) {
+  // ~1.5 KB per record of the built-in types; the arena grows past it when records are larger.
+  constexpr std::size_t kBytesPerRecord = 1536;
+  return json::make_shared_resource<json::monotonic_resource>(
+      kBytesPerRecord * static_cast<std::size_t>(std::max(rows, 1)));
+}
+
 model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
-                           std::int64_t& rowid) {
-  model::Record record;
+                           std::int64_t& rowid, json::storage_ptr storage) {
+  // Made in `storage` from the start: assigning an object of another storage would copy it into
+  // the default one.
+  model::Record record{.values = json::object(std::move(storage))};
   rowid = stmt.Int(0);
   record.id = std::string(stmt.Text(1));
   record.version = stmt.Int(2);
@@ -156,58 +167,63 @@ model::Record DecodeRecord(const Statement& stmt, const model::ObjectType& type,
       has_custom = true;
     }
   }
-  record.values.reserve(type.fields.size());
+  // Each value is made in place, in the record's own storage (a page's records share one).
+  json::object& values = record.values;
+  values.reserve(type.fields.size());
   int column = kFixedColumns;
   for (const auto& field : type.fields) {
     if (field.custom) {
       const json::value* value = has_custom ? custom_values.if_contains(field.name) : nullptr;
-      record.values.emplace(field.name, value ? *value : json::value(nullptr));
+      if (value != nullptr) {
+        values.emplace(field.name, *value);
+      } else {
+        values.emplace(field.name, nullptr);
+      }
       continue;
     }
     const int col = column++;
     if (stmt.IsNull(col)) {
-      record.values.emplace(field.name, nullptr);
+      values.emplace(field.name, nullptr);
       continue;
     }
-    json::value value;
     // Date-times are JSON strings but stored as epoch milliseconds.
     if (model::IsJsonString(field.type) && field.type != FieldType::kDateTime) {
-      value = json::string(stmt.Text(col));
-    } else {
-      switch (field.type) {
-        case FieldType::kInteger:
-          value = stmt.Int(col);
-          break;
-        case FieldType::kNumber:
-          value = stmt.Double(col);
-          break;
-        case FieldType::kBool:
-          value = stmt.Int(col) != 0;
-          break;
-        case FieldType::kMoney: {
-          const std::int64_t cents = stmt.Int(col);
-          if (cents % 100 == 0) {
-            value = cents / 100;
-          } else {
-            value = static_cast<double>(cents) / 100.0;
-          }
-          break;
-        }
-        case FieldType::kDateTime:
-          value = core::FormatTimestamp(stmt.Int(col));
-          break;
-        case FieldType::kTags: {
-          boost::system::error_code ec;
-          value = json::parse(stmt.Text(col), ec);
-          if (ec) value = json::array();
-          break;
-        }
-        default:
-          value = json::string(stmt.Text(col));
-          break;
-      }
+      values.emplace(field.name, stmt.Text(col));
+      continue;
     }
-    record.values.emplace(field.name, std::move(value));
+    switch (field.type) {
+      case FieldType::kInteger:
+        values.emplace(field.name, stmt.Int(col));
+        break;
+      case FieldType::kNumber:
+        values.emplace(field.name, stmt.Double(col));
+        break;
+      case FieldType::kBool:
+        values.emplace(field.name, stmt.Int(col) != 0);
+        break;
+      case FieldType::kMoney: {
+        const std::int64_t cents = stmt.Int(col);
+        if (cents % 100 == 0) {
+          values.emplace(field.name, cents / 100);
+        } else {
+          values.emplace(field.name, static_cast<double>(cents) / 100.0);
+        }
+        break;
+      }
+      case FieldType::kDateTime:
+        values.emplace(field.name, std::string_view(core::FormatTimestamp(stmt.Int(col))));
+        break;
+      case FieldType::kTags: {
+        boost::system::error_code ec;
+        json::value tags = json::parse(stmt.Text(col), ec, values.storage());
+        if (ec) tags = json::array(values.storage());
+        values.emplace(field.name, std::move(tags));
+        break;
+      }
+      default:
+        values.emplace(field.name, stmt.Text(col));
+        break;
+    }
   }
   return record;
 }

@@ -67,6 +67,8 @@ class Statement {
   std::int64_t Int(int column) const { return impl_->Int(column); }
   double Double(int column) const { return impl_->Double(column); }
   std::string_view Text(int column) const { return impl_->Text(column); }
+  // Ready to be bound and run again, without a second lookup in the Session's cache.
+  void Reset() { impl_->Reset(); }
 
  private:
   StatementImpl* impl_;

@@ -56,6 +56,7 @@ core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
   }
   json::array last_keys;
   page.records.reserve(static_cast<std::size_t>(compiled->limit));
+  const json::storage_ptr arena = PageArena(compiled->limit);
   for (;;) {
     auto row = stmt->Step();
     if (!row.ok()) return std::move(row).error();
@@ -69,7 +70,7 @@ core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
       break;
     }
     std::int64_t rowid = 0;
-    page.records.push_back(DecodeRecord(*stmt, type, rowid));
+    page.records.push_back(DecodeRecord(*stmt, type, rowid, arena));
     if (compiled->sort_key_count > 0) {
       last_keys.clear();
       const int first = stmt->ColumnCount() - compiled->sort_key_count;
