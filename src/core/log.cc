@@ -1,8 +1,9 @@
 #include "core/log.h"
 
+#include <unistd.h>
+
 #include <atomic>
-#include <cstdio>
-#include <mutex>
+#include <cerrno>
 
 #include "core/clock.h"
 #include "core/json.h"
@@ -11,7 +12,6 @@
 namespace zebros::core {
 namespace {
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
-std::mutex g_mutex;
 
 const char* LevelName(LogLevel level) {
   switch (level) {
@@ -47,8 +47,16 @@ void Log(LogLevel level, std::string_view message, const boost::json::object& fi
     AppendJson(line, member.value());
   }
   line += "}\n";
-  std::lock_guard lock(g_mutex);
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  // One write(2) per line and no lock: the kernel keeps a write whole against other writers of
+  // the same file (and of a pipe, up to PIPE_BUF), and the I/O threads, which each log every
+  // request, no longer queue on a mutex.
+  std::string_view rest = line;
+  while (!rest.empty()) {
+    const ssize_t written = ::write(STDERR_FILENO, rest.data(), rest.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return;  // nowhere to log to: the request goes on regardless
+    rest.remove_prefix(static_cast<std::size_t>(written));
+  }
 }
 
 }  // namespace zebros::core
