@@ -517,6 +517,7 @@ bool PgConnection::CheckAlive() {
   // Nothing to read means the server neither sent anything nor closed the socket: one poll
   // instead of two reads on every borrow of an idle connection.
   pollfd socket{PQsocket(conn_), POLLIN, 0};
+  if (socket.fd < 0) return false;
   if (::poll(&socket, 1, 0) == 0) return true;
   // Twice: the first read takes what a terminated backend sent before it closed the socket
   // (its FATAL message), the second one sees the end of the stream and marks the connection bad.
