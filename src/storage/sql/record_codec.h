@@ -32,8 +32,8 @@ boost::json::value ToSqlValue(const ColumnRef& ref, const boost::json::value& ap
 // Binds a value produced by ToSqlValue (null, int64, double, string).
 void BindSqlValue(Statement& stmt, int index, const boost::json::value& sql_value);
 
-// Storage for the values of one page of up to `rows` records, freed with the last of them:
-// one arena instead of an allocation per value (a page of contacts held ~1,500 of them).
+// Storage for the values of one page of up to `rows` records, freed with the last of them: one
+// arena instead of an allocation per record's table and per string that does not fit inline.
 boost::json::storage_ptr PageArena(int rows);
 
 // The table and search index names of an object type.
