@@ -670,6 +670,50 @@ TEST_F(SqliteRecordStoreTest, IndexIntersectionListsExactlyAsThePlainScan) {
   EXPECT_GT(nonempty, 30u);  // the combinations do match records
 }
 
+TEST_F(SqliteRecordStoreTest, ListedRecordsCarryEveryValueGetReadsAndKeepThemPastTheirPage) {
+  const auto account = Put(a_, accounts_, R"({"name":"Acme"})");
+  json::object values = Obj(R"({"first_name":"Ada","last_name":"Lovelace",
+      "email":"ada@example.com","phone":"+44 20 7946 0958","lifecycle_stage":"customer",
+      "mailing_country":"DE","do_not_email":true,"date_of_birth":"1815-12-10",
+      "last_contacted_at":"2026-01-31T09:30:00.123Z","tags":["vip","beta"],
+      "notes":"a note long enough not to fit inside a short string's own buffer"})");
+  values["account_id"] = account.id;
+  const auto created = One(a_, Make(Change::Kind::kCreate, contacts_, "", values));
+  Put(a_, contacts_,
+      R"({"last_name":"Other","lifecycle_stage":"customer","mailing_country":"FR"})");
+  auto got = store_->Get(a_, *contacts_, created.id);
+  ASSERT_TRUE(got.ok()) << Describe(got.error());
+
+  // Both ways a page is read: the plain query and the index intersection.
+  model::Query plain;
+  plain.filter = Cond("email", FilterOp::kEq, "ada@example.com");
+  model::Query intersected;
+  intersected.filter =
+      Group(FilterNode::Kind::kAnd, {Cond("lifecycle_stage", FilterOp::kEq, "customer"),
+                                     Cond("mailing_country", FilterOp::kEq, "DE")});
+  ASSERT_FALSE(PlanIntersection(*contacts_, a_, plain, Dialect::kSqlite));
+  ASSERT_TRUE(PlanIntersection(*contacts_, a_, intersected, Dialect::kSqlite));
+  for (const auto& query : {plain, intersected}) {
+    std::optional<model::Record> kept;
+    {
+      auto page = store_->List(a_, *contacts_, query);
+      ASSERT_TRUE(page.ok()) << Describe(page.error());
+      ASSERT_EQ(page->records.size(), 1u);
+      EXPECT_EQ(page->records.front().values, got->values);
+      // In the page's arena (which frees nothing until it goes), not the default allocator.
+      EXPECT_TRUE(page->records.front().values.storage().is_deallocate_trivial());
+      EXPECT_FALSE(got->values.storage().is_deallocate_trivial());
+      kept = page->records.front();  // a copy shares the page's arena
+    }
+    // The page is gone; the copy's values (strings, tags, the date-time) are still whole.
+    EXPECT_EQ(kept->values, got->values);
+    EXPECT_EQ(kept->values.at("notes"), values.at("notes"));
+    EXPECT_EQ(kept->values.at("tags"), values.at("tags"));
+    kept->values["notes"] = "changed after the page";
+    EXPECT_EQ(kept->values.at("notes"), "changed after the page");
+  }
+}
+
 TEST_F(SqliteRecordStoreTest, IndexIntersectionIsOnlyPlannedForItsShape) {
   auto plan = [&](std::vector<FilterNode> conditions, std::vector<model::SortKey> sort = {},
                   std::string text = "") {
