@@ -55,6 +55,11 @@ std::string_view SqliteStatement::Text(int column) const {
 }
 
 core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Mode mode) {
+  // Before the library's first use: no memory statistics, so no process-wide mutex around every
+  // allocation SQLite makes (the reader threads and the writer queued on it). Nothing here reads
+  // the statistics or sets a heap limit. Fails harmlessly when SQLite is initialised already.
+  static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)kConfigured;
   sqlite3* db = nullptr;
   const int flags = (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
