@@ -49,26 +49,21 @@ command -v wrk >/dev/null || die "wrk is missing: scripts/install-deps.sh --benc
 
 export BENCH_IDS=$SEED_DIR/ids.txt BENCH_TERMS=$SEED_DIR/search_terms.txt
 export BENCH_CREATE_BODIES=$SEED_DIR/create_bodies.txt BENCH_FRESH=$FRESH ZEBROS_KEY=$KEY
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-URL=http://127.0.0.1:$PORT
+URL=""
 SERVER_LOG=$(mktemp /tmp/zebros-ab.XXXXXX.log)
 SERVER_PID=""
 trap 'stop_pid "$SERVER_PID" TERM 10 zebros; rm -f "$SERVER_LOG"' EXIT
 
-start_server() { # binary
-  local args=(serve --data-dir "$DATA_DIR" --listen "127.0.0.1:$PORT")
+start_server() { # binary; sets SERVER_PID and URL (a free port, as run.sh does)
+  local args=(serve --data-dir "$DATA_DIR" --listen 127.0.0.1:0) port
   [[ -n $DATABASE_URL ]] && args+=(--database-url "$DATABASE_URL")
   # shellcheck disable=SC2206 # ZEBROS_ARGS is a list of flags
   args+=(${ZEBROS_ARGS:-})
-  "$1" "${args[@]}" >"$SERVER_LOG" 2>&1 &
+  "$1" "${args[@]}" >/dev/null 2>"$SERVER_LOG" &
   SERVER_PID=$!
-  for _ in $(seq 1 600); do
-    curl -fs "$URL/readyz" >/dev/null 2>&1 && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
-  done
-  tail -5 "$SERVER_LOG" >&2
-  die "$1 did not become ready"
+  port=$(python3 "$BENCH_DIR/probe.py" wait-listening "$SERVER_LOG" "$SERVER_PID" 60) ||
+    { tail -5 "$SERVER_LOG" >&2; die "$1 did not start"; }
+  URL=http://127.0.0.1:$port
 }
 
 declare -A RESULTS
