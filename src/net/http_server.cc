@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "net/asio_reactor.h"
 
 namespace zebros::net {
 namespace {
@@ -237,6 +238,7 @@ class Server {
   void Run();
   void Shutdown();
 
+  asio::io_context& io_context() { return ioc_; }
   const ServerOptions& options() const { return options_; }
   HttpHandler& handler() { return handler_; }
   bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
@@ -804,6 +806,9 @@ void Server::MaybeFinishDrain() {
   drained_ = true;
   grace_timer_.cancel();
   work_.reset();
+  // The server's own work is done. What may remain is reactor work (a database connection
+  // waiting on its socket, a timer an hour away), which would keep run() from returning.
+  ioc_.stop();
 }
 
 void Server::Register(const std::shared_ptr<Session>& session) {
@@ -848,8 +853,10 @@ void Server::ReportComplete(const HttpRequest& request, const HttpResponse& resp
 
 class HttpServer::Impl {
  public:
-  Impl(ServerOptions options, HttpHandler& handler) : server(std::move(options), handler) {}
+  Impl(ServerOptions options, HttpHandler& handler)
+      : server(std::move(options), handler), reactor(server.io_context()) {}
   Server server;
+  AsioReactor reactor;  // after the server, whose io_context it uses
 };
 
 HttpServer::HttpServer(ServerOptions options, HttpHandler& handler)
@@ -862,5 +869,7 @@ core::Result<int> HttpServer::Listen() { return impl_->server.Listen(); }
 void HttpServer::Run() { impl_->server.Run(); }
 
 void HttpServer::Shutdown() { impl_->server.Shutdown(); }
+
+core::Reactor& HttpServer::reactor() { return impl_->reactor; }
 
 }  // namespace zebros::net

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/reactor.h"
 #include "core/result.h"
 #include "net/http_types.h"
 
@@ -72,6 +73,13 @@ class HttpServer {
   // and their responses (sent with Connection: close) be written, up to shutdown_grace; then
   // Run() returns. Thread-safe and idempotent; before Run() it takes effect when Run() starts.
   void Shutdown();
+
+  // The server's event loop, for components that wait on sockets of their own (the PostgreSQL
+  // read pipeline). Its callbacks run on the I/O threads while Run() executes; callbacks posted
+  // before Run() wait for it, those pending when Run() returns never run. Run() does not wait
+  // for pending reactor work (a wait, a timer) once its own drain is complete. Valid from
+  // construction until destruction; every Watch made by it must be destroyed before the server.
+  core::Reactor& reactor();
 
  private:
   class Impl;

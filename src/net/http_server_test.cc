@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <condition_variable>
@@ -527,6 +528,40 @@ TEST_F(HttpServerTest, SigtermDrainsAndRunReturns) {
   ASSERT_EQ(::kill(::getpid(), SIGTERM), 0);
   EXPECT_TRUE(RunReturned());
   EXPECT_TRUE(client.WaitClosed());
+}
+
+TEST_F(HttpServerTest, ReactorRunsPostsAndTimersOnTheIoThreads) {
+  Start(Options());
+  std::promise<std::thread::id> posted;
+  server_->reactor().Post([&posted] { posted.set_value(std::this_thread::get_id()); });
+  auto posted_on = posted.get_future();
+  ASSERT_EQ(posted_on.wait_for(kDeadline), std::future_status::ready);
+  EXPECT_NE(posted_on.get(), std::this_thread::get_id());
+
+  std::promise<void> fired;
+  server_->reactor().After(milliseconds(10), [&fired] { fired.set_value(); });
+  EXPECT_EQ(fired.get_future().wait_for(kDeadline), std::future_status::ready);
+}
+
+TEST_F(HttpServerTest, PendingReactorWorkDoesNotHoldUpShutdown) {
+  ServerOptions options = Options();
+  options.shutdown_grace = seconds(600);  // the drain, not the grace, must end Run()
+  Start(std::move(options));
+  int fds[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  auto ready_calls = std::make_shared<std::atomic<int>>(0);
+  {
+    auto watch = server_->reactor().WatchDescriptor(fds[0]);
+    watch->AwaitReadable([ready_calls](bool) { ++*ready_calls; });
+    server_->reactor().After(std::chrono::hours(1), [ready_calls] { ++*ready_calls; });
+    server_->Shutdown();
+    EXPECT_TRUE(RunReturned());
+  }
+  server_.reset();
+  EXPECT_EQ(ready_calls->load(), 0);
+  EXPECT_EQ(ready_calls.use_count(), 1);  // the callbacks that never ran were destroyed
+  ::close(fds[0]);
+  ::close(fds[1]);
 }
 
 TEST_F(HttpServerTest, ListenReportsBusyPort) {
