@@ -3,21 +3,11 @@
 #include <poll.h>
 
 #include <charconv>
-#include <cmath>
 #include <optional>
 #include <variant>
 
 namespace zebros::storage::postgres {
 namespace {
-
-// Type oids of pg_type (stable since PostgreSQL 7).
-constexpr Oid kBoolOid = 16;
-constexpr Oid kInt8Oid = 20;
-constexpr Oid kInt2Oid = 21;
-constexpr Oid kInt4Oid = 23;
-constexpr Oid kFloat4Oid = 700;
-constexpr Oid kFloat8Oid = 701;
-constexpr Oid kNumericOid = 1700;
 
 core::Error Unavailable(std::string detail) {
   return core::MakeError(core::Code::kUnavailable, "database_unavailable",
@@ -143,138 +133,38 @@ core::Error PgError(PGconn* conn, const PGresult* result, std::string_view what)
 }
 
 PgStatement::PgStatement(PgConnection& connection, std::string name, int parameter_count)
-    : connection_(connection),
-      name_(std::move(name)),
-      parameters_(static_cast<std::size_t>(parameter_count)) {}
+    : connection_(connection), name_(std::move(name)), parameters_(parameter_count) {}
 
 PgStatement::~PgStatement() = default;
 
-void PgStatement::Set(int index, std::optional<std::string> value) {
-  if (index < 1 || static_cast<std::size_t>(index) > parameters_.size()) {
-    bad_index_ = true;
-    return;
-  }
-  parameters_[static_cast<std::size_t>(index) - 1] = std::move(value);
-}
-
-void PgStatement::BindNull(int index) { Set(index, std::nullopt); }
-
-void PgStatement::BindInt(int index, std::int64_t value) { Set(index, std::to_string(value)); }
-
-void PgStatement::BindDouble(int index, double value) {
-  char buffer[32];
-  // Shortest text that reads back as the same double; "inf", "-inf" and "nan" are accepted by
-  // float8 and numeric input too.
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  Set(index, ec == std::errc() ? std::string(buffer, end) : std::string("nan"));
-}
-
-void PgStatement::BindText(int index, std::string_view value) {
-  if (value.find('\0') != std::string_view::npos) nul_in_text_ = true;
-  Set(index, std::string(value));
-}
-
 core::Result<bool> PgStatement::Step() {
-  if (result_) {
-    if (row_ < PQntuples(result_.get())) ++row_;
-    return HasRow();
-  }
-  if (bad_index_) {
-    return core::MakeError(core::Code::kInternal, "internal", "An internal error occurred.",
-                           "bind: parameter index out of range in statement " + name_);
-  }
-  if (nul_in_text_) {
-    return core::MakeError(core::Code::kBadRequest, "bad_request",
-                           "Text values may not contain NUL characters.",
-                           "bind: NUL character in a text parameter of statement " + name_);
-  }
-  std::vector<const char*> values(parameters_.size());
-  for (std::size_t i = 0; i < parameters_.size(); ++i) {
-    values[i] = parameters_[i] ? parameters_[i]->c_str() : nullptr;
-  }
+  if (rows_.has_result()) return rows_.Next();
+  auto checked = parameters_.Check(name_);
+  if (!checked.ok()) return std::move(checked).error();
+  std::vector<const char*> values = parameters_.Pointers();
+  PgResultPtr result;
   if (connection_.HasDeferred()) {
     const PgConnection::Outgoing self{name_, {}, &values};
     auto piped = connection_.Pipeline(connection_.TakeDeferred(), &self);
     if (!piped.ok()) return std::move(piped).error();
-    result_ = std::move(piped).value();
+    result = std::move(piped).value();
   } else {
-    result_.reset(PQexecPrepared(connection_.conn_, name_.c_str(), static_cast<int>(values.size()),
-                                 values.empty() ? nullptr : values.data(), nullptr, nullptr,
-                                 /*resultFormat=*/0));
+    result.reset(PQexecPrepared(connection_.conn_, name_.c_str(), static_cast<int>(values.size()),
+                                values.empty() ? nullptr : values.data(), nullptr, nullptr,
+                                /*resultFormat=*/0));
   }
-  const ExecStatusType status = result_ ? PQresultStatus(result_.get()) : PGRES_FATAL_ERROR;
+  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-    core::Error error = PgError(connection_.conn_, result_.get(), "step " + name_);
-    result_.reset();
-    return error;
+    return PgError(connection_.conn_, result.get(), "step " + name_);
   }
-  connection_.NoteCommand(result_.get());
-  row_ = 0;
-  return HasRow();
-}
-
-bool PgStatement::HasRow() const { return result_ && row_ >= 0 && row_ < PQntuples(result_.get()); }
-
-int PgStatement::ColumnCount() const { return result_ ? PQnfields(result_.get()) : 0; }
-
-bool PgStatement::IsNull(int column) const {
-  if (!HasRow() || column < 0 || column >= PQnfields(result_.get())) return true;
-  return PQgetisnull(result_.get(), row_, column) != 0;
-}
-
-sql::ColumnKind PgStatement::Kind(int column) const {
-  if (IsNull(column)) return sql::ColumnKind::kNull;
-  switch (PQftype(result_.get(), column)) {
-    case kInt8Oid:
-    case kInt2Oid:
-    case kInt4Oid:
-    case kBoolOid:
-      return sql::ColumnKind::kInt;
-    case kFloat4Oid:
-    case kFloat8Oid:
-    case kNumericOid:
-      return sql::ColumnKind::kDouble;
-    default:
-      return sql::ColumnKind::kText;
-  }
-}
-
-std::int64_t PgStatement::Int(int column) const {
-  if (IsNull(column)) return 0;
-  const std::string_view text = Text(column);
-  if (PQftype(result_.get(), column) == kBoolOid) return text == "t" ? 1 : 0;
-  std::int64_t value = 0;
-  const char* end = text.data() + text.size();
-  auto parsed = std::from_chars(text.data(), end, value);
-  if (parsed.ec == std::errc() && parsed.ptr == end) return value;
-  // A decimal (numeric, float): truncated like SQLite's conversion; out of range reads as 0.
-  const double real = Double(column);
-  constexpr double kLimit = 9.2e18;
-  return std::isfinite(real) && real > -kLimit && real < kLimit ? static_cast<std::int64_t>(real)
-                                                                : 0;
-}
-
-double PgStatement::Double(int column) const {
-  if (IsNull(column)) return 0;
-  const std::string_view text = Text(column);
-  if (PQftype(result_.get(), column) == kBoolOid) return text == "t" ? 1 : 0;
-  double value = 0;
-  auto parsed = std::from_chars(text.data(), text.data() + text.size(), value);
-  return parsed.ec == std::errc() ? value : 0;
-}
-
-std::string_view PgStatement::Text(int column) const {
-  if (IsNull(column)) return {};
-  return {PQgetvalue(result_.get(), row_, column),
-          static_cast<std::size_t>(PQgetlength(result_.get(), row_, column))};
+  connection_.NoteCommand(result.get());
+  rows_.Reset(std::move(result));
+  return rows_.HasRow();
 }
 
 void PgStatement::Reset() {
-  for (auto& parameter : parameters_) parameter.reset();
-  bad_index_ = false;
-  nul_in_text_ = false;
-  result_.reset();
-  row_ = -1;
+  parameters_.Clear();
+  rows_.Clear();
 }
 
 core::Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "storage/postgres/pg_rows.h"
 #include "storage/sql/session.h"
 
 namespace zebros::storage::postgres {
@@ -42,11 +43,6 @@ core::Error PgError(PGconn* conn, const PGresult* result, std::string_view what)
 
 class PgConnection;
 
-struct PgResultDeleter {
-  void operator()(PGresult* result) const { PQclear(result); }
-};
-using PgResultPtr = std::unique_ptr<PGresult, PgResultDeleter>;
-
 // A prepared statement of a PgConnection, owned by its cache. Parameters travel as text (the
 // server infers their types from the SQL); results arrive as text and are parsed on reading.
 // The whole result of a statement is fetched by the first Step(). Not thread-safe.
@@ -59,33 +55,27 @@ class PgStatement final : public sql::StatementImpl {
 
   // An index outside 1..parameter count makes the next Step() fail with kInternal; text with a
   // NUL character (which PostgreSQL text cannot hold) with kBadRequest.
-  void BindNull(int index) override;
-  void BindInt(int index, std::int64_t value) override;
-  void BindDouble(int index, double value) override;
-  void BindText(int index, std::string_view value) override;
+  void BindNull(int index) override { parameters_.BindNull(index); }
+  void BindInt(int index, std::int64_t value) override { parameters_.BindInt(index, value); }
+  void BindDouble(int index, double value) override { parameters_.BindDouble(index, value); }
+  void BindText(int index, std::string_view value) override { parameters_.BindText(index, value); }
   core::Result<bool> Step() override;
-  int ColumnCount() const override;
-  sql::ColumnKind Kind(int column) const override;
-  bool IsNull(int column) const override;
+  int ColumnCount() const override { return rows_.ColumnCount(); }
+  sql::ColumnKind Kind(int column) const override { return rows_.Kind(column); }
+  bool IsNull(int column) const override { return rows_.IsNull(column); }
   // Integers as such; a boolean 't'/'f' as 1/0; a decimal truncated; 0 when unreadable.
-  std::int64_t Int(int column) const override;
-  double Double(int column) const override;
-  std::string_view Text(int column) const override;
+  std::int64_t Int(int column) const override { return rows_.Int(column); }
+  double Double(int column) const override { return rows_.Double(column); }
+  std::string_view Text(int column) const override { return rows_.Text(column); }
   void Reset() override;
 
   const std::string& name() const { return name_; }
 
  private:
-  void Set(int index, std::optional<std::string> value);
-  bool HasRow() const;
-
   PgConnection& connection_;
   const std::string name_;
-  std::vector<std::optional<std::string>> parameters_;  // index 0 is `$1`
-  bool bad_index_ = false;
-  bool nul_in_text_ = false;
-  PgResultPtr result_;
-  int row_ = -1;  // the current row of result_; -1 before the first Step
+  PgParameters parameters_;
+  PgRows rows_;
 };
 
 // One connection to PostgreSQL (RAII over PGconn) with a bounded LRU cache of prepared

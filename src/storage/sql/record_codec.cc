@@ -93,29 +93,7 @@ json::value ToSqlValue(const ColumnRef& ref, const json::value& api_value) {
 }
 
 void BindSqlValue(Statement& stmt, int index, const json::value& sql_value) {
-  switch (sql_value.kind()) {
-    case json::kind::null:
-      stmt.BindNull(index);
-      return;
-    case json::kind::bool_:
-      stmt.BindInt(index, sql_value.get_bool() ? 1 : 0);
-      return;
-    case json::kind::int64:
-      stmt.BindInt(index, sql_value.get_int64());
-      return;
-    case json::kind::uint64:
-      stmt.BindDouble(index, static_cast<double>(sql_value.get_uint64()));
-      return;
-    case json::kind::double_:
-      stmt.BindDouble(index, sql_value.get_double());
-      return;
-    case json::kind::string:
-      stmt.BindText(index, sql_value.get_string());
-      return;
-    default:
-      stmt.BindText(index, core::WriteJson(sql_value));
-      return;
-  }
+  BindSqlValueTo(stmt, index, sql_value);
 }
 
 std::string TableName(const model::ObjectType& type) { return "obj_" + type.name; }

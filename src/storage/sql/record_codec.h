@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/json.h"
 #include "model/object_type.h"
 #include "model/record.h"
 #include "storage/sql/session.h"
@@ -31,6 +32,26 @@ std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::strin
 boost::json::value ToSqlValue(const ColumnRef& ref, const boost::json::value& api_value);
 // Binds a value produced by ToSqlValue (null, int64, double, string).
 void BindSqlValue(Statement& stmt, int index, const boost::json::value& sql_value);
+// The same for anything with Statement's Bind* members (PostgreSQL's parameter lists).
+template <class Target>
+void BindSqlValueTo(Target& target, int index, const boost::json::value& sql_value) {
+  switch (sql_value.kind()) {
+    case boost::json::kind::null:
+      return target.BindNull(index);
+    case boost::json::kind::bool_:
+      return target.BindInt(index, sql_value.get_bool() ? 1 : 0);
+    case boost::json::kind::int64:
+      return target.BindInt(index, sql_value.get_int64());
+    case boost::json::kind::uint64:
+      return target.BindDouble(index, static_cast<double>(sql_value.get_uint64()));
+    case boost::json::kind::double_:
+      return target.BindDouble(index, sql_value.get_double());
+    case boost::json::kind::string:
+      return target.BindText(index, sql_value.get_string());
+    default:
+      return target.BindText(index, core::WriteJson(sql_value));
+  }
+}
 
 // Storage for the values of one page of up to `rows` records, freed with the last of them: one
 // arena instead of an allocation per record's table and per string that does not fit inline.
