@@ -50,9 +50,20 @@ ApiHandler::ApiHandler(ApiServices services)
       idp_(services.idp),
       pages_(services.pages) {}
 
-void ApiHandler::Call::Send(net::HttpResponse response) const {
-  response.log_tenant = principal.tenant_id;
+namespace {
+void SendStamped(const net::Reply& reply, const std::string& tenant_id,
+                 net::HttpResponse response) {
+  response.log_tenant = tenant_id;
   reply(std::move(response));
+}
+}  // namespace
+
+void ApiHandler::Answer::Send(net::HttpResponse response) const {
+  SendStamped(reply, tenant_id, std::move(response));
+}
+
+void ApiHandler::Call::Send(net::HttpResponse response) const {
+  SendStamped(reply, principal.tenant_id, std::move(response));
 }
 
 std::optional<ApiHandler::Route> ApiHandler::Match(std::string_view path) {

@@ -72,12 +72,21 @@ class ApiHandler final : public net::HttpHandler {
     const char* allowed;
     // for 405's Allow header, e.g. "GET, POST"
   };
+  // How to answer a request later, from any thread, stamping the access log's tenant.
+  struct Answer {
+    net::Reply reply;
+    std::string tenant_id;
+    void Send(net::HttpResponse response) const;
+  };
   // One request on its way through: who asks, and how to answer (stamping the access log's tenant).
   struct Call {
     net::HttpRequest& request;
     net::Reply reply;
     model::Principal principal;
     void Send(net::HttpResponse response) const;
+    // Moves the reply out into an Answer (cheaper to carry than the Call); the Call answers
+    // nothing afterwards.
+    Answer Defer() { return {std::move(reply), principal.tenant_id}; }
   };
 
   static std::optional<Route> Match(std::string_view path);

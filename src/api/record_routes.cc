@@ -39,10 +39,9 @@ core::Result<std::optional<std::int64_t>> ExpectedVersion(const net::HttpRequest
   return std::optional<std::int64_t>{version};
 }
 
-bool IfNoneMatchHits(const net::HttpRequest& request, const std::string& etag) {
-  const std::string* header = request.FindHeader("if-none-match");
-  if (header == nullptr) return false;
-  std::string_view list = *header;
+// `header`: the request's If-None-Match.
+bool IfNoneMatchHits(std::string_view header, const std::string& etag) {
+  std::string_view list = header;
   while (!list.empty()) {
     const auto comma = list.find(',');
     std::string_view item = list.substr(0, comma);
@@ -191,16 +190,22 @@ void ApiHandler::CreateRecord(Call& call, const model::ObjectTypePtr& type) {
 }
 
 void ApiHandler::GetRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id) {
-  auto record = records_.Get(call.principal, *type, id);
-  if (!record.ok()) return call.Send(ProblemResponse(record.error()));
-  const std::string etag = ETagFor(*record);
-  if (IfNoneMatchHits(call.request, etag)) {
-    net::HttpResponse response;
-    response.status = 304;
-    response.SetHeader("ETag", etag);
-    return call.Send(std::move(response));
-  }
-  call.Send(RecordResponse(200, *type, *record));
+  // Answered on whichever thread the read completes on (PostgreSQL: a later turn of the loop).
+  const std::string* header = call.request.FindHeader("if-none-match");
+  records_.GetAsync(call.principal, *type, id,
+                    [answer = call.Defer(), type,
+                     if_none_match = header ? std::optional<std::string>(*header)
+                                            : std::nullopt](core::Result<model::Record> record) {
+                      if (!record.ok()) return answer.Send(ProblemResponse(record.error()));
+                      const std::string etag = ETagFor(*record);
+                      if (if_none_match && IfNoneMatchHits(*if_none_match, etag)) {
+                        net::HttpResponse response;
+                        response.status = 304;
+                        response.SetHeader("ETag", etag);
+                        return answer.Send(std::move(response));
+                      }
+                      answer.Send(RecordResponse(200, *type, *record));
+                    });
 }
 
 void ApiHandler::UpdateRecord(Call& call, const model::ObjectTypePtr& type, const std::string& id) {

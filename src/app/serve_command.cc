@@ -232,8 +232,11 @@ int RunServe(const ServeConfig& config) {
             {{"port", *bound}, {"url", url}, {"data_dir", config.where.data_dir}});
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.where.Describe() << ")\n"
             << std::flush;
+  // PostgreSQL reads wait for their answers on the server's loop (storage/postgres/pg_pipeline.h).
+  env->database->AttachReactor(&server.reactor());
   server.Run();
-  pool.Stop();  // finishes queued work while the writer still runs
+  env->database->AttachReactor(nullptr);  // before the loop goes away with the server
+  pool.Stop();                            // finishes queued work while the writer still runs
   core::Log(core::LogLevel::kInfo, "stopping: draining writes", {});
   env->database->Stop();
   core::Log(core::LogLevel::kInfo, "stopped", {});

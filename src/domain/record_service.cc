@@ -88,6 +88,18 @@ core::Result<model::Record> RecordService::Get(const model::Principal& principal
   return record;
 }
 
+void RecordService::GetAsync(const model::Principal& principal, const model::ObjectType& type,
+                             std::string_view id,
+                             std::function<void(core::Result<model::Record>)> done) {
+  if (!core::IsWellFormedId(id, type.id_prefix)) return done(NoSuchRecord(type));
+  store_.GetAsync(principal, type, id,
+                  [&type, mask = principal.mask_pii,
+                   done = std::move(done)](core::Result<model::Record> record) {
+                    if (record.ok() && mask) MaskRecord(type, *record);
+                    done(std::move(record));
+                  });
+}
+
 core::Result<storage::Page> RecordService::List(const model::Principal& principal,
                                                 const model::ObjectType& type, model::Query query,
                                                 bool text_values) {

@@ -30,6 +30,9 @@ class RecordService {
 
   core::Result<model::Record> Get(const model::Principal& principal, const model::ObjectType& type,
                                   std::string_view id);
+  // Get, answered through `done` (see RecordStore::GetAsync: `type` must live until then).
+  void GetAsync(const model::Principal& principal, const model::ObjectType& type,
+                std::string_view id, std::function<void(core::Result<model::Record>)> done);
   // `text_values`: condition values came from a query string (see NormalizeQuery).
   core::Result<storage::Page> List(const model::Principal& principal, const model::ObjectType& type,
                                    model::Query query, bool text_values);

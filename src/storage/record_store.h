@@ -78,6 +78,14 @@ class RecordStore {
   // kNotFound when no live record of `type` has `id` in the tenant.
   virtual core::Result<model::Record> Get(const model::Principal& principal,
                                           const model::ObjectType& type, std::string_view id) = 0;
+  // Get, answered through `done`: later on an event loop thread when the store can wait for
+  // its database without holding a thread (PostgreSQL), else before GetAsync returns. `type`
+  // must live until `done` has run.
+  virtual void GetAsync(const model::Principal& principal, const model::ObjectType& type,
+                        std::string_view id,
+                        std::function<void(core::Result<model::Record>)> done) {
+    done(Get(principal, type, id));
+  }
   // Filters, sorts and pages live records. kBadRequest (`invalid_cursor`) for a cursor that this
   // query did not issue.
   virtual core::Result<Page> List(const model::Principal& principal, const model::ObjectType& type,

@@ -7,6 +7,7 @@
 #include "storage/postgres/pg_migrations.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/migration_runner.h"
+#include "storage/sql/record_codec.h"
 
 namespace zebros::storage::postgres {
 namespace {
@@ -37,6 +38,7 @@ core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
   std::unique_ptr<PgDatabase> database(new PgDatabase(clock, options));
   database->types_ = types;
   database->pool_ = std::make_unique<PgPool>(url, options.connection, options.pool_size);
+  database->url_ = url;
   {
     auto lease = database->pool_->Acquire(options.acquire_wait);
     if (!lease.ok()) return std::move(lease).error();
@@ -90,6 +92,34 @@ core::Result<sql::ReadLease> PgDatabase::Reader() {
   auto held = std::make_shared<PgPool::Lease>(std::move(lease).value());
   sql::Session* session = held->get();
   return sql::ReadLease(session, [held](sql::Session*) mutable { held.reset(); });
+}
+
+void PgDatabase::ReadAsync(const std::string& sql, const std::vector<boost::json::value>& params,
+                           ReadDone done) {
+  std::shared_ptr<PgPipeline> pipeline;
+  {
+    std::lock_guard lock(pipeline_mutex_);
+    pipeline = pipeline_;
+  }
+  if (pipeline == nullptr || !pipeline->Ready()) {
+    return Engine::ReadAsync(sql, params, std::move(done));
+  }
+  auto read = std::make_unique<PgRead>(sql, static_cast<int>(params.size()));
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    sql::BindSqlValueTo(*read, static_cast<int>(i) + 1, params[i]);
+  }
+  pipeline->Send(std::move(read), std::move(done));
+}
+
+void PgDatabase::AttachReactor(core::Reactor* reactor) {
+  std::shared_ptr<PgPipeline> previous;
+  {
+    std::lock_guard lock(pipeline_mutex_);
+    previous = std::move(pipeline_);
+    pipeline_.reset();
+    if (reactor != nullptr) pipeline_ = PgPipeline::Create(url_, options_.connection, *reactor);
+  }
+  if (previous != nullptr) previous->Close();
 }
 
 core::Result<int> PgDatabase::AppliedSchemaVersion() {

@@ -14,6 +14,7 @@
 #include "core/result.h"
 #include "model/object_type.h"
 #include "storage/postgres/pg_connection.h"
+#include "storage/postgres/pg_pipeline.h"
 #include "storage/postgres/pg_pool.h"
 #include "storage/sql/audit_log.h"
 #include "storage/sql/engine.h"
@@ -63,6 +64,12 @@ class PgDatabase final : public sql::Engine {
   core::Status Run(Work work) override;
   // A pooled connection in autocommit mode; kUnavailable "database_unavailable" when none.
   core::Result<sql::ReadLease> Reader() override;
+  // Through the read pipeline while a reactor is attached and it is connected; otherwise on a
+  // Reader.
+  void ReadAsync(const std::string& sql, const std::vector<boost::json::value>& params,
+                 ReadDone done) override;
+  // Starts (or, with nullptr, closes) the read pipeline on `reactor`.
+  void AttachReactor(core::Reactor* reactor) override;
 
   const sql::AuditLog& audit_log() const override { return *audit_log_; }
   const core::Clock& clock() const override { return clock_; }
@@ -102,6 +109,9 @@ class PgDatabase final : public sql::Engine {
   const PgDatabaseOptions options_;
   std::vector<model::ObjectTypePtr> types_;
   std::unique_ptr<PgPool> pool_;
+  std::string url_;
+  std::mutex pipeline_mutex_;
+  std::shared_ptr<PgPipeline> pipeline_;  // guarded by pipeline_mutex_
   std::unique_ptr<sql::AuditLog> audit_log_;
 
   std::mutex mutex_;

@@ -1,10 +1,13 @@
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <functional>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/reactor.h"
 #include "core/result.h"
 #include "model/object_type.h"
 #include "storage/sql/session.h"
@@ -65,6 +68,15 @@ class Engine {
   // A session for reads on the calling thread (no transaction: each statement sees the latest
   // committed data).
   virtual core::Result<ReadLease> Reader() = 0;
+  // One read statement (`?` placeholders; `params` as BindSqlValue takes them), as a Reader's,
+  // whose rows `done` gets (valid until it returns). An engine that can wait for its database
+  // without holding a thread (PostgreSQL with a reactor attached: see PgPipeline) calls `done`
+  // later on a reactor thread; the default runs the read on a Reader and calls `done` at once.
+  using ReadDone = std::function<void(core::Result<Statement>)>;
+  virtual void ReadAsync(const std::string& sql, const std::vector<boost::json::value>& params,
+                         ReadDone done);
+  // The server's event loop, for ReadAsync; nullptr detaches it (before the loop goes away).
+  virtual void AttachReactor(core::Reactor* reactor) { (void)reactor; }
 
   // Appends audit entries inside the write transactions.
   virtual const AuditLog& audit_log() const = 0;

@@ -12,22 +12,26 @@
 namespace zebros::storage::sql {
 namespace json = boost::json;
 
-core::Result<model::Record> SqlRecordStore::Get(const model::Principal& principal,
-                                                const model::ObjectType& type,
-                                                std::string_view id) {
-  auto reader = database_.Reader();
-  if (!reader.ok()) return std::move(reader).error();
+namespace {
+
+// The read of one live record by id, within the principal's scope.
+struct GetQuery {
+  std::string sql;
   std::vector<json::value> params;
-  const std::string scope = ScopeCondition(type, principal, params);
-  auto stmt =
-      (*reader)->Prepare("SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
-                         " o WHERE o.id = ? AND o.tenant_id = ? AND o.deleted_at IS NULL" + scope);
+};
+
+GetQuery GetQueryFor(const model::Principal& principal, const model::ObjectType& type,
+                     std::string_view id) {
+  GetQuery query;
+  query.params = {json::value(json::string(id)), json::value(principal.tenant_id)};
+  const std::string scope = ScopeCondition(type, principal, query.params);
+  query.sql = "SELECT " + SelectColumns(type) + " FROM " + TableName(type) +
+              " o WHERE o.id = ? AND o.tenant_id = ? AND o.deleted_at IS NULL" + scope;
+  return query;
+}
+
+core::Result<model::Record> GotRecord(core::Result<Statement> stmt, const model::ObjectType& type) {
   if (!stmt.ok()) return std::move(stmt).error();
-  stmt->BindText(1, id);
-  stmt->BindText(2, principal.tenant_id);
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    BindSqlValue(*stmt, static_cast<int>(i) + 3, params[i]);
-  }
   auto row = stmt->Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) {
@@ -36,6 +40,34 @@ core::Result<model::Record> SqlRecordStore::Get(const model::Principal& principa
   }
   std::int64_t rowid = 0;
   return DecodeRecord(*stmt, type, rowid);
+}
+
+}  // namespace
+
+core::Result<model::Record> SqlRecordStore::Get(const model::Principal& principal,
+                                                const model::ObjectType& type,
+                                                std::string_view id) {
+  auto reader = database_.Reader();
+  if (!reader.ok()) return std::move(reader).error();
+  const GetQuery query = GetQueryFor(principal, type, id);
+  auto stmt = (*reader)->Prepare(query.sql);
+  if (stmt.ok()) {
+    for (std::size_t i = 0; i < query.params.size(); ++i) {
+      BindSqlValue(*stmt, static_cast<int>(i) + 1, query.params[i]);
+    }
+  }
+  return GotRecord(std::move(stmt), type);
+}
+
+void SqlRecordStore::GetAsync(const model::Principal& principal, const model::ObjectType& type,
+                              std::string_view id,
+                              std::function<void(core::Result<model::Record>)> done) {
+  const GetQuery query = GetQueryFor(principal, type, id);
+  // `type` outlives the read: object types are shared and kept by whoever called.
+  database_.ReadAsync(query.sql, query.params,
+                      [&type, done = std::move(done)](core::Result<Statement> stmt) {
+                        done(GotRecord(std::move(stmt), type));
+                      });
 }
 
 core::Result<Page> SqlRecordStore::List(const model::Principal& principal,

@@ -18,6 +18,9 @@ class SqlRecordStore final : public RecordStore {
 
   core::Result<model::Record> Get(const model::Principal& principal, const model::ObjectType& type,
                                   std::string_view id) override;
+  void GetAsync(const model::Principal& principal, const model::ObjectType& type,
+                std::string_view id,
+                std::function<void(core::Result<model::Record>)> done) override;
   core::Result<Page> List(const model::Principal& principal, const model::ObjectType& type,
                           const model::Query& query) override;
   void Apply(const model::Principal& principal, std::vector<Change> changes,

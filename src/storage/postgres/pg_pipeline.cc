@@ -1,0 +1,320 @@
+#include "storage/postgres/pg_pipeline.h"
+
+#include <poll.h>
+
+#include "core/log.h"
+
+namespace zebros::storage::postgres {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kRetryConnectAfter = std::chrono::seconds(1);
+constexpr auto kTimeoutCheck = std::chrono::milliseconds(1000);
+// Statements prepared on the pipeline's connection at most; others are sent unprepared.
+constexpr std::size_t kMaxPrepared = 256;
+
+core::Error Unavailable(std::string detail) {
+  return core::MakeError(core::Code::kUnavailable, "database_unavailable",
+                         "The database is unavailable; retry shortly.", std::move(detail));
+}
+
+}  // namespace
+
+std::shared_ptr<PgPipeline> PgPipeline::Create(std::string url, PgOptions options,
+                                               core::Reactor& reactor) {
+  return std::shared_ptr<PgPipeline>(new PgPipeline(std::move(url), options, reactor));
+}
+
+PgPipeline::PgPipeline(std::string url, PgOptions options, core::Reactor& reactor)
+    : url_(std::move(url)), options_(options), reactor_(reactor) {}
+
+PgPipeline::~PgPipeline() { Close(); }
+
+PgPipeline::Counts PgPipeline::counts() const {
+  std::lock_guard lock(mutex_);
+  Counts counts = counts_;
+  counts.connected = connection_ != nullptr;
+  return counts;
+}
+
+bool PgPipeline::Ready() {
+  std::lock_guard lock(mutex_);
+  if (closed_) return false;
+  if (connection_ != nullptr) return true;
+  if (Clock::now() < next_attempt_) return false;
+  return ConnectLocked();
+}
+
+bool PgPipeline::ConnectLocked() {
+  auto opened = PgConnection::Open(url_, options_);
+  if (!opened.ok()) {
+    next_attempt_ = Clock::now() + kRetryConnectAfter;
+    core::Log(core::LogLevel::kWarn, "read pipeline: connect failed",
+              {{"detail", opened.error().detail}});
+    return false;
+  }
+  PGconn* conn = (*opened)->handle();
+  if (PQsetnonblocking(conn, 1) != 0 || PQenterPipelineMode(conn) != 1) {
+    next_attempt_ = Clock::now() + kRetryConnectAfter;
+    return false;
+  }
+  connection_ = std::move(opened).value();
+  watch_ = reactor_.WatchDescriptor(PQsocket(conn));
+  ++generation_;
+  ++counts_.connects;
+  prepared_.clear();
+  ArmLocked();
+  return true;
+}
+
+void PgPipeline::Send(std::unique_ptr<PgRead> read, Done done) {
+  auto checked = read->parameters().Check("pipeline read");
+  if (!checked.ok()) return done(std::move(checked).error());
+  std::vector<Answer> answers;
+  {
+    std::lock_guard lock(mutex_);
+    Entry entry;
+    entry.read = std::move(read);
+    entry.done = std::move(done);
+    if (connection_ == nullptr) {
+      answers.push_back({std::move(entry), Unavailable("read pipeline: not connected")});
+    } else if (!SendLocked(entry)) {
+      answers.push_back({std::move(entry), Unavailable("read pipeline: send failed")});
+      DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+    }
+  }
+  Deliver(answers);
+}
+
+bool PgPipeline::SendLocked(Entry& entry) {
+  PGconn* conn = connection_->handle();
+  const std::string& sql = entry.read->sql();
+  const std::vector<const char*> values = entry.read->parameters().Pointers();
+  const int count = static_cast<int>(values.size());
+  const char* const* data = values.empty() ? nullptr : values.data();
+  const auto now = Clock::now();
+  int sent = 0;
+  auto found = prepared_.find(sql);
+  if (found == prepared_.end() && prepared_.size() < kMaxPrepared) {
+    std::string name = "r" + std::to_string(next_name_++);
+    if (PQsendPrepare(conn, name.c_str(), ToDollarPlaceholders(sql).c_str(), 0, nullptr) != 1) {
+      return false;
+    }
+    Entry prepare;
+    prepare.kind = Kind::kPrepare;
+    prepare.sql = sql;
+    prepare.sent_at = now;
+    pending_.push_back(std::move(prepare));
+    found = prepared_.emplace(sql, std::move(name)).first;
+  }
+  if (found != prepared_.end()) {
+    sent = PQsendQueryPrepared(conn, found->second.c_str(), count, data, nullptr, nullptr, 0);
+  } else {
+    sent = PQsendQueryParams(conn, ToDollarPlaceholders(sql).c_str(), count, nullptr, data, nullptr,
+                             nullptr, 0);
+  }
+  if (sent != 1) return false;
+  entry.kind = Kind::kQuery;
+  entry.sent_at = now;
+  pending_.push_back(std::move(entry));
+  // The sync goes out after the handlers ready now: the reads they send join this batch.
+  sync_needed_ = true;
+  PostFlushLocked();
+  return true;
+}
+
+void PgPipeline::Flush(std::uint64_t generation) {
+  std::vector<Answer> answers;
+  {
+    std::lock_guard lock(mutex_);
+    if (generation != generation_ || connection_ == nullptr) return;
+    flush_posted_ = false;
+    PGconn* conn = connection_->handle();
+    bool failed = false;
+    if (sync_needed_) {
+      sync_needed_ = false;
+      failed = PQpipelineSync(conn) != 1;
+      Entry sync;
+      sync.kind = Kind::kSync;
+      sync.sent_at = Clock::now();
+      pending_.push_back(std::move(sync));
+      ++counts_.batches;
+    }
+    // 1: the socket took only part of it; the rest goes out on the next turn (the server
+    // answers nothing before it has the sync).
+    const int flushed = failed ? -1 : PQflush(conn);
+    if (flushed < 0) {
+      DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+    } else {
+      if (flushed == 1) PostFlushLocked();
+      ArmLocked();
+    }
+  }
+  Deliver(answers);
+}
+
+void PgPipeline::PostFlushLocked() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  reactor_.Post([weak = weak_from_this(), generation = generation_] {
+    if (auto self = weak.lock()) self->Flush(generation);
+  });
+}
+
+void PgPipeline::ArmLocked() {
+  if (connection_ == nullptr) return;
+  // Armed while connected, pending reads or not: an idle connection the server closed (a
+  // restart) is dropped as it happens, not found out by the next read.
+  if (!waiting_) {
+    waiting_ = true;
+    watch_->AwaitReadable([weak = weak_from_this(), generation = generation_](bool readable) {
+      if (auto self = weak.lock()) self->OnReadable(generation, readable);
+    });
+  }
+  if (!timer_armed_ && !pending_.empty()) {
+    timer_armed_ = true;
+    reactor_.After(kTimeoutCheck, [weak = weak_from_this(), generation = generation_] {
+      if (auto self = weak.lock()) self->CheckTimeouts(generation);
+    });
+  }
+}
+
+void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
+  std::vector<Answer> answers;
+  {
+    std::lock_guard lock(mutex_);
+    if (generation != generation_ || connection_ == nullptr) return;
+    waiting_ = false;
+    PGconn* conn = connection_->handle();
+    // (A cancelled wait belongs to a dropped connection, whose generation has passed.)
+    const bool lost = !readable || PQconsumeInput(conn) != 1;
+    const int flushed = lost ? -1 : PQflush(conn);  // 1: the rest of a batch waits its turn
+    if (flushed == 1) PostFlushLocked();
+    if (flushed < 0) {
+      DisconnectLocked(Unavailable("read pipeline: connection lost"), answers);
+    } else {
+      std::vector<Entry> resend;
+      bool broken = false;
+      while (!pending_.empty() && !PQisBusy(conn)) {
+        Entry& front = pending_.front();
+        PGresult* result = PQgetResult(conn);
+        if (front.kind == Kind::kSync) {
+          PgResultPtr owned(result);
+          if (!owned || PQresultStatus(owned.get()) != PGRES_PIPELINE_SYNC) {
+            broken = true;
+            break;
+          }
+          pending_.pop_front();
+          continue;
+        }
+        if (result != nullptr) {  // a statement's result; a null one follows it
+          if (front.result == nullptr) {
+            front.result.reset(result);
+          } else {
+            PQclear(result);
+          }
+          continue;
+        }
+        Entry done = std::move(front);
+        pending_.pop_front();
+        const ExecStatusType status =
+            done.result ? PQresultStatus(done.result.get()) : PGRES_FATAL_ERROR;
+        const bool ok = status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK;
+        if (done.kind == Kind::kPrepare) {
+          if (!ok) prepared_.erase(done.sql);  // prepared again by the next read of it
+          continue;
+        }
+        if (status == PGRES_PIPELINE_ABORTED && !done.resent) {
+          done.resent = true;
+          done.result.reset();
+          resend.push_back(std::move(done));
+          continue;
+        }
+        std::optional<core::Error> error;
+        if (!ok) error = PgError(conn, done.result.get(), "pipeline read");
+        ++counts_.reads;
+        answers.push_back({std::move(done), std::move(error)});
+      }
+      if (broken) {
+        DisconnectLocked(Unavailable("read pipeline: out of step"), answers);
+      } else {
+        for (std::size_t i = 0; i < resend.size(); ++i) {
+          if (!SendLocked(resend[i])) {
+            for (std::size_t j = i; j < resend.size(); ++j) {
+              answers.push_back({std::move(resend[j]), Unavailable("read pipeline: send failed")});
+            }
+            DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+            break;
+          }
+        }
+        ArmLocked();
+      }
+    }
+  }
+  Deliver(answers);
+}
+
+void PgPipeline::CheckTimeouts(std::uint64_t generation) {
+  std::vector<Answer> answers;
+  {
+    std::lock_guard lock(mutex_);
+    if (generation != generation_) return;
+    timer_armed_ = false;
+    if (connection_ == nullptr || pending_.empty()) return;
+    const auto limit =
+        std::chrono::milliseconds(options_.statement_timeout_ms) + std::chrono::seconds(5);
+    if (Clock::now() - pending_.front().sent_at > limit) {
+      DisconnectLocked(Unavailable("read pipeline: no answer in time"), answers);
+    } else {
+      ArmLocked();
+    }
+  }
+  Deliver(answers);
+}
+
+void PgPipeline::Close() {
+  std::vector<Answer> answers;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    if (connection_ != nullptr) DisconnectLocked(Unavailable("read pipeline: closed"), answers);
+  }
+  Deliver(answers);
+}
+
+void PgPipeline::DisconnectLocked(const core::Error& error, std::vector<Answer>& answers) {
+  core::Log(core::LogLevel::kWarn, "read pipeline: disconnected",
+            {{"detail", error.detail}, {"pending", static_cast<std::int64_t>(pending_.size())}});
+  for (auto& entry : pending_) {
+    if (entry.kind == Kind::kQuery) answers.push_back({std::move(entry), error});
+  }
+  pending_.clear();
+  watch_.reset();  // before the socket closes with the connection
+  connection_.reset();
+  ++generation_;
+  prepared_.clear();
+  sync_needed_ = false;
+  flush_posted_ = false;
+  waiting_ = false;
+  timer_armed_ = false;
+}
+
+void PgPipeline::Deliver(std::vector<Answer>& answers) {
+  for (auto& answer : answers) {
+    // On a reactor thread nothing above would catch it: the loop would end.
+    try {
+      if (answer.error) {
+        answer.entry.done(std::move(*answer.error));
+        continue;
+      }
+      answer.entry.read->SetResult(std::move(answer.entry.result));
+      answer.entry.done(sql::Statement(answer.entry.read.get()));
+    } catch (const std::exception& e) {
+      core::Log(core::LogLevel::kError, "read pipeline: a read's callback threw",
+                {{"detail", e.what()}});
+    }
+  }
+}
+
+}  // namespace zebros::storage::postgres

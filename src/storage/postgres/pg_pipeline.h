@@ -1,0 +1,118 @@
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/reactor.h"
+#include "core/result.h"
+#include "storage/postgres/pg_connection.h"
+#include "storage/postgres/pg_rows.h"
+
+namespace zebros::storage::postgres {
+
+// Reads (one statement each, no transaction) sent over one connection in libpq's pipeline mode
+// and answered on the reactor's threads, so that no thread sleeps while the server works.
+//
+// Why: a read through the pool holds its I/O thread for the round trip, and the server's backend
+// wakes for each query alone; context switches on both sides of the socket were the largest item
+// of a GET by id (docs/performance.md). Here a read is sent at once, the reads sent while an
+// I/O thread works through its ready sockets go out together with one sync (posted to run after
+// them), and one readable socket delivers every answer that arrived.
+//
+// Each sync ends the implicit transaction of the reads before it, so locks are not held from
+// one batch to the next. A read that fails aborts the rest of its batch: those are sent again
+// once (they did not run). A lost connection fails what is pending with database_unavailable
+// and the next Send connects anew; so does a batch without an answer after
+// `statement_timeout + 5 s`. Thread-safe.
+class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
+ public:
+  // The rows live until the call returns. Runs on a reactor thread, or on the caller's when the
+  // read fails at once.
+  using Done = std::function<void(core::Result<sql::Statement>)>;
+
+  // Connects on first use. `reactor` must outlive the pipeline or see Close() first.
+  static std::shared_ptr<PgPipeline> Create(std::string url, PgOptions options,
+                                            core::Reactor& reactor);
+  ~PgPipeline();
+  PgPipeline(const PgPipeline&) = delete;
+  PgPipeline& operator=(const PgPipeline&) = delete;
+
+  // Connected, or connected now (at most one attempt per second after a failed one). False:
+  // the caller reads another way (the pool, which reports the outage as it always has).
+  bool Ready();
+  // Sends `read` (bound, `?` placeholders) and hands its rows to `done`.
+  void Send(std::unique_ptr<PgRead> read, Done done);
+  // Fails what is pending (database_unavailable) and disconnects; Ready() is false from then on.
+  void Close();
+
+  // Reads answered and batches (syncs) sent; for tests and diagnostics.
+  struct Counts {
+    std::uint64_t reads = 0;
+    std::uint64_t batches = 0;
+    std::uint64_t connects = 0;
+    bool connected = false;
+  };
+  Counts counts() const;
+
+ private:
+  enum class Kind { kPrepare, kQuery, kSync };
+  struct Entry {
+    Kind kind = Kind::kQuery;
+    std::unique_ptr<PgRead> read;  // kQuery
+    Done done;                     // kQuery
+    std::string sql;               // kPrepare: the statement it prepares
+    PgResultPtr result;            // the first result that arrived
+    bool resent = false;
+    std::chrono::steady_clock::time_point sent_at;
+  };
+  // A finished read and what to tell its caller.
+  struct Answer {
+    Entry entry;
+    std::optional<core::Error> error;
+  };
+
+  PgPipeline(std::string url, PgOptions options, core::Reactor& reactor);
+  bool ConnectLocked();
+  // Queues `entry`'s statement (preparing it on first use) and schedules the sync. False: the
+  // connection failed and `entry` is still the caller's.
+  bool SendLocked(Entry& entry);
+  void Flush(std::uint64_t generation);
+  void OnReadable(std::uint64_t generation, bool readable);
+  void CheckTimeouts(std::uint64_t generation);
+  // Schedules Flush on the reactor (once until it runs).
+  void PostFlushLocked();
+  // Waits for the socket (always, while connected) and checks the oldest read's age (while
+  // there are pending reads).
+  void ArmLocked();
+  // Drops the connection; the pending reads go to `answers` with `error`.
+  void DisconnectLocked(const core::Error& error, std::vector<Answer>& answers);
+  static void Deliver(std::vector<Answer>& answers);
+
+  const std::string url_;
+  const PgOptions options_;
+  core::Reactor& reactor_;
+
+  mutable std::mutex mutex_;
+  std::unique_ptr<PgConnection> connection_;     // guarded by mutex_
+  std::unique_ptr<core::Reactor::Watch> watch_;  // over connection_'s socket; guarded
+  std::uint64_t generation_ = 0;  // per connection: callbacks of an older one are ignored
+  std::unordered_map<std::string, std::string> prepared_;  // SQL → statement name
+  std::uint64_t next_name_ = 1;
+  std::deque<Entry> pending_;  // in the order the server answers
+  bool sync_needed_ = false;   // reads were sent since the last sync
+  bool flush_posted_ = false;
+  bool waiting_ = false;  // a readable wait is armed
+  bool timer_armed_ = false;
+  bool closed_ = false;
+  std::chrono::steady_clock::time_point next_attempt_{};
+  Counts counts_;
+};
+
+}  // namespace zebros::storage::postgres
