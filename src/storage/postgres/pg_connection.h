@@ -23,6 +23,9 @@ struct PgOptions {
   int connect_timeout_s = 5;
   // Milliseconds after which the server cancels a statement (SQLSTATE 57014 → kUnavailable).
   int statement_timeout_ms = 10000;
+  // plan_cache_mode = force_generic_plan: prepared statements are planned once, for statements
+  // whose planning costs as much as running them (ranked search: see PgDatabase::SearchReader).
+  bool generic_plans = false;
 };
 
 // `sql` with each `?` placeholder replaced by `$1`, `$2`, … in order. A `?` inside a

@@ -774,6 +774,31 @@ TEST_F(PgDatabaseTest, ReadersGoBackToThePool) {
   EXPECT_TRUE(reader.ok());
 }
 
+TEST_F(PgDatabaseTest, SearchReadersKeepGenericPlansAndOthersDoNot) {
+  FixedClock clock;
+  PgDatabaseOptions options;
+  options.pool_size = 1;
+  options.acquire_wait = 50ms;
+  auto opened = PgDatabase::Open(url_, {}, clock, options);
+  ASSERT_TRUE(opened.ok()) << opened.error().detail;
+  PgDatabase& database = **opened;
+  const std::string generic =
+      "SELECT (current_setting('plan_cache_mode') = 'force_generic_plan')::int";
+  auto reader = database.Reader();
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ(QueryInt(**reader, generic), 0);
+  // A pool of its own: the only plain connection is lent out, and searches still get theirs
+  // (at least 2).
+  auto search = database.SearchReader();
+  ASSERT_TRUE(search.ok()) << search.error().detail;
+  EXPECT_EQ(QueryInt(**search, generic), 1);
+  auto second = database.SearchReader();
+  ASSERT_TRUE(second.ok()) << second.error().detail;
+  auto third = database.SearchReader();
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().problem_code, "database_unavailable");
+}
+
 TEST_F(PgDatabaseTest, CustomFieldIndexesAreCreated) {
   FixedClock clock;
   auto opened = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});

@@ -39,6 +39,10 @@ core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
   database->types_ = types;
   database->pool_ = std::make_unique<PgPool>(url, options.connection, options.pool_size);
   database->url_ = url;
+  PgOptions generic = options.connection;
+  generic.generic_plans = true;
+  database->search_pool_ =
+      std::make_unique<PgPool>(url, generic, std::max(2, options.pool_size / 4));
   {
     auto lease = database->pool_->Acquire(options.acquire_wait);
     if (!lease.ok()) return std::move(lease).error();
@@ -84,8 +88,12 @@ core::Status PgDatabase::Run(Work work) {
   return future.get();
 }
 
-core::Result<sql::ReadLease> PgDatabase::Reader() {
-  auto lease = pool_->Acquire(options_.acquire_wait);
+core::Result<sql::ReadLease> PgDatabase::Reader() { return Lend(*pool_); }
+
+core::Result<sql::ReadLease> PgDatabase::SearchReader() { return Lend(*search_pool_); }
+
+core::Result<sql::ReadLease> PgDatabase::Lend(PgPool& pool) {
+  auto lease = pool.Acquire(options_.acquire_wait);
   if (!lease.ok()) return std::move(lease).error();
   // The pool lease lives as long as the ReadLease's release function; releasing drops it, which
   // gives the connection back.

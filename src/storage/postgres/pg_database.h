@@ -23,7 +23,8 @@ namespace zebros::storage::postgres {
 
 // How a PgDatabase uses the server. Plain data.
 struct PgDatabaseOptions {
-  // Connections at most, shared by the writers and the readers.
+  // Connections at most, shared by the writers and the readers; ranked searches have a pool of
+  // their own besides (a quarter of this, at least 2: see SearchReader).
   int pool_size = 16;
   // Threads running write transactions; each holds a connection while it runs one.
   int workers = 8;
@@ -64,6 +65,10 @@ class PgDatabase final : public sql::Engine {
   core::Status Run(Work work) override;
   // A pooled connection in autocommit mode; kUnavailable "database_unavailable" when none.
   core::Result<sql::ReadLease> Reader() override;
+  // From a pool of its own (a quarter of pool_size, at least 2) whose connections keep generic
+  // plans: a ranked search's custom plan cost 0.6–0.9 ms to make, as much as running it, and the
+  // generic one runs as fast (docs/performance.md).
+  core::Result<sql::ReadLease> SearchReader() override;
   // Through the read pipeline while a reactor is attached and it is connected; otherwise on a
   // Reader.
   void ReadAsync(const std::string& sql, const std::vector<boost::json::value>& params,
@@ -104,11 +109,14 @@ class PgDatabase final : public sql::Engine {
   // A work's outcome inside the open transaction: its error, or an error when it returned
   // success but left the transaction failed.
   static core::Status RunWork(PgConnection& connection, Work& work);
+  // A connection of `pool` lent as a read session.
+  core::Result<sql::ReadLease> Lend(PgPool& pool);
 
   const core::Clock& clock_;
   const PgDatabaseOptions options_;
   std::vector<model::ObjectTypePtr> types_;
   std::unique_ptr<PgPool> pool_;
+  std::unique_ptr<PgPool> search_pool_;
   std::string url_;
   std::mutex pipeline_mutex_;
   std::shared_ptr<PgPipeline> pipeline_;  // guarded by pipeline_mutex_

@@ -202,7 +202,7 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
         if (front.kind == Kind::kSync) {
           PgResultPtr owned(result);
           if (!owned || PQresultStatus(owned.get()) != PGRES_PIPELINE_SYNC) {
-            broken = true;
+            broken = true;  // out of step with the server: the connection cannot be trusted
             break;
           }
           pending_.pop_front();
@@ -232,12 +232,25 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
           continue;
         }
         std::optional<core::Error> error;
-        if (!ok) error = PgError(conn, done.result.get(), "pipeline read");
+        if (!ok) {
+          error = PgError(conn, done.result.get(), "pipeline read");
+          // FATAL ends the session (a terminated backend, a server shutting down): the
+          // connection goes now, not when its end of file is read, so the next read connects
+          // anew instead of failing on it.
+          const char* severity =
+              done.result ? PQresultErrorField(done.result.get(), PG_DIAG_SEVERITY_NONLOCALIZED)
+                          : nullptr;
+          if (severity != nullptr &&
+              (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
+            broken = true;
+          }
+        }
         ++counts_.reads;
         answers.push_back({std::move(done), std::move(error)});
+        if (broken) break;
       }
-      if (broken) {
-        DisconnectLocked(Unavailable("read pipeline: out of step"), answers);
+      if (broken || PQstatus(conn) != CONNECTION_OK) {
+        DisconnectLocked(Unavailable("read pipeline: connection lost"), answers);
       } else {
         for (std::size_t i = 0; i < resend.size(); ++i) {
           if (!SendLocked(resend[i])) {

@@ -68,6 +68,9 @@ class Engine {
   // A session for reads on the calling thread (no transaction: each statement sees the latest
   // committed data).
   virtual core::Result<ReadLease> Reader() = 0;
+  // A session for ranked search statements. PostgreSQL's is one whose prepared statements keep
+  // one generic plan: a search statement's custom plan took as long to make as to run.
+  virtual core::Result<ReadLease> SearchReader() { return Reader(); }
   // One read statement (`?` placeholders; `params` as BindSqlValue takes them), as a Reader's,
   // whose rows `done` gets (valid until it returns). An engine that can wait for its database
   // without holding a thread (PostgreSQL with a reactor attached: see PgPipeline) calls `done`

@@ -76,7 +76,7 @@ core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
   if (!compiled.ok()) return std::move(compiled).error();
   Page page;
   if (compiled->empty_result) return page;
-  auto reader = database_.Reader();
+  auto reader = compiled->rank_order ? database_.SearchReader() : database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   if (auto plan = PlanIntersection(type, principal, query, database_.dialect())) {
     return ListByIntersection(**reader, type, principal, *plan, *compiled);
