@@ -35,8 +35,7 @@ int main(int argc, char** argv) {
   auto* serve_cmd = app.add_subcommand("serve", "Run the HTTP API");
   add_location(serve_cmd);
   serve_cmd->add_option("--listen", serve.listen, "HOST:PORT to listen on (env ZEBROS_LISTEN)");
-  serve_cmd->add_option("--threads", serve.io_threads,
-                        "I/O threads (default: one per core; two per core on PostgreSQL)");
+  serve_cmd->add_option("--threads", serve.io_threads, "I/O threads (default: one per core)");
   serve.public_url = EnvOr("ZEBROS_PUBLIC_URL", "");
   serve_cmd->add_option("--public-url", serve.public_url,
                         "External base URL, for token issuers (env ZEBROS_PUBLIC_URL)");

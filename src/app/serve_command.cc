@@ -196,13 +196,13 @@ int RunServe(const ServeConfig& config) {
   net::ServerOptions options;
   options.host = host;
   options.port = port;
+  // One I/O thread per core on either database (0 = hardware_concurrency). PostgreSQL once had
+  // two per core, while a GET held its thread for the round trip; GETs now wait on the event
+  // loop (storage/postgres/pg_pipeline.h), and more threads than cores cost more than they gave:
+  // two nodes on two cores served GETs at 13k req/s in total with 4 threads each, 21k with 2;
+  // one node 28k with 4, 32k with 2 (a filtered list read afresh, which still holds its thread,
+  // 2.8k with 4 and 2.2k with 2; docs/performance.md).
   options.io_threads = config.io_threads;
-  if (options.io_threads == 0 && !config.where.database_url.empty()) {
-    // A PostgreSQL read holds its I/O thread for a network round trip; with one thread per core
-    // the cores idle meanwhile (GET by id: 12.2k req/s with 2 threads, ~16k with 4). More (8:
-    // ~17k) made two nodes on the two cores slower in total than one (see docs/performance.md).
-    options.io_threads = 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  }
   options.make_error = [](int status, std::string_view code, std::string_view detail) {
     return api::ProblemResponse(status, code, detail);
   };

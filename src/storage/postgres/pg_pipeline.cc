@@ -71,20 +71,16 @@ bool PgPipeline::ConnectLocked() {
 void PgPipeline::Send(std::unique_ptr<PgRead> read, Done done) {
   auto checked = read->parameters().Check("pipeline read");
   if (!checked.ok()) return done(std::move(checked).error());
-  std::vector<Answer> answers;
+  Entry entry;
+  entry.read = std::move(read);
+  entry.done = std::move(done);
+  // Only queued here: the connection's lock is held by whichever thread reads answers, and an
+  // I/O thread waiting for it (worse: for a holder the scheduler preempted) stalls its requests.
   {
-    std::lock_guard lock(mutex_);
-    Entry entry;
-    entry.read = std::move(read);
-    entry.done = std::move(done);
-    if (connection_ == nullptr) {
-      answers.push_back({std::move(entry), Unavailable("read pipeline: not connected")});
-    } else if (!SendLocked(entry)) {
-      answers.push_back({std::move(entry), Unavailable("read pipeline: send failed")});
-      DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
-    }
+    std::lock_guard lock(queue_mutex_);
+    incoming_.push_back(std::move(entry));
   }
-  Deliver(answers);
+  PostFlush();
 }
 
 bool PgPipeline::SendLocked(Entry& entry) {
@@ -118,47 +114,66 @@ bool PgPipeline::SendLocked(Entry& entry) {
   entry.kind = Kind::kQuery;
   entry.sent_at = now;
   pending_.push_back(std::move(entry));
-  // The sync goes out after the handlers ready now: the reads they send join this batch.
   sync_needed_ = true;
-  PostFlushLocked();
   return true;
 }
 
-void PgPipeline::Flush(std::uint64_t generation) {
+void PgPipeline::Flush() {
   std::vector<Answer> answers;
   {
     std::lock_guard lock(mutex_);
-    if (generation != generation_ || connection_ == nullptr) return;
-    flush_posted_ = false;
-    PGconn* conn = connection_->handle();
-    bool failed = false;
-    if (sync_needed_) {
-      sync_needed_ = false;
-      failed = PQpipelineSync(conn) != 1;
-      Entry sync;
-      sync.kind = Kind::kSync;
-      sync.sent_at = Clock::now();
-      pending_.push_back(std::move(sync));
-      ++counts_.batches;
+    std::vector<Entry> batch;
+    {
+      std::lock_guard queue_lock(queue_mutex_);
+      batch.swap(incoming_);
+      flush_posted_ = false;
     }
-    // 1: the socket took only part of it; the rest goes out on the next turn (the server
-    // answers nothing before it has the sync).
-    const int flushed = failed ? -1 : PQflush(conn);
-    if (flushed < 0) {
+    std::size_t sent = 0;
+    if (connection_ != nullptr) {
+      while (sent < batch.size() && SendLocked(batch[sent])) ++sent;
+    }
+    for (std::size_t i = sent; i < batch.size(); ++i) {
+      answers.push_back({std::move(batch[i]),
+                         Unavailable(connection_ != nullptr ? "read pipeline: send failed"
+                                                            : "read pipeline: not connected")});
+    }
+    if (connection_ != nullptr && sent < batch.size()) {
       DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
-    } else {
-      if (flushed == 1) PostFlushLocked();
-      ArmLocked();
+    } else if (connection_ != nullptr) {
+      PGconn* conn = connection_->handle();
+      bool failed = false;
+      if (sync_needed_) {
+        sync_needed_ = false;
+        failed = PQpipelineSync(conn) != 1;
+        Entry sync;
+        sync.kind = Kind::kSync;
+        sync.sent_at = Clock::now();
+        pending_.push_back(std::move(sync));
+        ++counts_.batches;
+      }
+      // 1: the socket took only part of it; the rest goes out on the next turn (the server
+      // answers nothing before it has the sync).
+      const int flushed = failed ? -1 : PQflush(conn);
+      if (flushed < 0) {
+        DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+      } else {
+        if (flushed == 1) PostFlush();
+        ArmLocked();
+      }
     }
   }
   Deliver(answers);
 }
 
-void PgPipeline::PostFlushLocked() {
-  if (flush_posted_) return;
-  flush_posted_ = true;
-  reactor_.Post([weak = weak_from_this(), generation = generation_] {
-    if (auto self = weak.lock()) self->Flush(generation);
+void PgPipeline::PostFlush() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (flush_posted_) return;
+    flush_posted_ = true;
+  }
+  // After the handlers ready now: the reads they send join this batch.
+  reactor_.Post([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->Flush();
   });
 }
 
@@ -190,7 +205,7 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
     // (A cancelled wait belongs to a dropped connection, whose generation has passed.)
     const bool lost = !readable || PQconsumeInput(conn) != 1;
     const int flushed = lost ? -1 : PQflush(conn);  // 1: the rest of a batch waits its turn
-    if (flushed == 1) PostFlushLocked();
+    if (flushed == 1) PostFlush();
     if (flushed < 0) {
       DisconnectLocked(Unavailable("read pipeline: connection lost"), answers);
     } else {
@@ -261,6 +276,7 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
             break;
           }
         }
+        if (!resend.empty() && connection_ != nullptr) PostFlush();  // their sync
         ArmLocked();
       }
     }
@@ -292,6 +308,12 @@ void PgPipeline::Close() {
     std::lock_guard lock(mutex_);
     closed_ = true;
     if (connection_ != nullptr) DisconnectLocked(Unavailable("read pipeline: closed"), answers);
+    // Queued reads too: once the loop has stopped, no Flush would answer them.
+    std::lock_guard queue_lock(queue_mutex_);
+    for (auto& entry : incoming_) {
+      answers.push_back({std::move(entry), Unavailable("read pipeline: closed")});
+    }
+    incoming_.clear();
   }
   Deliver(answers);
 }
@@ -308,7 +330,6 @@ void PgPipeline::DisconnectLocked(const core::Error& error, std::vector<Answer>&
   ++generation_;
   prepared_.clear();
   sync_needed_ = false;
-  flush_posted_ = false;
   waiting_ = false;
   timer_armed_ = false;
 }

@@ -22,9 +22,9 @@ namespace zebros::storage::postgres {
 //
 // Why: a read through the pool holds its I/O thread for the round trip, and the server's backend
 // wakes for each query alone; context switches on both sides of the socket were the largest item
-// of a GET by id (docs/performance.md). Here a read is sent at once, the reads sent while an
-// I/O thread works through its ready sockets go out together with one sync (posted to run after
-// them), and one readable socket delivers every answer that arrived.
+// of a GET by id (docs/performance.md). Here a read is queued; the reads queued while the I/O
+// threads work through their ready sockets go out together with one sync (a flush posted to run
+// after them), and one readable socket delivers every answer that arrived.
 //
 // Each sync ends the implicit transaction of the reads before it, so locks are not held from
 // one batch to the next. A read that fails aborts the rest of its batch: those are sent again
@@ -47,7 +47,7 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   // Connected, or connected now (at most one attempt per second after a failed one). False:
   // the caller reads another way (the pool, which reports the outage as it always has).
   bool Ready();
-  // Sends `read` (bound, `?` placeholders) and hands its rows to `done`.
+  // Queues `read` (bound, `?` placeholders) for the next batch and hands its rows to `done`.
   void Send(std::unique_ptr<PgRead> read, Done done);
   // Fails what is pending (database_unavailable) and disconnects; Ready() is false from then on.
   void Close();
@@ -80,14 +80,15 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
 
   PgPipeline(std::string url, PgOptions options, core::Reactor& reactor);
   bool ConnectLocked();
-  // Queues `entry`'s statement (preparing it on first use) and schedules the sync. False: the
-  // connection failed and `entry` is still the caller's.
+  // Sends `entry`'s statement (preparing it on first use); the next Flush adds the sync. False:
+  // the connection failed and `entry` is still the caller's.
   bool SendLocked(Entry& entry);
-  void Flush(std::uint64_t generation);
+  // Sends the queued reads and a sync (on a reactor thread).
+  void Flush();
   void OnReadable(std::uint64_t generation, bool readable);
   void CheckTimeouts(std::uint64_t generation);
   // Schedules Flush on the reactor (once until it runs).
-  void PostFlushLocked();
+  void PostFlush();
   // Waits for the socket (always, while connected) and checks the oldest read's age (while
   // there are pending reads).
   void ArmLocked();
@@ -107,8 +108,12 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   std::uint64_t next_name_ = 1;
   std::deque<Entry> pending_;  // in the order the server answers
   bool sync_needed_ = false;   // reads were sent since the last sync
-  bool flush_posted_ = false;
-  bool waiting_ = false;  // a readable wait is armed
+  // Reads handed to Send, waiting for the next Flush; the lock is never held for long, and
+  // is taken after mutex_ when both are.
+  std::mutex queue_mutex_;
+  std::vector<Entry> incoming_;  // guarded by queue_mutex_
+  bool flush_posted_ = false;    // guarded by queue_mutex_
+  bool waiting_ = false;         // a readable wait is armed
   bool timer_armed_ = false;
   bool closed_ = false;
   std::chrono::steady_clock::time_point next_attempt_{};
