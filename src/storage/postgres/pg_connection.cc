@@ -133,7 +133,7 @@ core::Error PgError(PGconn* conn, const PGresult* result, std::string_view what)
 }
 
 PgStatement::PgStatement(PgConnection& connection, std::string name, int parameter_count)
-    : connection_(connection), name_(std::move(name)), parameters_(parameter_count) {}
+    : PgRowsStatement(parameter_count), connection_(connection), name_(std::move(name)) {}
 
 PgStatement::~PgStatement() = default;
 

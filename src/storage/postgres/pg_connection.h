@@ -49,27 +49,14 @@ class PgConnection;
 // A prepared statement of a PgConnection, owned by its cache. Parameters travel as text (the
 // server infers their types from the SQL); results arrive as text and are parsed on reading.
 // The whole result of a statement is fetched by the first Step(). Not thread-safe.
-class PgStatement final : public sql::StatementImpl {
+class PgStatement final : public PgRowsStatement {
  public:
   PgStatement(PgConnection& connection, std::string name, int parameter_count);
   ~PgStatement() override;
   PgStatement(const PgStatement&) = delete;
   PgStatement& operator=(const PgStatement&) = delete;
 
-  // An index outside 1..parameter count makes the next Step() fail with kInternal; text with a
-  // NUL character (which PostgreSQL text cannot hold) with kBadRequest.
-  void BindNull(int index) override { parameters_.BindNull(index); }
-  void BindInt(int index, std::int64_t value) override { parameters_.BindInt(index, value); }
-  void BindDouble(int index, double value) override { parameters_.BindDouble(index, value); }
-  void BindText(int index, std::string_view value) override { parameters_.BindText(index, value); }
   core::Result<bool> Step() override;
-  int ColumnCount() const override { return rows_.ColumnCount(); }
-  sql::ColumnKind Kind(int column) const override { return rows_.Kind(column); }
-  bool IsNull(int column) const override { return rows_.IsNull(column); }
-  // Integers as such; a boolean 't'/'f' as 1/0; a decimal truncated; 0 when unreadable.
-  std::int64_t Int(int column) const override { return rows_.Int(column); }
-  double Double(int column) const override { return rows_.Double(column); }
-  std::string_view Text(int column) const override { return rows_.Text(column); }
   void Reset() override;
 
   const std::string& name() const { return name_; }
@@ -77,8 +64,6 @@ class PgStatement final : public sql::StatementImpl {
  private:
   PgConnection& connection_;
   const std::string name_;
-  PgParameters parameters_;
-  PgRows rows_;
 };
 
 // One connection to PostgreSQL (RAII over PGconn) with a bounded LRU cache of prepared

@@ -749,12 +749,18 @@ TEST_F(PgDatabaseTest, AGroupsAuditChainSurvivesAPieceRolledBackAfterItsEntry) {
   EXPECT_EQ(head->Int(1), 3);
 }
 
-TEST_F(PgDatabaseTest, ReadersGoBackToThePool) {
-  FixedClock clock;
+// A database with one pooled connection, given up on after 50 ms.
+core::Result<std::unique_ptr<PgDatabase>> OpenWithOneConnection(const std::string& url,
+                                                                const core::Clock& clock) {
   PgDatabaseOptions options;
   options.pool_size = 1;
   options.acquire_wait = 50ms;
-  auto opened = PgDatabase::Open(url_, {}, clock, options);
+  return PgDatabase::Open(url, {}, clock, options);
+}
+
+TEST_F(PgDatabaseTest, ReadersGoBackToThePool) {
+  FixedClock clock;
+  auto opened = OpenWithOneConnection(url_, clock);
   ASSERT_TRUE(opened.ok()) << opened.error().detail;
   PgDatabase& database = **opened;
   {
@@ -776,10 +782,7 @@ TEST_F(PgDatabaseTest, ReadersGoBackToThePool) {
 
 TEST_F(PgDatabaseTest, SearchReadersKeepGenericPlansAndOthersDoNot) {
   FixedClock clock;
-  PgDatabaseOptions options;
-  options.pool_size = 1;
-  options.acquire_wait = 50ms;
-  auto opened = PgDatabase::Open(url_, {}, clock, options);
+  auto opened = OpenWithOneConnection(url_, clock);
   ASSERT_TRUE(opened.ok()) << opened.error().detail;
   PgDatabase& database = **opened;
   const std::string generic =

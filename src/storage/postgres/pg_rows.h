@@ -73,35 +73,50 @@ class PgRows {
   int row_ = -1;  // -1 before the result; then the current row
 };
 
-// A read statement that is not run by its connection but sent by a PgPipeline: bound like any
-// statement, then given its result, whose rows Step() walks. Reset() is harmless (a read is used
-// once: its Statement views are dropped after binding and after reading).
-class PgRead final : public sql::StatementImpl {
+// What a statement of PostgreSQL is besides how it runs: its parameters, bound as text, and the
+// rows of its result, parsed on reading. PgStatement runs on its connection, PgRead in a
+// PgPipeline.
+class PgRowsStatement : public sql::StatementImpl {
  public:
-  PgRead(std::string sql, int parameter_count)
-      : sql_(std::move(sql)), parameters_(parameter_count) {}
+  explicit PgRowsStatement(int parameter_count) : parameters_(parameter_count) {}
 
+  // An index outside 1..parameter count makes the next Step() fail with kInternal; text with a
+  // NUL character (which PostgreSQL text cannot hold) with kBadRequest.
   void BindNull(int index) override { parameters_.BindNull(index); }
   void BindInt(int index, std::int64_t value) override { parameters_.BindInt(index, value); }
   void BindDouble(int index, double value) override { parameters_.BindDouble(index, value); }
   void BindText(int index, std::string_view value) override { parameters_.BindText(index, value); }
-  core::Result<bool> Step() override;
   int ColumnCount() const override { return rows_.ColumnCount(); }
   sql::ColumnKind Kind(int column) const override { return rows_.Kind(column); }
   bool IsNull(int column) const override { return rows_.IsNull(column); }
+  // Integers as such; a boolean 't'/'f' as 1/0; a decimal truncated; 0 when unreadable.
   std::int64_t Int(int column) const override { return rows_.Int(column); }
   double Double(int column) const override { return rows_.Double(column); }
   std::string_view Text(int column) const override { return rows_.Text(column); }
+
+  const PgParameters& parameters() const { return parameters_; }
+
+ protected:
+  PgParameters parameters_;
+  PgRows rows_;
+};
+
+// A read statement that is not run by its connection but sent by a PgPipeline: bound like any
+// statement, then given its result, whose rows Step() walks. Reset() is harmless (a read is used
+// once: its Statement views are dropped after binding and after reading).
+class PgRead final : public PgRowsStatement {
+ public:
+  PgRead(std::string sql, int parameter_count)
+      : PgRowsStatement(parameter_count), sql_(std::move(sql)) {}
+
+  core::Result<bool> Step() override;
   void Reset() override {}
 
   const std::string& sql() const { return sql_; }
-  const PgParameters& parameters() const { return parameters_; }
   void SetResult(PgResultPtr result) { rows_.Reset(std::move(result)); }
 
  private:
   std::string sql_;  // with `?` placeholders
-  PgParameters parameters_;
-  PgRows rows_;
   bool stepped_ = false;
 };
 
