@@ -523,6 +523,10 @@ class PostgresRestartUnderWriteLoadTest(ServerTestCase):
                     "20 write answers and 2 s with PostgreSQL down")
                 ready_while_down = self.ready_status()
                 health_while_down = self.api("GET", "/healthz", key=None).status
+                # A GET by id (the read pipeline's connection died with the server): 503 too.
+                stored_id = next(e["body"]["id"] for e in writers.snapshot()
+                                 if e["status"] == 201)
+                get_while_down = self.api("GET", f"/api/v1/contacts/{stored_id}")
                 restarting = time.monotonic()
             finally:
                 self.cluster.start()
@@ -530,6 +534,10 @@ class PostgresRestartUnderWriteLoadTest(ServerTestCase):
             self.assertEqual(ready_while_down, 503, "GET /readyz with PostgreSQL down")
             self.assertEqual(health_while_down, 200, "GET /healthz (process up) with PostgreSQL "
                                                      "down")
+            self.assertEqual(get_while_down.status, 503, get_while_down)
+            self.assertEqual(get_while_down.body.get("code"), "database_unavailable",
+                             get_while_down)
+            self.assertTrue(get_while_down.header("Retry-After"), get_while_down)
             wait_until(lambda: self.ready_status() == 200, 30,
                        "GET /readyz 200 after PostgreSQL came back")
             writers.wait_for(lambda e: e["status"] == 201 and e["started"] >= restarted, 20,
