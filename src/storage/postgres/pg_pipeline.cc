@@ -1,7 +1,5 @@
 #include "storage/postgres/pg_pipeline.h"
 
-#include <poll.h>
-
 #include "core/log.h"
 
 namespace zebros::storage::postgres {
@@ -265,6 +263,9 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
         if (broken) break;
       }
       if (broken || PQstatus(conn) != CONNECTION_OK) {
+        for (auto& entry : resend) {
+          answers.push_back({std::move(entry), Unavailable("read pipeline: connection lost")});
+        }
         DisconnectLocked(Unavailable("read pipeline: connection lost"), answers);
       } else {
         for (std::size_t i = 0; i < resend.size(); ++i) {
