@@ -66,7 +66,10 @@ void SqlRecordStore::GetAsync(const model::Principal& principal, const model::Ob
   // `type` outlives the read: object types are shared and kept by whoever called.
   database_.ReadAsync(query.sql, query.params,
                       [&type, done = std::move(done)](core::Result<Statement> stmt) {
-                        done(GotRecord(std::move(stmt), type));
+                        // The statement is reset here, not after `done` has answered the request
+                        // (SQLite: it would keep its read open meanwhile).
+                        auto record = GotRecord(std::move(stmt), type);
+                        done(std::move(record));
                       });
 }
 
