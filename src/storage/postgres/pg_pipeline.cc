@@ -320,7 +320,8 @@ void PgPipeline::Close() {
 }
 
 void PgPipeline::DisconnectLocked(const core::Error& error, std::vector<Answer>& answers) {
-  core::Log(core::LogLevel::kWarn, "read pipeline: disconnected",
+  // Closing is the server stopping (info); anything else is a lost connection (warn).
+  core::Log(closed_ ? core::LogLevel::kInfo : core::LogLevel::kWarn, "read pipeline: disconnected",
             {{"detail", error.detail}, {"pending", static_cast<std::int64_t>(pending_.size())}});
   for (auto& entry : pending_) {
     if (entry.kind == Kind::kQuery) answers.push_back({std::move(entry), error});
