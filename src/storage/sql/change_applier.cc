@@ -340,11 +340,8 @@ bool ChangeApplier::IsCheckedReference(const model::Field& field, const json::va
 }
 
 core::Result<bool> ChangeApplier::Finds(Session& connection, const Probe& probe) {
-  auto stmt = connection.Prepare(probe.sql);
+  auto stmt = PrepareBound(connection, probe.sql, probe.params);
   if (!stmt.ok()) return std::move(stmt).error();
-  for (std::size_t i = 0; i < probe.params.size(); ++i) {
-    BindSqlValue(*stmt, static_cast<int>(i) + 1, probe.params[i]);
-  }
   auto row = stmt->Step();
   if (!row.ok()) return std::move(row).error();
   return *row;

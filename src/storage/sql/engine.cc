@@ -8,12 +8,7 @@ void Engine::ReadAsync(const std::string& sql, const std::vector<boost::json::va
                        ReadDone done) {
   auto reader = Reader();
   if (!reader.ok()) return done(std::move(reader).error());
-  auto stmt = (*reader)->Prepare(sql);
-  if (!stmt.ok()) return done(std::move(stmt).error());
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    BindSqlValue(*stmt, static_cast<int>(i) + 1, params[i]);
-  }
-  done(std::move(stmt));
+  done(PrepareBound(**reader, sql, params));
 }
 
 }  // namespace zebros::storage::sql

@@ -96,6 +96,16 @@ void BindSqlValue(Statement& stmt, int index, const json::value& sql_value) {
   BindSqlValueTo(stmt, index, sql_value);
 }
 
+core::Result<Statement> PrepareBound(Session& session, const std::string& sql,
+                                     const std::vector<json::value>& params) {
+  auto stmt = session.Prepare(sql);
+  if (!stmt.ok()) return stmt;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    BindSqlValue(*stmt, static_cast<int>(i) + 1, params[i]);
+  }
+  return stmt;
+}
+
 std::string TableName(const model::ObjectType& type) { return "obj_" + type.name; }
 std::string SearchTableName(const model::ObjectType& type) { return "fts_" + type.name; }
 

@@ -32,6 +32,9 @@ std::optional<ColumnRef> ResolveColumn(const model::ObjectType& type, std::strin
 boost::json::value ToSqlValue(const ColumnRef& ref, const boost::json::value& api_value);
 // Binds a value produced by ToSqlValue (null, int64, double, string).
 void BindSqlValue(Statement& stmt, int index, const boost::json::value& sql_value);
+// `session`'s statement for `sql` with `params` bound from `?` number 1 on.
+core::Result<Statement> PrepareBound(Session& session, const std::string& sql,
+                                     const std::vector<boost::json::value>& params);
 // The same for anything with Statement's Bind* members (PostgreSQL's parameter lists).
 template <class Target>
 void BindSqlValueTo(Target& target, int index, const boost::json::value& sql_value) {

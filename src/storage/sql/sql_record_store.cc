@@ -50,13 +50,7 @@ core::Result<model::Record> SqlRecordStore::Get(const model::Principal& principa
   auto reader = database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   const GetQuery query = GetQueryFor(principal, type, id);
-  auto stmt = (*reader)->Prepare(query.sql);
-  if (stmt.ok()) {
-    for (std::size_t i = 0; i < query.params.size(); ++i) {
-      BindSqlValue(*stmt, static_cast<int>(i) + 1, query.params[i]);
-    }
-  }
-  return GotRecord(std::move(stmt), type);
+  return GotRecord(PrepareBound(**reader, query.sql, query.params), type);
 }
 
 void SqlRecordStore::GetAsync(const model::Principal& principal, const model::ObjectType& type,
@@ -84,11 +78,8 @@ core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
   if (auto plan = PlanIntersection(type, principal, query, database_.dialect())) {
     return ListByIntersection(**reader, type, principal, *plan, *compiled);
   }
-  auto stmt = (*reader)->Prepare(compiled->sql);
+  auto stmt = PrepareBound(**reader, compiled->sql, compiled->params);
   if (!stmt.ok()) return std::move(stmt).error();
-  for (std::size_t i = 0; i < compiled->params.size(); ++i) {
-    BindSqlValue(*stmt, static_cast<int>(i) + 1, compiled->params[i]);
-  }
   json::array last_keys;
   page.records.reserve(static_cast<std::size_t>(compiled->limit));
   const json::storage_ptr arena = PageArena(compiled->limit);
