@@ -34,6 +34,13 @@ bool IsJsonContentType(const std::string* content_type) {
   return lower == "application/json" || lower == "application/merge-patch+json";
 }
 
+// Every answer names its tenant for the access log.
+void SendStamped(const net::Reply& reply, const std::string& tenant_id,
+                 net::HttpResponse response) {
+  response.log_tenant = tenant_id;
+  reply(std::move(response));
+}
+
 }  // namespace
 
 ApiHandler::ApiHandler(ApiServices services)
@@ -49,14 +56,6 @@ ApiHandler::ApiHandler(ApiServices services)
       ready_(std::move(services.ready)),
       idp_(services.idp),
       pages_(services.pages) {}
-
-namespace {
-void SendStamped(const net::Reply& reply, const std::string& tenant_id,
-                 net::HttpResponse response) {
-  response.log_tenant = tenant_id;
-  reply(std::move(response));
-}
-}  // namespace
 
 void ApiHandler::Answer::Send(net::HttpResponse response) const {
   SendStamped(reply, tenant_id, std::move(response));

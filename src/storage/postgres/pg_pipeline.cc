@@ -37,6 +37,8 @@ PgPipeline::Counts PgPipeline::counts() const {
 }
 
 bool PgPipeline::Ready() {
+  // Every GET asks: without the connection's lock, which the thread reading answers holds.
+  if (connected_.load(std::memory_order_acquire)) return true;
   std::lock_guard lock(mutex_);
   if (closed_) return false;
   if (connection_ != nullptr) return true;
@@ -58,6 +60,7 @@ bool PgPipeline::ConnectLocked() {
     return false;
   }
   connection_ = std::move(opened).value();
+  connected_.store(true, std::memory_order_release);
   watch_ = reactor_.WatchDescriptor(PQsocket(conn));
   ++generation_;
   ++counts_.connects;
@@ -329,6 +332,7 @@ void PgPipeline::DisconnectLocked(const core::Error& error, std::vector<Answer>&
   pending_.clear();
   watch_.reset();  // before the socket closes with the connection
   connection_.reset();
+  connected_.store(false, std::memory_order_release);
   ++generation_;
   prepared_.clear();
   sync_needed_ = false;

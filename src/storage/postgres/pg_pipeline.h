@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -102,6 +103,7 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
 
   mutable std::mutex mutex_;
   std::unique_ptr<PgConnection> connection_;     // guarded by mutex_
+  std::atomic<bool> connected_{false};           // connection_ != nullptr, read without the lock
   std::unique_ptr<core::Reactor::Watch> watch_;  // over connection_'s socket; guarded
   std::uint64_t generation_ = 0;  // per connection: callbacks of an older one are ignored
   std::unordered_map<std::string, std::string> prepared_;  // SQL → statement name

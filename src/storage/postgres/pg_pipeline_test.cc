@@ -3,14 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <future>
-#include <random>
 #include <thread>
 
 #include "core/testing/await.h"
 #include "net/io_reactor.h"
 #include "storage/postgres/pg_database.h"
+#include "storage/postgres/testing/pg_server_test.h"
 
 namespace zebros::storage::postgres {
 namespace {
@@ -29,32 +28,16 @@ struct Seen {
   std::optional<core::Error> error;
 };
 
-// A database of its own on the server at ZEBROS_TEST_DATABASE_URL, read through a pipeline on a
-// reactor thread; skipped when the variable is unset.
-class PgPipelineTest : public ::testing::Test {
+// A database of its own on the server at ZEBROS_TEST_DATABASE_URL (PgServerTest), read through
+// a pipeline on a reactor thread; skipped when the variable is unset.
+class PgPipelineTest : public testing::PgServerTest {
  protected:
   void SetUp() override {
-    const char* url = std::getenv("ZEBROS_TEST_DATABASE_URL");
-    if (url == nullptr || *url == '\0') {
-      GTEST_SKIP() << "ZEBROS_TEST_DATABASE_URL is not set; PostgreSQL tests skipped";
-    }
-    server_url_ = url;
-    auto admin = PgConnection::Open(url, {});
-    ASSERT_TRUE(admin.ok()) << admin.error().detail;
-    admin_ = std::move(admin).value();
-    std::random_device random;
-    name_ = "zebros_pipe_" + std::to_string(random()) + std::to_string(random());
-    ASSERT_TRUE(admin_->Exec("CREATE DATABASE " + name_).ok());
-    const auto scheme = server_url_.find("://");
-    ASSERT_NE(scheme, std::string::npos) << "a postgres:// URL is expected";
-    const auto path = server_url_.find('/', scheme + 3);
-    const auto query = server_url_.find('?', scheme + 3);
-    const auto host_end = std::min(path, query);
-    url_ = server_url_.substr(0, host_end) + "/" + name_ +
-           (query == std::string::npos ? "" : server_url_.substr(query));
-    auto setup = PgConnection::Open(url_, {});
-    ASSERT_TRUE(setup.ok()) << setup.error().detail;
-    ASSERT_TRUE((*setup)
+    PgServerTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto setup = Connect();
+    ASSERT_NE(setup, nullptr);
+    ASSERT_TRUE(setup
                     ->Exec("CREATE TABLE t (id integer PRIMARY KEY, v text);"
                            " INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g")
                     .ok());
@@ -64,9 +47,7 @@ class PgPipelineTest : public ::testing::Test {
   void TearDown() override {
     if (pipeline_ != nullptr) pipeline_->Close();
     pipeline_.reset();
-    if (admin_ != nullptr) {
-      EXPECT_TRUE(admin_->Exec("DROP DATABASE IF EXISTS " + name_ + " WITH (FORCE)").ok());
-    }
+    PgServerTest::TearDown();
   }
 
   static std::unique_ptr<PgRead> Read(std::string sql, std::vector<std::string> params = {}) {
@@ -112,12 +93,8 @@ class PgPipelineTest : public ::testing::Test {
     future.wait();
   }
 
-  std::string server_url_;
-  std::string url_;
-  std::string name_;
   PgOptions options_;
   FixedClock clock_;
-  std::unique_ptr<PgConnection> admin_;
   net::ReactorThread reactor_;
   std::shared_ptr<PgPipeline> pipeline_;
 };
