@@ -77,11 +77,13 @@ void PgPipeline::Send(std::unique_ptr<PgRead> read, Done done) {
   entry.done = std::move(done);
   // Only queued here: the connection's lock is held by whichever thread reads answers, and an
   // I/O thread waiting for it (worse: for a holder the scheduler preempted) stalls its requests.
+  bool held = false;
   {
     std::lock_guard lock(queue_mutex_);
     incoming_.push_back(std::move(entry));
+    held = held_;
   }
-  PostFlush();
+  if (!held) PostFlush();  // else the answer the reads wait for sends them
 }
 
 bool PgPipeline::SendLocked(Entry& entry) {
@@ -123,47 +125,59 @@ void PgPipeline::Flush() {
   std::vector<Answer> answers;
   {
     std::lock_guard lock(mutex_);
-    std::vector<Entry> batch;
-    {
-      std::lock_guard queue_lock(queue_mutex_);
-      batch.swap(incoming_);
-      flush_posted_ = false;
-    }
-    std::size_t sent = 0;
-    if (connection_ != nullptr) {
-      while (sent < batch.size() && SendLocked(batch[sent])) ++sent;
-    }
-    for (std::size_t i = sent; i < batch.size(); ++i) {
-      answers.push_back({std::move(batch[i]),
-                         Unavailable(connection_ != nullptr ? "read pipeline: send failed"
-                                                            : "read pipeline: not connected")});
-    }
-    if (connection_ != nullptr && sent < batch.size()) {
-      DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
-    } else if (connection_ != nullptr) {
-      PGconn* conn = connection_->handle();
-      bool failed = false;
-      if (sync_needed_) {
-        sync_needed_ = false;
-        failed = PQpipelineSync(conn) != 1;
-        Entry sync;
-        sync.kind = Kind::kSync;
-        sync.sent_at = Clock::now();
-        pending_.push_back(std::move(sync));
-        ++counts_.batches;
-      }
-      // 1: the socket took only part of it; the rest goes out on the next turn (the server
-      // answers nothing before it has the sync).
-      const int flushed = failed ? -1 : PQflush(conn);
-      if (flushed < 0) {
-        DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
-      } else {
-        if (flushed == 1) PostFlush();
-        ArmLocked();
-      }
-    }
+    SendQueuedLocked(answers);
   }
   Deliver(answers);
+}
+
+void PgPipeline::SendQueuedLocked(std::vector<Answer>& answers) {
+  std::vector<Entry> batch;
+  {
+    std::lock_guard queue_lock(queue_mutex_);
+    flush_posted_ = false;
+    // Bounded batches in flight make the batches as large as the load: the reads that arrive
+    // while the server works go out together when its answer comes, one wake-up of the backend
+    // and of this loop for all of them. Sent at once instead, a quiet moment's reads each went
+    // alone, and two nodes sharing two cores fell into a pattern of many small batches (the
+    // backends' and nodes' wake-ups then cost more than the reads; docs/performance.md).
+    held_ = connection_ != nullptr && batches_in_flight_ >= kMaxBatchesInFlight;
+    if (!held_) batch.swap(incoming_);
+  }
+  std::size_t sent = 0;
+  if (connection_ != nullptr) {
+    while (sent < batch.size() && SendLocked(batch[sent])) ++sent;
+  }
+  for (std::size_t i = sent; i < batch.size(); ++i) {
+    answers.push_back({std::move(batch[i]),
+                       Unavailable(connection_ != nullptr ? "read pipeline: send failed"
+                                                          : "read pipeline: not connected")});
+  }
+  if (connection_ == nullptr) return;
+  if (sent < batch.size()) {
+    DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+    return;
+  }
+  PGconn* conn = connection_->handle();
+  bool failed = false;
+  if (sync_needed_) {
+    sync_needed_ = false;
+    failed = PQpipelineSync(conn) != 1;
+    Entry sync;
+    sync.kind = Kind::kSync;
+    sync.sent_at = Clock::now();
+    pending_.push_back(std::move(sync));
+    ++batches_in_flight_;
+    ++counts_.batches;
+  }
+  // 1: the socket took only part of it; the rest goes out on the next turn (the server answers
+  // nothing before it has the sync).
+  const int flushed = failed ? -1 : PQflush(conn);
+  if (flushed < 0) {
+    DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+    return;
+  }
+  if (flushed == 1) PostFlush();
+  ArmLocked();
 }
 
 void PgPipeline::PostFlush() {
@@ -222,6 +236,7 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
             break;
           }
           pending_.pop_front();
+          --batches_in_flight_;
           continue;
         }
         if (result != nullptr) {  // a statement's result; a null one follows it
@@ -280,8 +295,21 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
             break;
           }
         }
-        if (!resend.empty() && connection_ != nullptr) PostFlush();  // their sync
-        ArmLocked();
+        if (connection_ != nullptr) {
+          // The reads held for a batch's answer go now, with the resent ones' sync, before the
+          // answers are delivered: the server works on them meanwhile.
+          bool held = false;
+          {
+            std::lock_guard queue_lock(queue_mutex_);
+            held = held_;
+          }
+          if (held && batches_in_flight_ < kMaxBatchesInFlight) {
+            SendQueuedLocked(answers);
+          } else {
+            if (!resend.empty()) PostFlush();  // their sync
+            ArmLocked();
+          }
+        }
       }
     }
   }
@@ -324,8 +352,12 @@ void PgPipeline::Close() {
 
 void PgPipeline::DisconnectLocked(const core::Error& error, std::vector<Answer>& answers) {
   // Closing is the server stopping (info); anything else is a lost connection (warn).
+  // Reads per batch (reads / batches) tell how well the pipeline batched.
   core::Log(closed_ ? core::LogLevel::kInfo : core::LogLevel::kWarn, "read pipeline: disconnected",
-            {{"detail", error.detail}, {"pending", static_cast<std::int64_t>(pending_.size())}});
+            {{"detail", error.detail},
+             {"pending", static_cast<std::int64_t>(pending_.size())},
+             {"reads", static_cast<std::int64_t>(counts_.reads)},
+             {"batches", static_cast<std::int64_t>(counts_.batches)}});
   for (auto& entry : pending_) {
     if (entry.kind == Kind::kQuery) answers.push_back({std::move(entry), error});
   }
@@ -336,8 +368,17 @@ void PgPipeline::DisconnectLocked(const core::Error& error, std::vector<Answer>&
   ++generation_;
   prepared_.clear();
   sync_needed_ = false;
+  batches_in_flight_ = 0;
   waiting_ = false;
   timer_armed_ = false;
+  bool held = false;
+  {
+    std::lock_guard queue_lock(queue_mutex_);
+    held = held_;
+    held_ = false;
+  }
+  // Reads held for an answer that will not come: the next Flush tells them (Close does itself).
+  if (held && !closed_) PostFlush();
 }
 
 void PgPipeline::Deliver(std::vector<Answer>& answers) {

@@ -25,7 +25,9 @@ namespace zebros::storage::postgres {
 // wakes for each query alone; context switches on both sides of the socket were the largest item
 // of a GET by id (docs/performance.md). Here a read is queued; the reads queued while the I/O
 // threads work through their ready sockets go out together with one sync (a flush posted to run
-// after them), and one readable socket delivers every answer that arrived.
+// after them), and one readable socket delivers every answer that arrived. While
+// kMaxBatchesInFlight batches await their answers, new reads are held and go out together when
+// the first of those is answered.
 //
 // Each sync ends the implicit transaction of the reads before it, so locks are not held from
 // one batch to the next. A read that fails aborts the rest of its batch: those are sent again
@@ -37,6 +39,10 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   // The rows live until the call returns. Runs on a reactor thread, or on the caller's when the
   // read fails at once.
   using Done = std::function<void(core::Result<sql::Statement>)>;
+
+  // Batches sent and not yet answered, at most: one the server works on, one waiting behind it
+  // (see SendQueuedLocked).
+  static constexpr std::size_t kMaxBatchesInFlight = 2;
 
   // Connects on first use. `reactor` must outlive the pipeline or see Close() first.
   static std::shared_ptr<PgPipeline> Create(std::string url, PgOptions options,
@@ -84,8 +90,13 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   // Sends `entry`'s statement (preparing it on first use); the next Flush adds the sync. False:
   // the connection failed and `entry` is still the caller's.
   bool SendLocked(Entry& entry);
-  // Sends the queued reads and a sync (on a reactor thread).
+  // Sends the queued reads and a sync (on a reactor thread), unless kMaxBatchesInFlight batches
+  // await their answers: then the reads wait for the first of those to be answered (see
+  // SendQueuedLocked).
   void Flush();
+  // Sends what Send queued (when fewer than kMaxBatchesInFlight batches are out), the sync the
+  // reads sent since the last one need, and libpq's output buffer.
+  void SendQueuedLocked(std::vector<Answer>& answers);
   void OnReadable(std::uint64_t generation, bool readable);
   void CheckTimeouts(std::uint64_t generation);
   // Schedules Flush on the reactor (once until it runs).
@@ -108,14 +119,18 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   std::uint64_t generation_ = 0;  // per connection: callbacks of an older one are ignored
   std::unordered_map<std::string, std::string> prepared_;  // SQL → statement name
   std::uint64_t next_name_ = 1;
-  std::deque<Entry> pending_;  // in the order the server answers
-  bool sync_needed_ = false;   // reads were sent since the last sync
+  std::deque<Entry> pending_;          // in the order the server answers
+  bool sync_needed_ = false;           // reads were sent since the last sync
+  std::size_t batches_in_flight_ = 0;  // syncs sent and not yet answered
   // Reads handed to Send, waiting for the next Flush; the lock is never held for long, and
   // is taken after mutex_ when both are.
   std::mutex queue_mutex_;
   std::vector<Entry> incoming_;  // guarded by queue_mutex_
   bool flush_posted_ = false;    // guarded by queue_mutex_
-  bool waiting_ = false;         // a readable wait is armed
+  // The queued reads wait for a batch's answer (Flush found the limit reached); Send posts no
+  // flush meanwhile. Guarded by queue_mutex_.
+  bool held_ = false;
+  bool waiting_ = false;  // a readable wait is armed
   bool timer_armed_ = false;
   bool closed_ = false;
   std::chrono::steady_clock::time_point next_attempt_{};

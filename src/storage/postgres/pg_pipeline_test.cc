@@ -143,6 +143,63 @@ TEST_F(PgPipelineTest, ReadsSentInOneTurnOfTheLoopShareOneSync) {
   EXPECT_EQ(pipeline_->counts().batches, 1u);
 }
 
+// Waits until the pipeline has sent `batches` syncs.
+void AwaitBatches(PgPipeline& pipeline, std::uint64_t batches) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (pipeline.counts().batches < batches && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(pipeline.counts().batches, batches);
+}
+
+TEST_F(PgPipelineTest, ReadsSentWhileABatchIsOutGoTogetherWhenItIsAnswered) {
+  ASSERT_TRUE(pipeline_->Ready());
+  constexpr std::size_t kSlow = PgPipeline::kMaxBatchesInFlight;
+  std::vector<std::future<Seen>> slow;
+  for (std::size_t i = 0; i < kSlow; ++i) {
+    slow.push_back(Send(Read("SELECT pg_sleep(0.3)::text")));
+    AwaitBatches(*pipeline_, i + 1);
+  }
+  // Sent one by one from this thread while the server sleeps: each would have gone alone.
+  std::vector<std::future<Seen>> futures;
+  for (int id = 1; id <= 10; ++id) {
+    futures.push_back(Send(Read("SELECT v FROM t WHERE id = ?", {std::to_string(id)})));
+  }
+  for (auto& future : slow) EXPECT_FALSE(Await(future).error);
+  for (int id = 1; id <= 10; ++id) {
+    Seen seen = Await(futures[static_cast<std::size_t>(id) - 1]);
+    ASSERT_FALSE(seen.error) << seen.error->detail;
+    EXPECT_EQ(seen.values, std::vector<std::string>{"v" + std::to_string(id)});
+  }
+  const auto counts = pipeline_->counts();
+  EXPECT_EQ(counts.batches, kSlow + 1);
+  EXPECT_EQ(counts.reads, kSlow + 10);
+}
+
+TEST_F(PgPipelineTest, ReadsHeldForALostBatchFailAndTheNextReadConnectsAgain) {
+  ASSERT_TRUE(pipeline_->Ready());
+  auto pid_future = Send(Read("SELECT pg_backend_pid()::text"));
+  Seen pid = Await(pid_future);
+  ASSERT_FALSE(pid.error);
+  std::vector<std::future<Seen>> failing;
+  for (std::size_t i = 0; i < PgPipeline::kMaxBatchesInFlight; ++i) {
+    failing.push_back(Send(Read("SELECT pg_sleep(30)::text")));
+    AwaitBatches(*pipeline_, i + 2);
+  }
+  failing.push_back(Send(Read("SELECT v FROM t WHERE id = ?", {"5"})));  // held
+  ASSERT_TRUE(admin_->Exec("SELECT pg_terminate_backend(" + pid.values.at(0) + ")").ok());
+  for (auto& future : failing) {
+    Seen seen = Await(future);
+    ASSERT_TRUE(seen.error);
+    EXPECT_EQ(seen.error->problem_code, "database_unavailable");
+  }
+  ASSERT_TRUE(pipeline_->Ready());
+  auto again = Send(Read("SELECT v FROM t WHERE id = ?", {"6"}));
+  Seen seen = Await(again);
+  EXPECT_FALSE(seen.error) << seen.error->detail;
+  EXPECT_EQ(seen.values, std::vector<std::string>{"v6"});
+}
+
 TEST_F(PgPipelineTest, NoRowsAndManyRowsReadAsStatementsDo) {
   ASSERT_TRUE(pipeline_->Ready());
   auto none = Send(Read("SELECT v FROM t WHERE id = ?", {"5000"}));
