@@ -4,6 +4,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/json.h"
@@ -26,12 +32,20 @@ const char* LevelName(LogLevel level) {
   }
   return "info";
 }
-}  // namespace
 
-void SetLogLevel(LogLevel level) { g_level = level; }
+// Writes all of `text` to stderr; gives up when stderr takes nothing (nowhere to log to: the
+// program goes on regardless).
+void WriteAll(std::string_view text) {
+  while (!text.empty()) {
+    const ssize_t written = ::write(STDERR_FILENO, text.data(), text.size());
+    if (written < 0 && errno == EINTR) continue;
+    if (written <= 0) return;
+    text.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
 
-void Log(LogLevel level, std::string_view message, const boost::json::object& fields) {
-  if (level < g_level.load(std::memory_order_relaxed)) return;
+std::string FormatLine(LogLevel level, std::string_view message,
+                       const boost::json::object& fields) {
   std::string line;
   line.reserve(256);
   line += "{\"ts\":\"";
@@ -47,16 +61,119 @@ void Log(LogLevel level, std::string_view message, const boost::json::object& fi
     AppendJson(line, member.value());
   }
   line += "}\n";
-  // One write(2) per line and no lock: the kernel keeps a write whole against other writers of
-  // the same file (and of a pipe, up to PIPE_BUF), and the I/O threads, which each log every
-  // request, no longer queue on a mutex.
-  std::string_view rest = line;
-  while (!rest.empty()) {
-    const ssize_t written = ::write(STDERR_FILENO, rest.data(), rest.size());
-    if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return;  // nowhere to log to: the request goes on regardless
-    rest.remove_prefix(static_cast<std::size_t>(written));
+  return line;
+}
+
+// Lines LogSoon keeps, and the thread that writes them. Lines reach stderr in the order they
+// were logged: whoever writes takes what is kept first, under write_mutex_.
+class LineBuffer {
+ public:
+  ~LineBuffer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    if (writer_.joinable()) writer_.join();
+    Flush({});
   }
+
+  void Keep(std::string_view line) {
+    bool first = false;
+    bool over = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopping_ && !writer_.joinable()) Start();
+      first = kept_.empty();
+      kept_ += line;
+      over = kept_.size() >= kMaxKeptBytes || !writer_.joinable();
+    }
+    // Past the cap, or without a writer thread, the caller writes (as it did before buffering):
+    // a stderr that cannot keep up slows the loggers down instead of growing this buffer.
+    if (over) {
+      Flush({});
+    } else if (first) {
+      wake_.notify_one();  // only the first line wakes the writer: a wake-up per line would cost
+                           // as much as the write(2) it saves
+    }
+  }
+
+  // Writes what is kept, then `line`.
+  void Flush(std::string_view line) {
+    std::lock_guard write_lock(write_mutex_);
+    std::string out;
+    {
+      std::lock_guard lock(mutex_);
+      out.swap(kept_);
+    }
+    out += line;
+    WriteAll(out);
+  }
+
+ private:
+  static constexpr std::size_t kMaxKeptBytes = 4 << 20;
+
+  void Start() {
+    try {
+      writer_ = std::thread([this] { Run(); });
+    } catch (const std::system_error&) {
+      // No thread: Keep writes at once.
+    }
+  }
+
+  void Run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait(lock, [this] { return stopping_ || !kept_.empty(); });
+      if (stopping_) break;
+      // The first line kept starts the interval; what comes meanwhile goes with it. Slept
+      // without the lock, and not on wake_, so loggers have nobody to wake.
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(kLogFlushIntervalMs));
+      Flush({});
+      lock.lock();
+    }
+  }
+
+  std::mutex write_mutex_;  // taken before mutex_
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::string kept_;  // guarded by mutex_
+  bool stopping_ = false;
+  std::thread writer_;
+};
+
+// Set once the buffer is gone (static destruction): later lines are written at once.
+std::atomic<bool> g_buffer_gone{false};
+
+struct BufferHolder {
+  LineBuffer buffer;
+  ~BufferHolder() { g_buffer_gone.store(true); }
+};
+
+LineBuffer* Buffer() {
+  static BufferHolder holder;
+  return g_buffer_gone.load() ? nullptr : &holder.buffer;
+}
+
+}  // namespace
+
+void SetLogLevel(LogLevel level) { g_level = level; }
+
+void Log(LogLevel level, std::string_view message, const boost::json::object& fields) {
+  if (level < g_level.load(std::memory_order_relaxed)) return;
+  const std::string line = FormatLine(level, message, fields);
+  // After what LogSoon kept, in one write(2) (the kernel keeps a write whole against other
+  // writers of the same file, and of a pipe up to PIPE_BUF).
+  if (auto* buffer = Buffer()) return buffer->Flush(line);
+  WriteAll(line);
+}
+
+void LogSoon(LogLevel level, std::string_view message, const boost::json::object& fields) {
+  if (level < g_level.load(std::memory_order_relaxed)) return;
+  const std::string line = FormatLine(level, message, fields);
+  if (auto* buffer = Buffer()) return buffer->Keep(line);
+  WriteAll(line);
 }
 
 }  // namespace zebros::core

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <boost/json/parse.hpp>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
@@ -87,6 +88,45 @@ TEST(LogTest, LinesOfConcurrentThreadsStayWhole) {
     seen.emplace(line.at("thread").as_int64(), line.at("n").as_int64());
   }
   EXPECT_EQ(seen.size(), static_cast<std::size_t>(kThreads * kLinesEach));
+}
+
+TEST(LogTest, LinesLoggedSoonAreWrittenWithinTheIntervalWithoutAnotherLine) {
+  testing::TempDir dir("zebros-log-test");
+  CapturedStderr captured(dir.path() + "/stderr");
+  for (int i = 0; i < 3; ++i) LogSoon(LogLevel::kInfo, "request", {{"n", i}});
+  LogSoon(LogLevel::kDebug, "dropped below the default level", {});
+  std::this_thread::sleep_for(std::chrono::milliseconds(20 * kLogFlushIntervalMs));
+  const auto lines = captured.Lines();
+  ASSERT_EQ(lines.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(boost::json::parse(lines[static_cast<std::size_t>(i)]).as_object().at("n"), i);
+  }
+}
+
+TEST(LogTest, ALineLoggedAtOnceComesAfterTheLinesKeptBeforeIt) {
+  testing::TempDir dir("zebros-log-test");
+  CapturedStderr captured(dir.path() + "/stderr");
+  constexpr int kThreads = 4;
+  constexpr int kLines = 500;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < kLines; ++i) {
+        LogSoon(LogLevel::kInfo, "request", {{"t", t}, {"i", i}, {"pad", std::string(100, 'x')}});
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  Log(LogLevel::kWarn, "last");  // written now, after everything kept
+  const auto lines = captured.Lines();
+  ASSERT_EQ(lines.size(), static_cast<std::size_t>(kThreads * kLines + 1));
+  std::vector<int> next(kThreads, 0);
+  for (std::size_t n = 0; n + 1 < lines.size(); ++n) {
+    const auto line = boost::json::parse(lines[n]).as_object();  // whole lines, not interleaved
+    const auto t = static_cast<std::size_t>(line.at("t").as_int64());
+    EXPECT_EQ(line.at("i").as_int64(), next[t]++) << "each thread's lines in its order";
+  }
+  EXPECT_EQ(boost::json::parse(lines.back()).as_object().at("msg"), "last");
 }
 
 }  // namespace
