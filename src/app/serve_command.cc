@@ -212,12 +212,12 @@ int RunServe(const ServeConfig& config) {
     // written with the lines of the next few milliseconds: a write(2) per request was a sixth of
     // a GET's system calls.
     core::LogSoon(core::LogLevel::kInfo, "request",
-              {{"method", request.method},
-               {"path", request.path},
-               {"status", response.status},
-               {"duration_ms", static_cast<double>(duration.count()) / 1000.0},
-               {"request_id", request.request_id},
-               {"tenant", response.log_tenant}});
+                  {{"method", request.method},
+                   {"path", request.path},
+                   {"status", response.status},
+                   {"duration_ms", static_cast<double>(duration.count()) / 1000.0},
+                   {"request_id", request.request_id},
+                   {"tenant", response.log_tenant}});
   };
   net::HttpServer server(std::move(options), handler);
   auto bound = server.Listen();
