@@ -75,9 +75,9 @@ class HttpServer {
   void Shutdown();
 
   // The server's event loop, for components that wait on sockets of their own (the PostgreSQL
-  // read pipeline). Its callbacks run on the I/O threads while Run() executes; callbacks posted
-  // before Run() wait for it, those pending when Run() returns never run. Run() does not wait
-  // for pending reactor work (a wait, a timer) once its own drain is complete. Valid from
+  // read pipeline). Its callbacks run on the first I/O thread while Run() executes; callbacks
+  // posted before Run() wait for it, those pending when Run() returns never run. Run() does not
+  // wait for pending reactor work (a wait, a timer) once its own drain is complete. Valid from
   // construction until destruction; every Watch made by it must be destroyed before the server.
   core::Reactor& reactor();
 
