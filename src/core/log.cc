@@ -160,20 +160,26 @@ LineBuffer* Buffer() {
 
 void SetLogLevel(LogLevel level) { g_level = level; }
 
-void Log(LogLevel level, std::string_view message, const boost::json::object& fields) {
+namespace {
+// Log and LogSoon: `soon` keeps the line for the writer thread.
+void Emit(LogLevel level, std::string_view message, const boost::json::object& fields, bool soon) {
   if (level < g_level.load(std::memory_order_relaxed)) return;
   const std::string line = FormatLine(level, message, fields);
-  // After what LogSoon kept, in one write(2) (the kernel keeps a write whole against other
-  // writers of the same file, and of a pipe up to PIPE_BUF).
-  if (auto* buffer = Buffer()) return buffer->Flush(line);
-  WriteAll(line);
+  auto* buffer = Buffer();
+  if (buffer == nullptr) return WriteAll(line);
+  if (soon) return buffer->Keep(line);
+  // At once: after what LogSoon kept, in one write(2) (the kernel keeps a write whole against
+  // other writers of the same file, and of a pipe up to PIPE_BUF).
+  buffer->Flush(line);
+}
+}  // namespace
+
+void Log(LogLevel level, std::string_view message, const boost::json::object& fields) {
+  Emit(level, message, fields, false);
 }
 
 void LogSoon(LogLevel level, std::string_view message, const boost::json::object& fields) {
-  if (level < g_level.load(std::memory_order_relaxed)) return;
-  const std::string line = FormatLine(level, message, fields);
-  if (auto* buffer = Buffer()) return buffer->Keep(line);
-  WriteAll(line);
+  Emit(level, message, fields, true);
 }
 
 }  // namespace zebros::core

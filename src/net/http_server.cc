@@ -265,7 +265,6 @@ class Server {
 
   ServerOptions options_;
   HttpHandler& handler_;
-  const int thread_count_;
   std::atomic<bool> shutting_down_{false};
 
   // Declared before the io_context so that sessions destroyed while it is torn down find the
@@ -678,8 +677,7 @@ std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int count) {
 Server::Server(ServerOptions options, HttpHandler& handler)
     : options_(std::move(options)),
       handler_(handler),
-      thread_count_(ThreadCount(options_.io_threads)),
-      contexts_(MakeContexts(thread_count_)),
+      contexts_(MakeContexts(ThreadCount(options_.io_threads))),
       control_(asio::make_strand(*contexts_.front())),
       acceptor_(control_),
       grace_timer_(control_),
