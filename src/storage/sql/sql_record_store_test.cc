@@ -939,6 +939,64 @@ TEST_F(SqliteRecordStoreTest, SearchIndexOfTheOldLayoutIsRebuiltOnOpen) {
   EXPECT_EQ(Search(a_, "kept"), Strings{"Kept"});
 }
 
+// An index made with other options (only 2- and 3-character prefix indexes, as before) keeps its
+// text across the change of layout, and every prefix length finds the same records.
+TEST_F(SqliteRecordStoreTest, SearchIndexWithOlderOptionsIsRelaidOnOpen) {
+  Put(a_, contacts_, R"({"first_name":"John","last_name":"Smith"})");
+  Put(a_, contacts_, R"({"first_name":"Jane","last_name":"Smithers"})");
+  Put(a_, contacts_, R"({"first_name":"Sam","last_name":"Jones","email":"sam@example.com"})");
+  Put(b_, contacts_, R"({"first_name":"John","last_name":"Smith-B"})");
+  Close();
+  const std::string path = dir_ + "/zebros.db";
+  const auto table_sql = [&path] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'fts_contacts'",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
+    std::string sql;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      sql = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return sql;
+  };
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE VIRTUAL TABLE old_fts USING fts5(body, related, pii,"
+                           " tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');"
+                           "INSERT INTO old_fts (rowid, body, related, pii)"
+                           " SELECT rowid, body, related, pii FROM fts_contacts;"
+                           "DROP TABLE fts_contacts;"
+                           "ALTER TABLE old_fts RENAME TO fts_contacts",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  ASSERT_NE(table_sql().find("prefix = '2 3'"), std::string::npos);
+  Open();
+  EXPECT_NE(table_sql().find("prefix = '1 2 3 4 5'"), std::string::npos) << table_sql();
+  EXPECT_EQ(Search(a_, "john"), Strings{"Smith"});
+  EXPECT_EQ(Search(a_, "sam@example"), Strings{"Jones"});
+  // "s" begins Sam (and the e-mail's "sam") too: every record of the tenant, none of b's.
+  EXPECT_EQ(Search(a_, "s"), (Strings{"Jones", "Smith", "Smithers"}));
+  for (const char* prefix : {"sm", "smi", "smit", "smith"}) {
+    EXPECT_EQ(Search(a_, prefix), (Strings{"Smith", "Smithers"})) << prefix;
+  }
+  EXPECT_EQ(Search(a_, "smithe"), Strings{"Smithers"});
+  EXPECT_EQ(Search(a_, "john s"), Strings{"Smith"});
+  EXPECT_EQ(Search(b_, "s"), Strings{"Smith-B"});
+  // Opening again leaves the new layout and its text alone.
+  Close();
+  Open();
+  EXPECT_EQ(Search(a_, "jane smi"), Strings{"Smithers"});
+}
+
 TEST_F(SqliteRecordStoreTest, CustomFields) {
   auto add = [&](const model::Principal& principal, const std::string& object,
                  const model::Field& field) {
