@@ -312,6 +312,14 @@ class LeadQueryTest(ServerTestCase):
         self.assertEqual(resp.status, 200, resp.body)
         self.assertEqual([r["id"] for r in resp.body["data"]], [strong["id"], weak["id"]])
 
+    def test_q_ranks_equal_matches_newest_first(self):
+        mark = unique("E")
+        made = [self.create("leads", {"first_name": "Ysolde", "last_name": f"Tie{i}",
+                                      "title": mark}) for i in range(3)]
+        resp = self.search({"q": "ysolde", "filter": leaf("title", "eq", mark)})
+        self.assertEqual(resp.status, 200, resp.body)
+        self.assertEqual([r["id"] for r in resp.body["data"]], [r["id"] for r in reversed(made)])
+
     def test_q_pages_without_duplicates(self):
         ids, cursor = [], None
         for _ in range(10):

@@ -17,7 +17,8 @@ using model::FilterOp;
 namespace {
 
 // Ranked search scores the newest kRankWindow matches (after tenant, deletion and filters) and
-// orders those by zrank (BM25 without IDF, see search_rank.h). Every match of a specific query
+// orders those by zrank (BM25's term frequency, see search_rank.h), equal scores newest first
+// (PostgreSQL: ts_rank, likewise). Every match of a specific query
 // ("ada lovelace", an e-mail) falls in the window, so its ranking is exact; a broad one ("john")
 // ranks its most recent matches instead of scoring hundreds of thousands of rows, which keeps a
 // search at a millisecond or two.
@@ -569,25 +570,25 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     compiled.params.insert(compiled.params.begin(), json::value(match));
     std::string page = "SELECT c.r, ts_rank('{0.1, 1.0, 0.4, 1.0}', s." + vector_column +
                        ", to_tsquery('simple', ?)) AS score FROM (" + candidates + ") c JOIN " +
-                       table + " s ON s.rowid = c.r ORDER BY score DESC, c.r LIMIT " +
+                       table + " s ON s.rowid = c.r ORDER BY score DESC, c.r DESC LIMIT " +
                        std::to_string(query.limit + 1);
     if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
     sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
           " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL"
-          " ORDER BY k.score DESC, k.r";
+          " ORDER BY k.score DESC, k.r DESC";
     compiled.params.emplace_back(tenant_id);
   } else if (compiled.rank_order) {
     const std::int64_t window = compiled.window;
     // Candidates are ordered and cut to the page before any record is read, so only the page's
     // rows are fetched.
     std::string page = "SELECT r, score FROM (" + sql + " ORDER BY " + fts + ".rowid DESC LIMIT " +
-                       std::to_string(window) + ") ORDER BY score, r LIMIT " +
+                       std::to_string(window) + ") ORDER BY score, r DESC LIMIT " +
                        std::to_string(query.limit + 1);
     if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
     // The tenant check on the page's rows is a second line of defence, not the filter.
-    sql =
-        "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
-        " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL ORDER BY k.score, k.r";
+    sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
+          " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL ORDER BY k.score, "
+          "k.r DESC";
     compiled.params.emplace_back(tenant_id);
   } else {
     sql += " ORDER BY ";

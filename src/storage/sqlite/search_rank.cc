@@ -1,51 +1,24 @@
 #include "storage/sqlite/search_rank.h"
 
-#include <algorithm>
 #include <array>
-#include <memory>
 #include <vector>
 
 namespace zebros::storage::sqlite {
 namespace {
 
 constexpr double kK1 = 1.2;
-constexpr double kB = 0.75;
 // body, related, pii: a record's own values weigh alike whether or not they are personal data.
 constexpr std::array<double, 3> kColumnWeights = {1.0, 0.5, 1.0};
 
-// Average column lengths, computed once per query and kept as the function's aux data.
-struct Averages {
-  std::vector<double> per_column;
-};
-
-void DeleteAverages(void* data) { delete static_cast<Averages*>(data); }
-
-const Averages* LoadAverages(const Fts5ExtensionApi* api, Fts5Context* fts) {
-  if (auto* cached = static_cast<Averages*>(api->xGetAuxdata(fts, 0))) return cached;
-  auto averages = std::make_unique<Averages>();
-  sqlite3_int64 rows = 0;
-  if (api->xRowCount(fts, &rows) != SQLITE_OK || rows <= 0) rows = 1;
-  const int columns = api->xColumnCount(fts);
-  for (int column = 0; column < columns; ++column) {
-    sqlite3_int64 total = 0;
-    if (api->xColumnTotalSize(fts, column, &total) != SQLITE_OK) total = 0;
-    averages->per_column.push_back(std::max(1.0, static_cast<double>(total) / rows));
-  }
-  Averages* raw = averages.release();
-  if (api->xSetAuxdata(fts, raw, DeleteAverages) != SQLITE_OK) return nullptr;
-  return raw;
-}
-
 void SearchRank(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* context,
                 int /*argc*/, sqlite3_value** /*argv*/) {
-  const Averages* averages = LoadAverages(api, fts);
   const int phrases = api->xPhraseCount(fts);
   const int columns = api->xColumnCount(fts);
-  if (averages == nullptr || phrases <= 0 || columns <= 0) {
+  if (phrases <= 0 || columns <= 0) {
     sqlite3_result_error_code(context, SQLITE_ERROR);
     return;
   }
-  // Term frequency per (phrase, column) in this row.
+  // Term frequency per (phrase, column) in this row, from the posting lists already read.
   std::vector<int> frequency(static_cast<std::size_t>(phrases * columns), 0);
   int instances = 0;
   if (api->xInstCount(fts, &instances) != SQLITE_OK) {
@@ -61,12 +34,9 @@ void SearchRank(const Fts5ExtensionApi* api, Fts5Context* fts, sqlite3_context* 
   for (int column = 0; column < columns; ++column) {
     const double weight =
         column < static_cast<int>(kColumnWeights.size()) ? kColumnWeights[column] : 1.0;
-    int length = 0;
-    if (api->xColumnSize(fts, column, &length) != SQLITE_OK) length = 0;
-    const double norm = kK1 * (1 - kB + kB * length / averages->per_column[column]);
     for (int phrase = 0; phrase < phrases; ++phrase) {
       const int tf = frequency[static_cast<std::size_t>(phrase * columns + column)];
-      if (tf > 0) score += weight * tf * (kK1 + 1) / (tf + norm);
+      if (tf > 0) score += weight * tf * (kK1 + 1) / (tf + kK1);
     }
   }
   sqlite3_result_double(context, -score);
