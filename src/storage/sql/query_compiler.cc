@@ -587,8 +587,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
     // The tenant check on the page's rows is a second line of defence, not the filter.
     sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
-          " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL ORDER BY k.score, "
-          "k.r DESC";
+          " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL"
+          " ORDER BY k.score, k.r DESC";
     compiled.params.emplace_back(tenant_id);
   } else {
     sql += " ORDER BY ";
