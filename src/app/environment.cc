@@ -36,7 +36,9 @@ core::Result<std::unique_ptr<storage::sql::Engine>> OpenDatabase(
     const StoreLocation& where, const std::vector<model::ObjectTypePtr>& types,
     const core::Clock& clock) {
   if (where.database_url.empty()) {
-    auto database = storage::sqlite::Database::Open(where.data_dir + "/zebros.db", types, clock);
+    auto database = storage::sqlite::Database::Open(
+        where.data_dir + "/zebros.db", types, clock,
+        where.serving ? std::optional(storage::sqlite::Writer::kUpkeepAfter) : std::nullopt);
     if (!database.ok()) return std::move(database).error();
     return std::unique_ptr<storage::sql::Engine>(std::move(database).value());
   }

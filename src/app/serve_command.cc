@@ -140,7 +140,9 @@ int RunServe(const ServeConfig& config) {
       return 1;
     }
   }
-  auto env = Environment::Open(config.where);
+  StoreLocation where = config.where;
+  where.serving = true;
+  auto env = Environment::Open(where);
   if (!env) return 1;
   auth::PasswordHasher hasher;
   if (!Bootstrap(*env, hasher)) {

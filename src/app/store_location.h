@@ -10,6 +10,9 @@ struct StoreLocation {
   std::string data_dir;
   std::string database_url;  // postgres://… or empty for SQLite in the data dir
   int database_pool_size = 16;
+  // A long-lived server (`serve`): the embedded database's writer merges the search indexes while
+  // idle. The CLI's short runs leave the file as it is.
+  bool serving = false;
   // For messages: the data dir, and the database host and name when it is not SQLite. Never
   // the URL's password.
   std::string Describe() const;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -77,8 +78,9 @@ class SqliteRecordStoreTest : public ::testing::Test {
       Close();
     }
   }
-  void Open() {
-    auto db = Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_);
+  void Open(std::optional<std::chrono::milliseconds> upkeep_after = std::nullopt) {
+    auto db =
+        Database::Open(dir_ + "/zebros.db", domain::BuiltinObjectTypes(), clock_, upkeep_after);
     ASSERT_TRUE(db.ok()) << Describe(db.error());
     db_ = std::move(db).value();
     store_ = std::make_unique<SqlRecordStore>(*db_);
@@ -995,6 +997,43 @@ TEST_F(SqliteRecordStoreTest, SearchIndexWithOlderOptionsIsRelaidOnOpen) {
   Close();
   Open();
   EXPECT_EQ(Search(a_, "jane smi"), Strings{"Smithers"});
+}
+
+// Every write group leaves a segment in the search index; a server's writer merges them while
+// it is idle, and searches find the same records.
+TEST_F(SqliteRecordStoreTest, AnIdleWriterMergesTheSearchIndexSegments) {
+  for (int i = 0; i < 40; ++i) {
+    Put(a_, contacts_, R"({"first_name":"Merle","last_name":"Segment)" + std::to_string(i) + "\"}");
+  }
+  const std::string path = dir_ + "/zebros.db";
+  const auto segments = [&path] {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(DISTINCT segid) FROM fts_contacts_idx", -1, &stmt,
+                       nullptr);
+    const int count = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return count;
+  };
+  const int before = segments();
+  ASSERT_GT(before, 2);  // FTS5 itself merges only when four gather on a level
+  Close();
+  Open(std::chrono::milliseconds(20));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int after = segments();
+  while (after > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    after = segments();
+  }
+  EXPECT_EQ(after, 1) << "from " << before;
+  EXPECT_EQ(Search(a_, "merle").size(), 40u);
+  EXPECT_EQ(Search(a_, "segment3 "), Strings{"Segment3"});  // a whole term
+  // New writes after the merges are found as well.
+  Put(a_, contacts_, R"({"first_name":"Merle","last_name":"Latecomer"})");
+  EXPECT_EQ(Search(a_, "merle").size(), 41u);
 }
 
 TEST_F(SqliteRecordStoreTest, CustomFields) {

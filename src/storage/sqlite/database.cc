@@ -5,6 +5,7 @@
 #include "storage/sql/migration_runner.h"
 #include "storage/sql/search_index.h"
 #include "storage/sqlite/migrations.h"
+#include "storage/sqlite/search_upkeep.h"
 
 namespace zebros::storage::sqlite {
 namespace {
@@ -20,7 +21,7 @@ Database::~Database() {
 
 core::Result<std::unique_ptr<Database>> Database::Open(
     const std::string& path, const std::vector<model::ObjectTypePtr>& types,
-    const core::Clock& clock) {
+    const core::Clock& clock, std::optional<std::chrono::milliseconds> upkeep_after) {
   auto connection = Connection::Open(path, Connection::Mode::kReadWrite);
   if (!connection.ok()) return std::move(connection).error();
   auto status = ApplyMigrations(**connection, clock);
@@ -52,7 +53,12 @@ core::Result<std::unique_ptr<Database>> Database::Open(
   if (!checkpoints.ok()) return std::move(checkpoints).error();
   database->checkpointer_ = std::make_unique<Checkpointer>(std::move(checkpoints).value());
   database->checkpointer_->Watch(**connection);
-  database->writer_ = std::make_unique<Writer>(std::move(connection).value());
+  Writer::Upkeep upkeep;
+  if (upkeep_after) {
+    upkeep = [types](Connection& writer) { return MergeSearchIndexes(writer, types); };
+  }
+  database->writer_ = std::make_unique<Writer>(std::move(connection).value(), std::move(upkeep),
+                                               upkeep_after.value_or(Writer::kUpkeepAfter));
   return database;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,10 +24,13 @@ namespace zebros::storage::sqlite {
 class Database final : public sql::Engine {
  public:
   // Opens or creates the file at `path`, applies pending migrations and creates or extends the
-  // tables of `types` (built-in object types: new fields become new columns and indexes).
+  // tables of `types` (built-in object types: new fields become new columns and indexes). With
+  // `upkeep_after` (a server), the writer merges the search indexes once idle that long; short
+  // runs (the CLI, a transfer's source) leave the file as it is.
   static core::Result<std::unique_ptr<Database>> Open(
       const std::string& path, const std::vector<model::ObjectTypePtr>& types,
-      const core::Clock& clock);
+      const core::Clock& clock,
+      std::optional<std::chrono::milliseconds> upkeep_after = std::nullopt);
   ~Database() override;
 
   sql::Dialect dialect() const override { return sql::Dialect::kSqlite; }

@@ -6,8 +6,19 @@
 
 namespace zebros::storage::sqlite {
 
-Writer::Writer(std::unique_ptr<Connection> connection)
-    : connection_(std::move(connection)), thread_([this] { Loop(); }) {}
+namespace {
+// Between two rounds of upkeep that found work, while the writer stays idle: short, so a backlog
+// (a bulk load's segments) is worked off in minutes, yet each round's transaction lets queued
+// work in between.
+constexpr std::chrono::milliseconds kUpkeepPause{5};
+}  // namespace
+
+Writer::Writer(std::unique_ptr<Connection> connection, Upkeep upkeep,
+               std::chrono::milliseconds upkeep_after)
+    : connection_(std::move(connection)),
+      upkeep_(std::move(upkeep)),
+      upkeep_after_(upkeep_after),
+      thread_([this] { Loop(); }) {}
 
 Writer::~Writer() { Stop(); }
 
@@ -44,10 +55,22 @@ void Writer::Stop() {
 
 void Writer::Loop() {
   std::deque<Item> group;
+  // Upkeep is due at start-up and after every commit, until a round finds nothing to do.
+  bool upkeep_due = static_cast<bool>(upkeep_);
+  bool upkeep_working = false;  // the last round found work: the next comes after a short pause
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      const auto ready = [this] { return stopping_ || !queue_.empty(); };
+      if (upkeep_due) {
+        if (!wake_.wait_for(lock, upkeep_working ? kUpkeepPause : upkeep_after_, ready)) {
+          lock.unlock();
+          upkeep_working = upkeep_due = RunUpkeep();
+          continue;
+        }
+      } else {
+        wake_.wait(lock, ready);
+      }
       if (queue_.empty()) return;  // stopping and drained
       while (!queue_.empty() && group.size() < kMaxGroup) {
         group.push_back(std::move(queue_.front()));
@@ -56,6 +79,8 @@ void Writer::Loop() {
     }
     CommitGroup(group);
     group.clear();
+    upkeep_due = static_cast<bool>(upkeep_);
+    upkeep_working = false;
   }
 }
 
@@ -113,6 +138,20 @@ void Writer::CommitGroup(std::deque<Item>& group) {
   for (std::size_t i = 0; i < group.size(); ++i) {
     group[i].done(commit.ok() ? std::move(outcomes[i]) : commit);
   }
+}
+
+bool Writer::RunUpkeep() {
+  core::Result<bool> more = false;
+  if (auto txn = Transaction::Begin(*connection_); !txn.ok()) {
+    more = std::move(txn).error();
+  } else if (more = upkeep_(*connection_); more.ok()) {
+    if (auto committed = (*txn)->Commit(); !committed.ok()) more = std::move(committed).error();
+  }
+  if (!more.ok()) {
+    core::Log(core::LogLevel::kWarn, "writer upkeep failed", {{"detail", more.error().detail}});
+    return false;
+  }
+  return *more;
 }
 
 }  // namespace zebros::storage::sqlite

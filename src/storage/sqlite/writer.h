@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -24,7 +25,16 @@ class Writer {
   // hand anything slow to another thread.
   using Done = std::function<void(core::Status)>;
 
-  explicit Writer(std::unique_ptr<Connection> connection);
+  // Housekeeping the writer does while no work comes (merging the search index's segments), in
+  // a transaction of its own: true when it did something and may have more to do — it runs
+  // again shortly while the writer stays idle; false when there was nothing to do — not again
+  // until new work has committed. An error is logged and counts as nothing to do.
+  using Upkeep = std::function<core::Result<bool>(Connection&)>;
+  static constexpr std::chrono::milliseconds kUpkeepAfter{1000};
+
+  // `upkeep` (optional) first runs once no work has come for `upkeep_after`, and at start-up.
+  explicit Writer(std::unique_ptr<Connection> connection, Upkeep upkeep = {},
+                  std::chrono::milliseconds upkeep_after = kUpkeepAfter);
   ~Writer();  // Stop()s
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
@@ -48,8 +58,12 @@ class Writer {
   void CommitGroup(std::deque<Item>& group);
   // Runs a statement without results through the statement cache (savepoints, per piece).
   core::Status RunCached(const std::string& sql);
+  // One round of upkeep in its own transaction; whether it has more to do.
+  bool RunUpkeep();
 
   std::unique_ptr<Connection> connection_;
+  const Upkeep upkeep_;
+  const std::chrono::milliseconds upkeep_after_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Item> queue_;  // guarded by mutex_
