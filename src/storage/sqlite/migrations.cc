@@ -201,7 +201,6 @@ std::string IndexSql(const model::ObjectType& type, const model::Field& field,
          "(tenant_id, " + expr + ", created_at) WHERE deleted_at IS NULL";
 }
 
-// The column names of `table` (a virtual table's too); empty when there is no such table.
 // The rowid is the record's, so the tenant's rowid range (TenantRowids) keeps a search to one
 // tenant; a tenant token in the index would intersect every query with the tenant's whole
 // posting list. Prefix indexes for 1 to 5 characters: the last search term is a prefix, and
@@ -227,6 +226,7 @@ core::Result<std::string> TableSql(Connection& connection, const std::string& ta
   return *row ? std::string(stmt->Text(0)) : std::string();
 }
 
+// The column names of `table` (a virtual table's too); empty when there is no such table.
 core::Result<std::set<std::string>> ColumnNames(Connection& connection, const std::string& table) {
   std::set<std::string> names;
   auto stmt = connection.Prepare("SELECT name FROM pragma_table_info(?)");
@@ -321,9 +321,17 @@ core::Result<bool> SyncObjectTable(Connection& connection, const model::ObjectTy
   status = connection.Exec(SearchTableSql(fts));
   if (!status.ok()) return std::move(status).error();
   // The writer's idle merges (MergeSearchIndexes) join any two segments of a level; FTS5's own,
-  // as writes come, wait for four (automerge).
-  status = connection.Exec("INSERT INTO " + fts + " (" + fts + ", rank) VALUES ('usermerge', 2)");
-  if (!status.ok()) return std::move(status).error();
+  // as writes come, wait for four (automerge). Set once: FTS5 keeps it in the table's config.
+  auto usermerge = connection.Prepare("SELECT v FROM " + fts + "_config WHERE k = 'usermerge'");
+  if (!usermerge.ok()) return std::move(usermerge).error();
+  auto set = usermerge->Step();
+  if (!set.ok()) return std::move(set).error();
+  const bool unset = !*set || usermerge->Int(0) != 2;
+  usermerge->Reset();
+  if (unset) {
+    status = connection.Exec("INSERT INTO " + fts + " (" + fts + ", rank) VALUES ('usermerge', 2)");
+    if (!status.ok()) return std::move(status).error();
+  }
   return stale;
 }
 

@@ -32,7 +32,8 @@ class Writer {
   using Upkeep = std::function<core::Result<bool>(Connection&)>;
   static constexpr std::chrono::milliseconds kUpkeepAfter{1000};
 
-  // `upkeep` (optional) first runs once no work has come for `upkeep_after`, and at start-up.
+  // `upkeep` (optional) runs once the writer has been idle for `upkeep_after`: after start-up
+  // and after each commit.
   explicit Writer(std::unique_ptr<Connection> connection, Upkeep upkeep = {},
                   std::chrono::milliseconds upkeep_after = kUpkeepAfter);
   ~Writer();  // Stop()s
