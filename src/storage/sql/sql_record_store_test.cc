@@ -97,6 +97,22 @@ class SqliteRecordStoreTest : public ::testing::Test {
     return {tenant.ok() ? tenant->id : "", name, "key:test-" + name, model::Role::kAdmin,
             tenant.ok() ? tenant->number : 0};
   }
+  // The first column of the first row `sql` yields on a fresh read-only connection ("" if none).
+  std::string ReadOne(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2((dir_ + "/zebros.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+              SQLITE_OK);
+    sqlite3_busy_timeout(db, 10000);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+    std::string value;
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+      value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return value;
+  }
   // Runs PRAGMA integrity_check and the search indexes' own check on a fresh connection.
   std::string IntegrityCheck() {
     sqlite3* db = nullptr;
@@ -950,20 +966,8 @@ TEST_F(SqliteRecordStoreTest, SearchIndexWithOlderOptionsIsRelaidOnOpen) {
   Put(b_, contacts_, R"({"first_name":"John","last_name":"Smith-B"})");
   Close();
   const std::string path = dir_ + "/zebros.db";
-  const auto table_sql = [&path] {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE name = 'fts_contacts'",
-                                 -1, &stmt, nullptr),
-              SQLITE_OK);
-    std::string sql;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      sql = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return sql;
+  const auto table_sql = [this] {
+    return ReadOne("SELECT sql FROM sqlite_master WHERE name = 'fts_contacts'");
   };
   {
     sqlite3* db = nullptr;
@@ -1005,18 +1009,8 @@ TEST_F(SqliteRecordStoreTest, AnIdleWriterMergesTheSearchIndexSegments) {
   for (int i = 0; i < 40; ++i) {
     Put(a_, contacts_, R"({"first_name":"Merle","last_name":"Segment)" + std::to_string(i) + "\"}");
   }
-  const std::string path = dir_ + "/zebros.db";
-  const auto segments = [&path] {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, "SELECT count(DISTINCT segid) FROM fts_contacts_idx", -1, &stmt,
-                       nullptr);
-    const int count = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int(stmt, 0) : -1;
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return count;
+  const auto segments = [this] {
+    return std::stoi(ReadOne("SELECT count(DISTINCT segid) FROM fts_contacts_idx"));
   };
   const int before = segments();
   ASSERT_GT(before, 2);  // FTS5 itself merges only when four gather on a level
