@@ -304,9 +304,8 @@ core::Result<bool> SyncObjectTable(Connection& connection, const model::ObjectTy
     if (!status.ok()) return std::move(status).error();
   }
   // An index with other options (fewer prefix indexes) keeps its text: copied into the new
-  // layout, which indexes it afresh, then merged into one segment — the copy leaves dozens (25
-  // for 1.2M contacts), and a search looks each of its terms up in every segment (candidates of
-  // the benchmark's searches: 0.55 ms each with 25 segments, 0.40 ms with one).
+  // layout, which indexes it afresh, then merged into one segment at once rather than by the
+  // server's idle merges (see MergeSearchIndexes), as the copy leaves dozens.
   auto fts_sql = TableSql(connection, fts);
   if (!fts_sql.ok()) return std::move(fts_sql).error();
   if (!stale && !fts_sql->empty() && fts_sql->find(kSearchTableOptions) == std::string::npos) {
