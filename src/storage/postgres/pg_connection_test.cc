@@ -486,6 +486,63 @@ TEST_F(PgDatabaseTest, ReopeningChangesNothing) {
   }
 }
 
+// The term table follows each record's vector by trigger; a record's update or delete finds its
+// old terms by the table's key. Before, it read the whole table (its index, or its heap), which
+// the statistics show: every block of the index, or a sequential scan.
+TEST_F(PgDatabaseTest, ARecordsTermsChangeByTheTermTablesKey) {
+  FixedClock clock;
+  auto database = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+  ASSERT_TRUE(database.ok()) << database.error().detail;
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  auto seeded = connection->Exec(
+      "INSERT INTO tenants (id, name, number, created_at) VALUES"
+      " ('ten_a', 'a', 7, 0);"
+      "INSERT INTO obj_contacts (id, tenant_id, version, created_at,"
+      " updated_at, created_by, search_all) SELECT 'con_' || i, 'ten_a', 1, i,"
+      " i, 'test', to_tsvector('simple', 'name' || i || ' city' || (i % 50)"
+      " || ' common') FROM generate_series(1, 3000) i;"
+      "ANALYZE fts_contacts");
+  ASSERT_TRUE(seeded.ok());
+  const std::string terms_of_one =
+      "SELECT string_agg(term, ' ' ORDER BY term) FROM fts_contacts WHERE rowid ="
+      " (SELECT rowid FROM obj_contacts WHERE id = 'con_17')";
+  auto text = [&](const std::string& sql) -> std::string {
+    auto stmt = connection->Prepare(sql);
+    EXPECT_TRUE(stmt.ok());
+    if (!stmt.ok()) return std::string();
+    auto row = stmt->Step();
+    return row.ok() && *row ? std::string(stmt->Text(0)) : std::string("(none)");
+  };
+  EXPECT_EQ(text(terms_of_one), "city17 common name17");
+
+  // Blocks of the table's index read so far, once this session's statistics reached the
+  // shared ones.
+  auto index_reads = [&] {
+    EXPECT_TRUE(connection->Exec("SELECT pg_stat_force_next_flush()").ok());
+    return QueryInt(*connection,
+                    "SELECT idx_blks_hit + idx_blks_read FROM pg_statio_user_indexes"
+                    " WHERE indexrelname = 'fts_contacts_pkey'");
+  };
+  const auto reads_before = index_reads();
+  ASSERT_TRUE(connection->Exec("BEGIN").ok());
+  ASSERT_TRUE(connection
+                  ->Exec("UPDATE obj_contacts SET search_all = to_tsvector('simple',"
+                         " 'renamed city17') WHERE id = 'con_17'")
+                  .ok());
+  ASSERT_TRUE(connection->Exec("DELETE FROM obj_contacts WHERE id = 'con_18'").ok());
+  EXPECT_EQ(
+      QueryInt(*connection,
+               "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'fts_contacts'"),
+      0);
+  ASSERT_TRUE(connection->Exec("COMMIT").ok());
+  // A descent for each of their terms (~20 blocks), not the index's 88 blocks twice.
+  EXPECT_LT(index_reads() - reads_before, 60);
+  EXPECT_EQ(text(terms_of_one), "city17 renamed");
+  EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts WHERE term = 'common'"), 2998);
+  EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts WHERE term = 'name18'"), 0);
+}
+
 TEST_F(PgDatabaseTest, EachWorkCommitsOrRollsBackAlone) {
   FixedClock clock;
   auto opened = OpenWithTable(url_, clock, 3, 4, "CREATE TABLE w (x TEXT PRIMARY KEY)");
