@@ -543,6 +543,28 @@ TEST_F(PgDatabaseTest, ARecordsTermsChangeByTheTermTablesKey) {
   EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts WHERE term = 'name18'"), 0);
 }
 
+// Every search scans the GIN index's pending list: it is kept short, on new databases and on
+// those whose index was made before.
+TEST_F(PgDatabaseTest, SearchIndexesKeepAShortPendingList) {
+  FixedClock clock;
+  const std::string options =
+      "SELECT count(*) FROM pg_class WHERE relname LIKE 'ix_%_search_all'"
+      " AND reloptions = '{gin_pending_list_limit=256}'";
+  {
+    auto database = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+    ASSERT_TRUE(database.ok()) << database.error().detail;
+  }
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  EXPECT_EQ(QueryInt(*connection, options), 3);
+  ASSERT_TRUE(
+      connection->Exec("ALTER INDEX ix_contacts_search_all RESET (gin_pending_list_limit)").ok());
+  EXPECT_EQ(QueryInt(*connection, options), 2);
+  auto reopened = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+  ASSERT_TRUE(reopened.ok()) << reopened.error().detail;
+  EXPECT_EQ(QueryInt(*connection, options), 3);
+}
+
 TEST_F(PgDatabaseTest, EachWorkCommitsOrRollsBackAlone) {
   FixedClock clock;
   auto opened = OpenWithTable(url_, clock, 3, 4, "CREATE TABLE w (x TEXT PRIMARY KEY)");
