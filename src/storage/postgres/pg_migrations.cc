@@ -304,7 +304,7 @@ core::Status SyncPgTermTable(sql::Session& session, const model::ObjectType& typ
   const std::string function = "zebros_sync_" + terms;
   // The old rows go by their key, (tenant, term, rowid) for each term of OLD's vector: the table
   // has no index on rowid alone (one more B-tree for every term of every write), and without a
-  // key a record's update or delete read the whole table (4.4 s at 1M contacts). The function of
+  // key a record's update or delete read the whole table (4.4 s at 1.2M contacts). The function of
   // an older install, which did, is replaced.
   const std::string body =
       " BEGIN IF TG_OP <> 'INSERT' THEN DELETE FROM " + terms +
@@ -315,7 +315,8 @@ core::Status SyncPgTermTable(sql::Session& session, const model::ObjectType& typ
       TermRows("(SELECT number FROM tenants WHERE id = NEW.tenant_id)", "NEW.rowid",
                "NEW.search_all") +
       "; END IF; RETURN NULL; END ";
-  auto current = Names(session, "SELECT prosrc FROM pg_proc WHERE proname = ?", function);
+  auto current =
+      Names(session, "SELECT prosrc FROM pg_proc WHERE oid = to_regprocedure(?)", function + "()");
   if (!current.ok()) return std::move(current).error();
   if (!current->count(body)) {
     auto status = session.Exec("CREATE OR REPLACE FUNCTION " + function +
@@ -363,7 +364,7 @@ core::Status SyncPgTermTable(sql::Session& session, const model::ObjectType& typ
 // the limit, and every search scans all of it: at the default 4 MB (~10,000 records' vectors),
 // fresh searches over 1.2M contacts ran at 490-530 req/s with the list full against 910 empty,
 // and the create that flushes it waits for the whole list (create p99 355-465 ms). At 256 kB:
-// searches 690-900 req/s right after 15 s of creates, creates 1,065-1,220 req/s, p99 66-84 ms.
+// searches 540-900 req/s right after 15 s of creates, creates 1,065-1,220 req/s, p99 66-84 ms.
 constexpr const char* kSearchIndexOptions = "gin_pending_list_limit=256";
 
 core::Status SyncPgObjectTable(sql::Session& session, const model::ObjectType& type) {
