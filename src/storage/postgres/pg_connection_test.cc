@@ -507,14 +507,7 @@ TEST_F(PgDatabaseTest, ARecordsTermsChangeByTheTermTablesKey) {
   const std::string terms_of_one =
       "SELECT string_agg(term, ' ' ORDER BY term) FROM fts_contacts WHERE rowid ="
       " (SELECT rowid FROM obj_contacts WHERE id = 'con_17')";
-  auto text = [&](const std::string& sql) -> std::string {
-    auto stmt = connection->Prepare(sql);
-    EXPECT_TRUE(stmt.ok());
-    if (!stmt.ok()) return std::string();
-    auto row = stmt->Step();
-    return row.ok() && *row ? std::string(stmt->Text(0)) : std::string("(none)");
-  };
-  EXPECT_EQ(text(terms_of_one), "city17 common name17");
+  EXPECT_EQ(QueryText(*connection, terms_of_one), "city17 common name17");
 
   // Blocks of the table's index read so far, once this session's statistics reached the
   // shared ones.
@@ -538,7 +531,7 @@ TEST_F(PgDatabaseTest, ARecordsTermsChangeByTheTermTablesKey) {
   ASSERT_TRUE(connection->Exec("COMMIT").ok());
   // A descent for each of their terms (~20 blocks), not the index's 88 blocks twice.
   EXPECT_LT(index_reads() - reads_before, 60);
-  EXPECT_EQ(text(terms_of_one), "city17 renamed");
+  EXPECT_EQ(QueryText(*connection, terms_of_one), "city17 renamed");
   EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts WHERE term = 'common'"), 2998);
   EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts WHERE term = 'name18'"), 0);
 }

@@ -69,6 +69,16 @@ class PgServerTest : public ::testing::Test {
     return row.ok() && *row ? stmt->Int(0) : -1;
   }
 
+  // The first column of the first row of `sql` as text, or "" when there is none.
+  static std::string QueryText(sql::Session& session, const std::string& sql) {
+    auto stmt = session.Prepare(sql);
+    EXPECT_TRUE(stmt.ok()) << stmt.error().detail;
+    if (!stmt.ok()) return "";
+    auto row = stmt->Step();
+    EXPECT_TRUE(row.ok()) << sql;
+    return row.ok() && *row ? std::string(stmt->Text(0)) : "";
+  }
+
   // Waits until the server process `pid` is gone (pg_terminate_backend only signals it).
   void WaitForBackendExit(int pid) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
