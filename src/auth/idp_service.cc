@@ -258,7 +258,14 @@ core::Result<storage::UserInfo> IdpService::Login(const Realm& realm, const std:
     return InvalidGrant("Invalid username or password.");
   }
   throttle_.Reset(account_key);
-  auto recorded = identity_.RecordLogin(realm.tenant.id, user->id, clock_.NowMillis());
+  // A hash made at another cost (an older default) is made again at this one while the password
+  // is at hand. Should hashing fail, the old hash still serves.
+  std::optional<storage::PasswordRehash> rehash;
+  if (hasher_.NeedsRehash(found->second)) {
+    auto again = hasher_.Hash(password);
+    if (again.ok()) rehash = storage::PasswordRehash{found->second, std::move(again).value()};
+  }
+  auto recorded = identity_.RecordLogin(realm.tenant.id, user->id, clock_.NowMillis(), rehash);
   if (!recorded.ok()) return std::move(recorded).error();
   AuditLogin(realm, user->id, client_ip, "success");
   return std::move(*user);

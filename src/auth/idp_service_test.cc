@@ -114,6 +114,26 @@ TEST_F(IdpServiceTest, PasswordGrantMintsKeycloakStyleTokens) {
   EXPECT_EQ(claims.at("preferred_username").as_string(), "ada");
 }
 
+// A password hashed at another cost (an earlier default) is hashed again at the hasher's on the
+// next successful sign-in; a failed one leaves it, and the new hash signs in too.
+TEST_F(IdpServiceTest, ASignInHashesAPasswordOfAnotherCostAgain) {
+  PasswordHasher earlier(PasswordCost{2, 16u << 10});
+  const std::string old_hash = earlier.Hash(kPassword).value();
+  ASSERT_TRUE(identity_->SetPassword(tenant_.id, user_.id, old_hash).ok());
+  const auto stored_hash = [&] { return identity_->FindUserForLogin(tenant_.id, "ada")->second; };
+
+  ASSERT_FALSE(SignIn("wrong password").ok());
+  EXPECT_EQ(stored_hash(), old_hash);
+
+  ASSERT_TRUE(SignIn().ok());
+  const std::string new_hash = stored_hash();
+  EXPECT_NE(new_hash, old_hash);
+  EXPECT_FALSE(hasher_.NeedsRehash(new_hash));
+  EXPECT_TRUE(hasher_.Verify(new_hash, kPassword));
+  ASSERT_TRUE(SignIn().ok());
+  EXPECT_EQ(stored_hash(), new_hash);  // at the current cost: left as it is
+}
+
 TEST_F(IdpServiceTest, WrongPasswordUnknownUserAndInactiveUserLookAlike) {
   auto wrong = SignIn("wrong password");
   auto unknown = idp_->PasswordGrant(realm_, "zebros-cli", "nobody", kPassword, "", "10.0.0.2");

@@ -9,8 +9,8 @@
 namespace zebros::auth {
 namespace {
 
-static_assert(PasswordCost{}.opslimit == crypto_pwhash_OPSLIMIT_INTERACTIVE);
-static_assert(PasswordCost{}.memlimit == crypto_pwhash_MEMLIMIT_INTERACTIVE);
+static_assert(PasswordCost{}.opslimit >= crypto_pwhash_OPSLIMIT_MIN);
+static_assert(PasswordCost{}.memlimit >= crypto_pwhash_MEMLIMIT_MIN);
 
 // Holds one of the hasher's slots for the life of a hash or verification.
 template <typename Semaphore>
@@ -61,6 +61,11 @@ bool PasswordHasher::Verify(const std::string& encoded, std::string_view passwor
   }
   Slot slot(slots_);
   return crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0;
+}
+
+bool PasswordHasher::NeedsRehash(const std::string& encoded) const {
+  // 1: another cost; -1: not a hash of this algorithm (never the case after a Verify).
+  return crypto_pwhash_str_needs_rehash(encoded.c_str(), cost_.opslimit, cost_.memlimit) != 0;
 }
 
 bool PasswordHasher::VerifyDummy(std::string_view password) {

@@ -39,11 +39,22 @@ TEST_F(PasswordTest, MalformedHashesAndTheDummyNeverMatch) {
   EXPECT_FALSE(hasher_.VerifyDummy("anything1"));
 }
 
-TEST_F(PasswordTest, VerifiesHashesMadeAtAnotherCost) {
+TEST_F(PasswordTest, VerifiesHashesMadeAtAnotherCostAndAsksForThemAgain) {
   PasswordHasher stronger(PasswordCost{2, 1u << 20});
   auto hash = stronger.Hash("password-at-another-cost");
   ASSERT_TRUE(hash.ok());
   EXPECT_TRUE(hasher_.Verify(*hash, "password-at-another-cost"));
+  EXPECT_TRUE(hasher_.NeedsRehash(*hash));
+  EXPECT_FALSE(stronger.NeedsRehash(*hash));
+  EXPECT_FALSE(hasher_.NeedsRehash(hasher_.Hash("password-at-this-cost").value()));
+}
+
+// OWASP's recommended argon2id configuration: 19 MiB, 2 passes.
+TEST_F(PasswordTest, TheDefaultCostIsOwaspsArgon2idConfiguration) {
+  PasswordHasher standard;
+  auto hash = standard.Hash("password-at-the-default-cost");
+  ASSERT_TRUE(hash.ok());
+  EXPECT_NE(hash->find("$m=19456,t=2,p=1$"), std::string::npos) << *hash;
 }
 
 }  // namespace

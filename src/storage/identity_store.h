@@ -47,6 +47,12 @@ struct UserChange {
   std::optional<std::string> display_name;
 };
 
+// A password hash made again at the current cost, replacing the one that verified.
+struct PasswordRehash {
+  std::string from;
+  std::string to;
+};
+
 struct UserPage {
   std::vector<UserInfo> users;
   std::string next_cursor;  // empty on the last page
@@ -112,8 +118,12 @@ class IdentityStore {
   // everywhere). kNotFound for an unknown id or another tenant's user.
   virtual core::Status SetPassword(const std::string& tenant_id, const std::string& user_id,
                                    const std::string& password_hash) = 0;
+  // Records a successful sign-in. With `rehash`, the password hash becomes `rehash->to` if it is
+  // still `rehash->from` (the hash that just verified): the same password hashed at the current
+  // cost. A password changed meanwhile is kept, and sessions stay (nothing was changed).
   virtual core::Status RecordLogin(const std::string& tenant_id, const std::string& user_id,
-                                   core::EpochMillis at) = 0;
+                                   core::EpochMillis at,
+                                   const std::optional<PasswordRehash>& rehash) = 0;
 
   virtual core::Result<SessionInfo> CreateSession(const std::string& tenant_id,
                                                   const std::string& user_id,

@@ -370,13 +370,27 @@ core::Status SqlIdentityStore::SetPassword(const std::string& tenant_id, const s
 }
 
 core::Status SqlIdentityStore::RecordLogin(const std::string& tenant_id, const std::string& user_id,
-                                           core::EpochMillis at) {
+                                           core::EpochMillis at,
+                                           const std::optional<PasswordRehash>& rehash) {
   return database_.Run([&](Session& connection) {
-    return Execute(connection, "UPDATE users SET last_login_at = ? WHERE tenant_id = ? AND id = ?",
+    if (!rehash) {
+      return Execute(connection,
+                     "UPDATE users SET last_login_at = ? WHERE tenant_id = ? AND id = ?",
+                     [&](Statement& stmt) {
+                       stmt.BindInt(1, at);
+                       stmt.BindText(2, tenant_id);
+                       stmt.BindText(3, user_id);
+                     });
+    }
+    return Execute(connection,
+                   "UPDATE users SET last_login_at = ?, password_hash = CASE WHEN password_hash ="
+                   " ? THEN ? ELSE password_hash END WHERE tenant_id = ? AND id = ?",
                    [&](Statement& stmt) {
                      stmt.BindInt(1, at);
-                     stmt.BindText(2, tenant_id);
-                     stmt.BindText(3, user_id);
+                     stmt.BindText(2, rehash->from);
+                     stmt.BindText(3, rehash->to);
+                     stmt.BindText(4, tenant_id);
+                     stmt.BindText(5, user_id);
                    });
   });
 }

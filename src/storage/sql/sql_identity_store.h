@@ -26,7 +26,8 @@ class SqlIdentityStore final : public IdentityStore {
   core::Status SetPassword(const std::string& tenant_id, const std::string& user_id,
                            const std::string& password_hash) override;
   core::Status RecordLogin(const std::string& tenant_id, const std::string& user_id,
-                           core::EpochMillis at) override;
+                           core::EpochMillis at,
+                           const std::optional<PasswordRehash>& rehash) override;
 
   core::Result<SessionInfo> CreateSession(const std::string& tenant_id, const std::string& user_id,
                                           const std::string& client_id,

@@ -272,8 +272,32 @@ TEST_F(IdentityStoreTest, PurgesExpiredCodesTokensAndOldSessions) {
 
 TEST_F(IdentityStoreTest, RecordsLastLogin) {
   const auto user = MakeUser(tenant_a_, "ada", "ada@example.com");
-  ASSERT_TRUE(store_->RecordLogin(tenant_a_, user.id, kStart + 5).ok());
+  ASSERT_TRUE(store_->RecordLogin(tenant_a_, user.id, kStart + 5, std::nullopt).ok());
   EXPECT_EQ(store_->FindUser(tenant_a_, user.id)->last_login_at.value_or(0), kStart + 5);
+}
+
+// A sign-in replaces the hash that verified with one at the current cost, but never a hash that
+// changed in between (a password change meanwhile wins), and it keeps the user's sessions.
+TEST_F(IdentityStoreTest, ASignInReplacesOnlyTheHashThatVerified) {
+  const auto user = MakeUser(tenant_a_, "ada", "ada@example.com", "$argon2id$old");
+  const auto session = store_->CreateSession(tenant_a_, user.id, "zebros-cli", "openid").value();
+  const auto stored_hash = [&] { return store_->FindUserForLogin(tenant_a_, "ada")->second; };
+
+  ASSERT_TRUE(store_
+                  ->RecordLogin(tenant_a_, user.id, kStart + 5,
+                                PasswordRehash{"$argon2id$old", "$argon2id$new"})
+                  .ok());
+  EXPECT_EQ(stored_hash(), "$argon2id$new");
+  EXPECT_EQ(store_->FindUser(tenant_a_, user.id)->last_login_at.value_or(0), kStart + 5);
+  EXPECT_TRUE(store_->FindSession(session.id).ok());
+
+  // The hash that verified is no longer the stored one: the sign-in leaves it alone.
+  ASSERT_TRUE(store_
+                  ->RecordLogin(tenant_a_, user.id, kStart + 9,
+                                PasswordRehash{"$argon2id$old", "$argon2id$stale"})
+                  .ok());
+  EXPECT_EQ(stored_hash(), "$argon2id$new");
+  EXPECT_EQ(store_->FindUser(tenant_a_, user.id)->last_login_at.value_or(0), kStart + 9);
 }
 
 }  // namespace
