@@ -282,22 +282,20 @@ TEST_F(IdentityStoreTest, ASignInReplacesOnlyTheHashThatVerified) {
   const auto user = MakeUser(tenant_a_, "ada", "ada@example.com", "$argon2id$old");
   const auto session = store_->CreateSession(tenant_a_, user.id, "zebros-cli", "openid").value();
   const auto stored_hash = [&] { return store_->FindUserForLogin(tenant_a_, "ada")->second; };
+  const auto last_login = [&] { return store_->FindUser(tenant_a_, user.id)->last_login_at; };
+  const auto sign_in = [&](core::EpochMillis at, const std::string& verified, std::string again) {
+    return store_->RecordLogin(tenant_a_, user.id, at, PasswordRehash{verified, std::move(again)});
+  };
 
-  ASSERT_TRUE(store_
-                  ->RecordLogin(tenant_a_, user.id, kStart + 5,
-                                PasswordRehash{"$argon2id$old", "$argon2id$new"})
-                  .ok());
+  ASSERT_TRUE(sign_in(kStart + 5, "$argon2id$old", "$argon2id$new").ok());
   EXPECT_EQ(stored_hash(), "$argon2id$new");
-  EXPECT_EQ(store_->FindUser(tenant_a_, user.id)->last_login_at.value_or(0), kStart + 5);
+  EXPECT_EQ(last_login(), kStart + 5);
   EXPECT_TRUE(store_->FindSession(session.id).ok());
 
   // The hash that verified is no longer the stored one: the sign-in leaves it alone.
-  ASSERT_TRUE(store_
-                  ->RecordLogin(tenant_a_, user.id, kStart + 9,
-                                PasswordRehash{"$argon2id$old", "$argon2id$stale"})
-                  .ok());
+  ASSERT_TRUE(sign_in(kStart + 9, "$argon2id$old", "$argon2id$stale").ok());
   EXPECT_EQ(stored_hash(), "$argon2id$new");
-  EXPECT_EQ(store_->FindUser(tenant_a_, user.id)->last_login_at.value_or(0), kStart + 9);
+  EXPECT_EQ(last_login(), kStart + 9);
 }
 
 }  // namespace

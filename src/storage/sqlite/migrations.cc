@@ -208,8 +208,8 @@ std::string IndexSql(const model::ObjectType& type, const model::Field& field,
 // each query ("davi": david, davis, davies, …; "william": william, williams, williamson). Over
 // a million contacts and the benchmark's 2,000 searches, the candidates took 0.82 ms per search
 // with indexes for 2 and 3 characters ("al s": 91 ms), 0.36 ms with 1 to 5 (worst 2.4 ms); over
-// 1.8M, 1 to 8 took 30 % less than 1 to 5 ("martin*" 3.8 ms → 0.3 ms), for an index 23 % larger
-// and 20 % more work per record indexed.
+// 1.8M, 1 to 8 took 32 % less than 1 to 5 ("martin": 4.2 ms → 0.1 ms, "elizabeth martin": 9.3 →
+// 0.7 ms), for an index 23 % larger and 20 % more work per record indexed.
 constexpr std::string_view kSearchTableOptions =
     "tokenize = 'unicode61 remove_diacritics 2', prefix = '1 2 3 4 5 6 7 8'";
 
