@@ -372,23 +372,15 @@ core::Status SqlIdentityStore::SetPassword(const std::string& tenant_id, const s
 core::Status SqlIdentityStore::RecordLogin(const std::string& tenant_id, const std::string& user_id,
                                            core::EpochMillis at,
                                            const std::optional<PasswordRehash>& rehash) {
+  // Without a rehash both hashes are NULL: `password_hash = NULL` is never true, the hash stays.
   return database_.Run([&](Session& connection) {
-    if (!rehash) {
-      return Execute(connection,
-                     "UPDATE users SET last_login_at = ? WHERE tenant_id = ? AND id = ?",
-                     [&](Statement& stmt) {
-                       stmt.BindInt(1, at);
-                       stmt.BindText(2, tenant_id);
-                       stmt.BindText(3, user_id);
-                     });
-    }
     return Execute(connection,
                    "UPDATE users SET last_login_at = ?, password_hash = CASE WHEN password_hash ="
                    " ? THEN ? ELSE password_hash END WHERE tenant_id = ? AND id = ?",
                    [&](Statement& stmt) {
                      stmt.BindInt(1, at);
-                     stmt.BindText(2, rehash->from);
-                     stmt.BindText(3, rehash->to);
+                     BindOptionalText(stmt, 2, rehash ? rehash->from : std::string());
+                     BindOptionalText(stmt, 3, rehash ? rehash->to : std::string());
                      stmt.BindText(4, tenant_id);
                      stmt.BindText(5, user_id);
                    });
