@@ -17,6 +17,7 @@
 #include "storage/postgres/testing/pg_server_test.h"
 #include "storage/sql/audit_log.h"
 #include "storage/sql/dialect.h"
+#include "storage/sql/search_index.h"
 #include "storage/sql/testing/hold_writer.h"
 #include "storage/sqlite/migrations.h"
 
@@ -534,6 +535,103 @@ TEST_F(PgDatabaseTest, ARecordsTermsChangeByTheTermTablesKey) {
   EXPECT_EQ(QueryText(*connection, terms_of_one), "city17 renamed");
   EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts WHERE term = 'common'"), 2998);
   EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts WHERE term = 'name18'"), 0);
+}
+
+// A one-term search ranks from the term table alone: a record's shares of its terms that begin
+// the prefix add up to ts_rank over its vector (to within single floats' rounding: ts_rank adds
+// in double), in search_all (weights A, B and C) and in search_body (A and B), whatever the order
+// and weights of the term's places.
+TEST_F(PgDatabaseTest, TheTermTablesScoresAddUpToTsRank) {
+  FixedClock clock;
+  auto database = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+  ASSERT_TRUE(database.ok()) << database.error().detail;
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  const std::string a = "setweight(to_tsvector('simple', 'zed ' || i || ' zeta zed'), 'A')";
+  const std::string b = "setweight(to_tsvector('simple', 'zeal' || repeat(' zed', i % 3)), 'B')";
+  const std::string c = "setweight(to_tsvector('simple', 'zed' || repeat(' zeta', i % 4)), 'C')";
+  ASSERT_TRUE(connection
+                  ->Exec("INSERT INTO tenants (id, name, number, created_at) VALUES"
+                         " ('ten_a', 'a', 7, 0);"
+                         "INSERT INTO obj_contacts (id, tenant_id, version, created_at, updated_at,"
+                         " created_by, search_body, search_all) SELECT 'con_' || i, 'ten_a', 1, i,"
+                         " i, 'test', " +
+                         a + " || " + b + ", " + a + " || " + b + " || " + c +
+                         " FROM generate_series(1, 12) i;"
+                         // A vector of C alone: its terms count nothing for search_body.
+                         "INSERT INTO obj_contacts (id, tenant_id, version, created_at, updated_at,"
+                         " created_by, search_body, search_all) VALUES ('con_c', 'ten_a', 1, 0, 0,"
+                         " 'test', ''::tsvector, setweight(to_tsvector('simple', 'zed'), 'C'))")
+                  .ok());
+  for (const std::string prefix : {"zed", "ze", "zet", "z"}) {
+    const std::string shares =
+        "SELECT f.rowid, sum(f.score_all) AS s, sum(f.score_body) AS b FROM fts_contacts f"
+        " WHERE f.tenant = 7 AND f.term LIKE '" +
+        prefix + "%' GROUP BY f.rowid";
+    const std::string query = "to_tsquery('simple', '" + prefix + ":*')";
+    const auto matches =
+        QueryInt(*connection, "SELECT count(*) FROM obj_contacts WHERE search_all @@ " + query);
+    EXPECT_GE(matches, 12) << prefix;
+    EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM (" + shares + ") x"), matches) << prefix;
+    const std::string rank_all =
+        std::string("ts_rank(") + sql::kPgRankWeights + ", o.search_all, " + query + ")::float8";
+    const std::string rank_body =
+        std::string("ts_rank(") + sql::kPgRankWeights + ", o.search_body, " + query + ")::float8";
+    EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM (" + shares +
+                                        ") x JOIN obj_contacts o USING (rowid) WHERE abs(x.s - " +
+                                        rank_all + ") <= 1e-6 * " + rank_all + " AND abs(x.b - " +
+                                        rank_body + ") <= 1e-6 * " + rank_body),
+              matches)
+        << prefix;
+  }
+  // Unequal ranks, so the sums are not equal by accident.
+  EXPECT_GE(QueryInt(*connection,
+                     "SELECT count(DISTINCT s) FROM (SELECT sum(score_all) AS s FROM fts_contacts"
+                     " WHERE term LIKE 'ze%' GROUP BY rowid) x"),
+            4);
+  EXPECT_EQ(QueryInt(*connection,
+                     "SELECT count(*) FROM fts_contacts WHERE score_body = 0"
+                     " AND NOT pii"),
+            0);
+}
+
+// A term table from before the scores is laid out anew from the records, and its triggers with it.
+TEST_F(PgDatabaseTest, ATermTableWithoutScoresIsLaidOutAnew) {
+  FixedClock clock;
+  {
+    auto database = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+    ASSERT_TRUE(database.ok()) << database.error().detail;
+  }
+  auto connection = Connect();
+  ASSERT_NE(connection, nullptr);
+  ASSERT_TRUE(connection
+                  ->Exec("INSERT INTO tenants (id, name, number, created_at) VALUES"
+                         " ('ten_a', 'a', 7, 0);"
+                         "INSERT INTO obj_contacts (id, tenant_id, version, created_at, updated_at,"
+                         " created_by, search_body, search_all) SELECT 'con_' || i, 'ten_a', 1, i,"
+                         " i, 'test', to_tsvector('simple', 'kept' || i), to_tsvector('simple',"
+                         " 'kept' || i) FROM generate_series(1, 5) i;"
+                         "ALTER TABLE fts_contacts DROP COLUMN score_all, DROP COLUMN score_body;"
+                         "INSERT INTO fts_contacts VALUES (7, 'stale', 1, false)")
+                  .ok());
+  auto reopened = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+  ASSERT_TRUE(reopened.ok()) << reopened.error().detail;
+  EXPECT_EQ(QueryText(*connection,
+                      "SELECT string_agg(term, ' ' ORDER BY term) FROM fts_contacts"
+                      " WHERE score_all > 0 AND score_body > 0"),
+            "kept1 kept2 kept3 kept4 kept5");
+  EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts"), 5);
+  // The triggers follow the records again, and the key is back.
+  ASSERT_TRUE(connection
+                  ->Exec("UPDATE obj_contacts SET search_all = to_tsvector('simple', 'renamed'),"
+                         " search_body = to_tsvector('simple', 'renamed') WHERE id = 'con_1'")
+                  .ok());
+  EXPECT_EQ(QueryText(*connection, "SELECT string_agg(term, ' ' ORDER BY term) FROM fts_contacts"),
+            "kept2 kept3 kept4 kept5 renamed");
+  EXPECT_EQ(QueryInt(*connection,
+                     "SELECT count(*) FROM pg_indexes"
+                     " WHERE indexname = 'fts_contacts_pkey'"),
+            1);
 }
 
 // Every search scans the GIN index's pending list: it is kept short, on new databases and on

@@ -8,6 +8,7 @@
 #include "storage/sql/dialect.h"
 #include "storage/sql/record_codec.h"
 #include "storage/sql/record_scope.h"
+#include "storage/sql/search_index.h"
 
 namespace zebros::storage::sql {
 namespace json = boost::json;
@@ -423,8 +424,10 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
       postgres && compiled.rank_order && terms.size() == 1 && last_in_term_table;
   std::string sql;
   if (term_table) {
-    // One term's matches, newest first (the term is bound where this is wrapped, below).
-    sql = "SELECT f.rowid AS r FROM " + fts + " f";
+    // One term's matches, newest first, each with the term's share of its rank (the term is
+    // bound where this is wrapped, below).
+    sql = "SELECT f.rowid AS r, f." + std::string(principal.mask_pii ? "score_body" : "score_all") +
+          " AS score FROM " + fts + " f";
     if (needs_row) sql += " JOIN " + table + " o ON o.rowid = f.rowid";
     sql += " WHERE f.tenant = ? AND f.term = v.term";
     compiled.params.emplace_back(principal.tenant_number);
@@ -434,8 +437,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
       compiled.params.emplace_back(tenant_id);
     }
   } else if (postgres && compiled.rank_order) {
-    // The matches' rowids; scored once the window is cut (see below).
-    sql = "SELECT o.rowid AS r FROM " + table + " o WHERE ";
+    // The matches' rowids and vectors, read together; scored once the window is cut (below).
+    sql = "SELECT o.rowid AS r, o." + vector_column + " AS v FROM " + table + " o WHERE ";
     add_text_match(sql);
     sql += " AND o.tenant_id = ? AND o.deleted_at IS NULL";
     compiled.params.emplace_back(tenant_id);
@@ -533,8 +536,12 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
         vocabulary.emplace_back(term);
       }
       compiled.params.insert(compiled.params.begin(), vocabulary.begin(), vocabulary.end());
-      candidates = "SELECT DISTINCT s.r FROM " + terms_sql + " v CROSS JOIN LATERAL (" + sql +
-                   " ORDER BY f.rowid DESC" + limit + ") s ORDER BY s.r DESC" + limit;
+      // A record in the window is in the window of each of its terms, so the sum of its terms'
+      // shares is its ts_rank for the query (one term, or a prefix: the sum over the terms it
+      // begins), and no row is read before the page's.
+      candidates = "SELECT s.r, sum(s.score) AS score FROM " + terms_sql +
+                   " v CROSS JOIN LATERAL (" + sql + " ORDER BY f.rowid DESC" + limit +
+                   ") s GROUP BY s.r ORDER BY s.r DESC" + limit;
     } else {
       // The newest `window` matches, from the GIN index: `rowid + 0` keeps the key's order out of
       // the planner's reach, which would otherwise walk the primary key backwards for a query it
@@ -548,7 +555,8 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
             compiled.params.begin() + static_cast<std::ptrdiff_t>(shared_from.second),
             compiled.params.end());
         // ts_match_vq is @@ in a form the planner cannot hand to the GIN index.
-        std::string walk = "SELECT f.rowid AS r FROM " + fts + " f JOIN " + table +
+        std::string walk = "SELECT f.rowid AS r, o." + vector_column + " AS v FROM " + fts +
+                           " f JOIN " + table +
                            " o ON o.rowid = f.rowid WHERE f.tenant = ? AND f.term = ? AND "
                            "ts_match_vq(o.search_all, to_tsquery('simple', ?))";
         compiled.params.insert(compiled.params.end(), {json::value(principal.tenant_number),
@@ -565,13 +573,16 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
             "(" + candidates + ") UNION ALL (" + walk + " ORDER BY f.rowid DESC" + limit + ")";
       }
     }
-    // Scored after the cut: ts_rank reads each vector, so only the window's. Weights D, C (pii),
-    // B (related names), A (own values): pii counts as much as own values.
-    compiled.params.insert(compiled.params.begin(), json::value(match));
-    std::string page = "SELECT c.r, ts_rank('{0.1, 1.0, 0.4, 1.0}', s." + vector_column +
-                       ", to_tsquery('simple', ?)) AS score FROM (" + candidates + ") c JOIN " +
-                       table + " s ON s.rowid = c.r ORDER BY score DESC, c.r DESC LIMIT " +
-                       std::to_string(query.limit + 1);
+    // GIN's matches are scored after the cut, only the window's, from the vectors read with
+    // them; the query is parsed once (a subquery: a generic plan would parse it for every row).
+    std::string scored = "c.score";
+    if (!term_table) {
+      compiled.params.insert(compiled.params.begin(), json::value(match));
+      scored = std::string("ts_rank(") + kPgRankWeights +
+               ", c.v, (SELECT to_tsquery('simple', ?))) AS score";
+    }
+    std::string page = "SELECT c.r, " + scored + " FROM (" + candidates +
+                       ") c ORDER BY score DESC, c.r DESC LIMIT " + std::to_string(query.limit + 1);
     if (compiled.offset > 0) page += " OFFSET " + std::to_string(compiled.offset);
     sql = "SELECT " + SelectColumns(type) + " FROM (" + page + ") k JOIN " + table +
           " o ON o.rowid = k.r WHERE o.tenant_id = ? AND o.deleted_at IS NULL"

@@ -12,6 +12,10 @@
 
 namespace zebros::storage::sql {
 
+// PostgreSQL's ts_rank weights for D, C (pii), B (related names) and A (own values): pii counts
+// as much as own values. A search ranks with them, and the term table holds each term's share.
+inline constexpr const char* kPgRankWeights = "'{0.1, 1.0, 0.4, 1.0}'";
+
 // Keeps the search index in step with the records, inside the write transaction: SQLite's
 // fts_<type> table, or PostgreSQL's search_body/search_all columns of the row (whose term table
 // fts_<type> follows search_all by trigger: see SyncPgTermTable). Each row indexes
