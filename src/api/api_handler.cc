@@ -51,6 +51,7 @@ ApiHandler::ApiHandler(ApiServices services)
       directory_(services.directory),
       identities_(services.identities),
       pool_(services.pool),
+      reads_(services.reads),
       clock_(services.clock),
       audit_(services.audit),
       ready_(std::move(services.ready)),

@@ -34,6 +34,8 @@ struct ApiServices {
   IdpRoutes* idp = nullptr;     // the built-in identity provider (/realms/…); null: none
   // Rendered list and search pages; null when another process may write the database.
   PageCache* pages = nullptr;
+  // For lists and searches when they wait on a database server; null: they run where asked.
+  core::WorkPool* reads = nullptr;
 };
 
 // The REST API: matches routes, authenticates, checks the policy, and calls the domain. Every
@@ -115,8 +117,12 @@ class ApiHandler final : public net::HttpHandler {
   // Answers from pages_ when it holds the page (true); otherwise fills `slot` for SendPage.
   bool SendCachedPage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
                       std::string_view request, PageSlot& slot) const;
-  void SendPage(Call& call, const model::ObjectTypePtr& type, const storage::Page& page,
-                const PageSlot& slot) const;
+  // Reads a page of records and answers with it, on `reads_` when there is one.
+  void ReadPage(Call& call, const model::ObjectTypePtr& type, model::Query query, bool list,
+                PageSlot slot);
+  net::HttpResponse PageResponse(const model::ObjectTypePtr& type,
+                                 const core::Result<storage::Page>& page,
+                                 const PageSlot& slot) const;
 
   // Schema endpoints (schema_routes.cc).
   void ListSchemas(Call& call);
@@ -142,6 +148,7 @@ class ApiHandler final : public net::HttpHandler {
   storage::DirectoryStore& directory_;
   storage::IdentityStore& identities_;
   core::WorkPool& pool_;
+  core::WorkPool* reads_;
   const core::Clock& clock_;
   storage::AuditStore& audit_;
   std::function<bool()> ready_;

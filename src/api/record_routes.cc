@@ -135,11 +135,34 @@ bool ApiHandler::SendCachedPage(Call& call, const model::ObjectTypePtr& type, st
   return true;
 }
 
-void ApiHandler::SendPage(Call& call, const model::ObjectTypePtr& type, const storage::Page& page,
-                          const PageSlot& slot) const {
-  std::string body = RenderPage(*type, page);
+net::HttpResponse ApiHandler::PageResponse(const model::ObjectTypePtr& type,
+                                           const core::Result<storage::Page>& page,
+                                           const PageSlot& slot) const {
+  if (!page.ok()) return ProblemResponse(page.error());
+  std::string body = RenderPage(*type, *page);
   if (pages_ != nullptr && !slot.key.empty()) pages_->Store(slot.key, slot.generation, type, body);
-  call.Send(JsonResponse(200, std::move(body)));
+  return JsonResponse(200, std::move(body));
+}
+
+// A read that waits on a database server holds a worker of `reads_`, not an I/O thread: a slow
+// search would otherwise hold up every request of the connections that thread serves.
+void ApiHandler::ReadPage(Call& call, const model::ObjectTypePtr& type, model::Query query,
+                          bool list, PageSlot slot) {
+  if (reads_ == nullptr) {
+    auto page = records_.List(call.principal, *type, std::move(query), list);
+    return call.Send(PageResponse(type, page, slot));
+  }
+  auto answer = std::make_shared<Answer>(call.Defer());
+  const bool queued =
+      reads_->Post([this, answer, principal = call.principal, type, query = std::move(query), list,
+                    slot = std::move(slot)]() mutable {
+        auto page = records_.List(principal, *type, std::move(query), list);
+        answer->Send(PageResponse(type, page, slot));
+      });
+  if (!queued) {
+    answer->Send(ProblemResponse(
+        core::MakeError(core::Code::kUnavailable, "unavailable", "The server is busy; retry.")));
+  }
 }
 
 // A page is looked up only once the request has parsed, so a request that must fail never
@@ -149,9 +172,7 @@ void ApiHandler::ListRecords(Call& call, const model::ObjectTypePtr& type) {
   if (!query.ok()) return call.Send(ProblemResponse(query.error()));
   PageSlot slot;
   if (SendCachedPage(call, type, "list", call.request.query, slot)) return;
-  auto page = records_.List(call.principal, *type, std::move(query).value(), true);
-  if (!page.ok()) return call.Send(ProblemResponse(page.error()));
-  SendPage(call, type, *page, slot);
+  ReadPage(call, type, std::move(query).value(), true, std::move(slot));
 }
 
 void ApiHandler::SearchRecords(Call& call, const model::ObjectTypePtr& type) {
@@ -161,9 +182,7 @@ void ApiHandler::SearchRecords(Call& call, const model::ObjectTypePtr& type) {
   if (!query.ok()) return call.Send(ProblemResponse(query.error()));
   PageSlot slot;
   if (SendCachedPage(call, type, "search", call.request.body, slot)) return;
-  auto page = records_.List(call.principal, *type, std::move(query).value(), false);
-  if (!page.ok()) return call.Send(ProblemResponse(page.error()));
-  SendPage(call, type, *page, slot);
+  ReadPage(call, type, std::move(query).value(), false, std::move(slot));
 }
 
 void ApiHandler::CreateRecord(Call& call, const model::ObjectTypePtr& type) {

@@ -181,6 +181,11 @@ int RunServe(const ServeConfig& config) {
   // Blocking directory work, sign-ins and password hashing, off the I/O threads.
   core::WorkPool pool(kBlockingThreads, kBlockingQueue);
   api::IdpRoutes idp_routes(idp, pool);
+  // Lists and searches that wait on a database server, off the I/O threads too.
+  std::optional<core::WorkPool> reads;
+  if (const int workers = database.ReadWorkers(); workers > 0) {
+    reads.emplace(static_cast<std::size_t>(workers), kBlockingQueue);
+  }
   // Exact on both engines: see RecordStore::WriteGeneration (on SQLite it relies on the lock).
   std::optional<api::PageCache> pages;
   if (config.page_cache_mb > 0) {
@@ -193,7 +198,7 @@ int RunServe(const ServeConfig& config) {
                          auto version = database.AppliedSchemaVersion();
                          return version.ok() && *version == database.LatestSchemaVersion();
                        },
-                       &idp_routes, pages ? &*pages : nullptr});
+                       &idp_routes, pages ? &*pages : nullptr, reads ? &*reads : nullptr});
 
   net::ServerOptions options;
   options.host = host;
@@ -241,6 +246,7 @@ int RunServe(const ServeConfig& config) {
   server.Run();
   env->database->AttachReactor(nullptr);  // before the loop goes away with the server
   pool.Stop();                            // finishes queued work while the writer still runs
+  if (reads) reads->Stop();
   core::Log(core::LogLevel::kInfo, "stopping: draining writes", {});
   env->database->Stop();
   core::Log(core::LogLevel::kInfo, "stopped", {});

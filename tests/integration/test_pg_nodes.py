@@ -8,6 +8,9 @@ on one is refused by the other) within the cache lifetimes docs/operations.md gi
 conflicting writes sent to both nodes at the same moment resolve as they would on one node (one
 winner, the loser told why, never a duplicate).
 
+Slow searches: a list or search waits on PostgreSQL on a read worker, not on an I/O thread, so
+while searches wait (here for a lock on the term table) reads by id are answered all along.
+
 Restart under load: PostgreSQL stopped with 'immediate' (a crash: no checkpoint, clients cut
 off) while four writers POST. Until it is back every answer is 503 `database_unavailable` with
 Retry-After (or a 201 for a write made before the crash); none takes longer than
@@ -19,6 +22,7 @@ import collections
 import http.client
 import json
 import os
+import subprocess
 import threading
 import time
 import unittest
@@ -480,6 +484,71 @@ class Writers:
             worker.join(timeout)
         if any(worker.is_alive() for worker in self.workers):
             raise AssertionError("writers did not stop")
+
+
+class SlowSearchTest(ServerTestCase):
+
+    SEARCHES = 6  # more than the server has I/O threads or read workers
+
+    def hold_term_table(self):
+        """A psql session holding the contacts' term table locked until its stdin closes."""
+        import pg_cluster
+        holder = subprocess.Popen(
+            [os.path.join(pg_cluster.cluster().bindir, "psql"), "-X", "-q", "-A", "-t",
+             "-v", "ON_ERROR_STOP=1", "-d", self.server.database_url],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.addCleanup(holder.stdout.close)
+        self.addCleanup(holder.wait, 30)
+        self.addCleanup(holder.stdin.close)
+        holder.stdin.write(b"BEGIN; LOCK TABLE fts_contacts IN ACCESS EXCLUSIVE MODE;"
+                           b" SELECT 'locked';\n")
+        holder.stdin.flush()
+        self.assertEqual(holder.stdout.readline().strip(), b"locked")
+        return holder
+
+    def waiting_on_the_term_table(self):
+        return int(self.server.sql("SELECT count(*) FROM pg_locks WHERE NOT granted"
+                                   " AND relation = 'fts_contacts'::regclass")[0][0])
+
+    def test_gets_are_answered_while_searches_wait_on_the_database(self):
+        # One term of letters: the search reads the term table.
+        name = "Slow" + "".join(chr(ord("a") + int(c, 16)) for c in unique("")[:10])
+        record = self.create("contacts", {"first_name": name})
+        holder = self.hold_term_table()
+        answers = []
+
+        def search():
+            conn = self.server.connection()
+            try:
+                conn.request("POST", "/api/v1/contacts/search", body=json.dumps({"q": name}),
+                             headers={"Authorization": f"Bearer {self.server.admin_key}",
+                                      "Content-Type": "application/json",
+                                      "Cache-Control": "no-store"})
+                response = conn.getresponse()
+                answers.append((response.status, json.loads(response.read())))
+            finally:
+                conn.close()
+
+        searches = [threading.Thread(target=search) for _ in range(self.SEARCHES)]
+        for thread in searches:
+            thread.start()
+        try:
+            wait_until(lambda: self.waiting_on_the_term_table() >= 2, 30,
+                       "searches waiting for the term table")
+            for _ in range(5):
+                got = self.api("GET", f"/api/v1/contacts/{record['id']}", timeout=5)
+                self.assertEqual(got.status, 200, got.body)
+                self.assertEqual(got.body["first_name"], name)
+            self.assertEqual(answers, [], "a search was answered while the table was locked")
+        finally:
+            holder.stdin.write(b"COMMIT;\n")
+            holder.stdin.close()
+            for thread in searches:
+                thread.join(REQUEST_TIMEOUT)
+        self.assertEqual(len(answers), self.SEARCHES)
+        for status, body in answers:
+            self.assertEqual(status, 200, body)
+            self.assertEqual([r["id"] for r in body["data"]], [record["id"]])
 
 
 def describe(exchange):

@@ -25,6 +25,9 @@ core::Status LayOutTables(PgConnection& connection,
   return status;
 }
 
+// Ranked searches read on a pool of their own: a quarter of the connections, at least 2.
+int SearchPoolSize(int pool_size) { return std::max(2, pool_size / 4); }
+
 }  // namespace
 
 PgDatabase::PgDatabase(const core::Clock& clock, const PgDatabaseOptions& options)
@@ -42,7 +45,7 @@ core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
   PgOptions generic = options.connection;
   generic.generic_plans = true;
   database->search_pool_ =
-      std::make_unique<PgPool>(url, generic, std::max(2, options.pool_size / 4));
+      std::make_unique<PgPool>(url, generic, SearchPoolSize(options.pool_size));
   {
     auto lease = database->pool_->Acquire(options.acquire_wait);
     if (!lease.ok()) return std::move(lease).error();
@@ -91,6 +94,9 @@ core::Status PgDatabase::Run(Work work) {
 core::Result<sql::ReadLease> PgDatabase::Reader() { return Lend(*pool_); }
 
 core::Result<sql::ReadLease> PgDatabase::SearchReader() { return Lend(*search_pool_); }
+
+// As many as the search pool's connections: a slow search holds a worker, not an I/O thread.
+int PgDatabase::ReadWorkers() const { return SearchPoolSize(options_.pool_size); }
 
 core::Result<sql::ReadLease> PgDatabase::Lend(PgPool& pool) {
   auto lease = pool.Acquire(options_.acquire_wait);

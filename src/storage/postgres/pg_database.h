@@ -69,6 +69,7 @@ class PgDatabase final : public sql::Engine {
   // plans: a ranked search's custom plan cost 0.6–0.9 ms to make, as much as running it, and the
   // generic one runs as fast (docs/performance.md).
   core::Result<sql::ReadLease> SearchReader() override;
+  int ReadWorkers() const override;
   // Through the read pipeline while a reactor is attached and it is connected; otherwise on a
   // Reader.
   void ReadAsync(const std::string& sql, const std::vector<boost::json::value>& params,

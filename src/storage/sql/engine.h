@@ -80,6 +80,10 @@ class Engine {
                          ReadDone done);
   // The server's event loop, for ReadAsync; nullptr detaches it (before the loop goes away).
   virtual void AttachReactor(core::Reactor* reactor) { (void)reactor; }
+  // How many threads should run the reads that wait on a database server (lists and searches),
+  // so that the I/O threads serve other requests meanwhile; 0 when reads are local work (SQLite),
+  // which the thread that asks does at once.
+  virtual int ReadWorkers() const { return 0; }
 
   // Appends audit entries inside the write transactions.
   virtual const AuditLog& audit_log() const = 0;
