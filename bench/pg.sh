@@ -5,7 +5,7 @@
 #
 # 1. starts a throwaway PostgreSQL 15 (Debian's /usr/lib/postgresql/15/bin) in a temp dir under
 #    the output dir on a free loopback port (as the `postgres` user through `runuser` when run
-#    as root): shared_buffers=512MB, synchronous_commit=on, fsync=on, full_page_writes=on,
+#    as root): shared_buffers=a quarter of RAM, synchronous_commit=on, fsync=on, full_page_writes=on,
 #    max_connections=100, checkpoint_timeout=10min, max_wal_size=4GB (see PG_SETTINGS below);
 # 2. seeds a fresh SQLite data dir the usual way (bench/run.sh --seed-only: seed.py over HTTP),
 #    or takes SQLITE_DATA, a data dir bench/run.sh seeded before (its seed outputs beside it in
@@ -25,7 +25,7 @@
 # PostgreSQL and every server are stopped, and the temp dir removed, on exit (also on Ctrl-C).
 #
 # Environment (defaults): ZEBROS_BIN (build/zebros) PG_BIN (/usr/lib/postgresql/15/bin)
-#   PG_SHARED_BUFFERS (512MB) CONTACTS (1000000) ACCOUNTS (10000) DURATION (10 s per run)
+#   PG_SHARED_BUFFERS (a quarter of RAM) CONTACTS (1000000) ACCOUNTS (10000) DURATION (10 s per run)
 #   RUNS (3) WARMUP (2) THREADS (2) CONNECTIONS (32) BENCH_OUT (bench/out/pg)
 #   STEPS ("sqlite postgres nodes": which of steps 3-5 to run) PG_POOL (16, connections per node)
 #   SQLITE_DATA (none: seed a fresh dir of CONTACTS contacts)
@@ -36,7 +36,11 @@ repo=$(dirname "$here")
 
 ZEBROS_BIN=${ZEBROS_BIN:-$repo/build/zebros}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-PG_SHARED_BUFFERS=${PG_SHARED_BUFFERS:-512MB}
+# A quarter of the machine's memory, PostgreSQL's own advice for a dedicated server (512MB
+# before 2026-11-27: it held a fifth of a 1M-contact database, and searches read the rest
+# through the kernel).
+MEM_KB=$(awk '/^MemTotal:/ {print $2}' /proc/meminfo)
+PG_SHARED_BUFFERS=${PG_SHARED_BUFFERS:-$((MEM_KB / 4096))MB}
 export CONTACTS=${CONTACTS:-1000000}
 export ACCOUNTS=${ACCOUNTS:-10000}
 export DURATION=${DURATION:-10}
@@ -131,7 +135,7 @@ PG_SETTINGS=(
   "unix_socket_directories = '$PGSOCK'"
   "max_connections = 100"
   "shared_buffers = $PG_SHARED_BUFFERS"
-  "effective_cache_size = 4GB"
+  "effective_cache_size = $((MEM_KB / 2048))MB"
   "work_mem = 16MB"
   "maintenance_work_mem = 256MB"
   "fsync = on"
