@@ -368,10 +368,12 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // The term table leaves out terms of digits alone, so only a last term with something else in
   // it is read there: then every term it begins has something else too.
   const bool last_in_term_table = !terms.empty() && InTermTable(terms.back());
-  // The tenant's terms the last term begins, for a count of at most kMaxPrefixTerms + 1.
+  // The tenant's terms the last term begins, at most kMaxPrefixTerms + 1: one CTE that each use
+  // reads (the tsquery, and the gates of the plans below), so they are looked up once.
+  bool prefix_terms_used = false;
   const auto last_prefix_terms = [&] {
-    return PrefixTerms(fts, principal.tenant_number, terms.back(), kMaxPrefixTerms + 1,
-                       compiled.params);
+    prefix_terms_used = true;
+    return std::string("prefix_terms");
   };
   // PostgreSQL's tsquery for GIN. A prefix is matched as the terms it stands for ('william' &
   // ('david' | 'davis') rather than 'william' & 'davi':*), read from the term table as the
@@ -613,6 +615,13 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
       }
     }
     sql += " LIMIT " + std::to_string(query.limit + 1);
+  }
+  if (prefix_terms_used) {
+    std::vector<json::value> params;
+    sql = "WITH prefix_terms AS MATERIALIZED (SELECT term FROM " +
+          PrefixTerms(fts, principal.tenant_number, terms.back(), kMaxPrefixTerms + 1, params) +
+          " x) " + sql;
+    compiled.params.insert(compiled.params.begin(), params.begin(), params.end());
   }
   compiled.sql = std::move(sql);
   return compiled;
