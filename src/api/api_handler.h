@@ -114,7 +114,7 @@ class ApiHandler final : public net::HttpHandler {
     std::string key;
     std::uint64_t generation = 0;
   };
-  // Answers from pages_ when it holds the page (true); otherwise fills `slot` for SendPage.
+  // Answers from pages_ when it holds the page (true); otherwise fills `slot` for ReadPage.
   bool SendCachedPage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
                       std::string_view request, PageSlot& slot) const;
   // Reads a page of records and answers with it, on `reads_` when there is one.

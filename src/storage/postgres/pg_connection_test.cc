@@ -632,6 +632,12 @@ TEST_F(PgDatabaseTest, ATermTableWithoutScoresIsLaidOutAnew) {
                      "SELECT count(*) FROM pg_indexes"
                      " WHERE indexname = 'fts_contacts_pkey'"),
             1);
+  // The row of an older version's trigger (no scores) is taken, and ranks last.
+  ASSERT_TRUE(connection->Exec("INSERT INTO fts_contacts SELECT 7, 'older', 1, false").ok());
+  EXPECT_EQ(QueryInt(*connection,
+                     "SELECT count(*) FROM fts_contacts WHERE term = 'older'"
+                     " AND score_all = 0 AND score_body = 0"),
+            1);
 }
 
 // Every search scans the GIN index's pending list: it is kept short, on new databases and on

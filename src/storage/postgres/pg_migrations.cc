@@ -341,7 +341,10 @@ core::Status SyncPgTermTable(sql::Session& session, const model::ObjectType& typ
   auto status = session.Exec(
       "CREATE TABLE " + terms +
       " (tenant BIGINT NOT NULL, term TEXT COLLATE \"C\" NOT NULL, rowid BIGINT NOT NULL,"
-      " pii BOOLEAN NOT NULL, score_all REAL NOT NULL, score_body REAL NOT NULL)"
+      // The scores' default is for the trigger function of an older version, which a node of
+      // that version puts back when it starts: its rows rank low rather than fail to insert.
+      " pii BOOLEAN NOT NULL, score_all REAL NOT NULL DEFAULT 0,"
+      " score_body REAL NOT NULL DEFAULT 0)"
       // Index-only scans read the heap for pages not yet marked all-visible, and a search reads
       // the newest terms first: vacuumed every 10,000 new terms, not after 20 % of the table
       // (3M terms at 1M contacts; a fresh search over 1M: 332 req/s before, 488 after).
