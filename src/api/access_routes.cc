@@ -142,8 +142,7 @@ void ApiHandler::GetMe(Call& call) {
 // Blocking directory work runs on the work pool, never on an I/O thread.
 void ApiHandler::OffIo(Call& call, std::function<net::HttpResponse()> work) {
   if (!pool_.Post([call, work = std::move(work)] { call.Send(work()); })) {
-    call.Send(ProblemResponse(
-        core::MakeError(core::Code::kUnavailable, "unavailable", "The server is busy; retry.")));
+    call.Send(BusyResponse());
   }
 }
 

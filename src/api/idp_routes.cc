@@ -184,9 +184,7 @@ void IdpRoutes::Handle(net::HttpRequest& request, net::Reply reply) {
     }
   });
   if (!queued) {
-    auto response = ProblemResponse(
-        core::MakeError(core::Code::kUnavailable, "unavailable", "The server is busy."));
-    (*shared_reply)(std::move(response));
+    (*shared_reply)(BusyResponse());
   }
 }
 

@@ -139,4 +139,9 @@ net::HttpResponse JsonResponse(int status, std::string body) {
   return response;
 }
 
+net::HttpResponse BusyResponse() {
+  return ProblemResponse(
+      core::MakeError(core::Code::kUnavailable, "unavailable", "The server is busy; retry."));
+}
+
 }  // namespace zebros::api

@@ -16,6 +16,9 @@ net::HttpResponse ProblemResponse(const core::Error& error);
 // A problem for errors that have no core::Error (raised by the HTTP server itself).
 net::HttpResponse ProblemResponse(int status, std::string_view code, std::string_view detail);
 
+// 503 for work that found its pool's queue full (blocking work, database reads, sign-ins).
+net::HttpResponse BusyResponse();
+
 // A JSON response with `body` already serialised.
 net::HttpResponse JsonResponse(int status, std::string body);
 

@@ -160,8 +160,7 @@ void ApiHandler::ReadPage(Call& call, const model::ObjectTypePtr& type, model::Q
         answer->Send(PageResponse(type, page, slot));
       });
   if (!queued) {
-    answer->Send(ProblemResponse(
-        core::MakeError(core::Code::kUnavailable, "unavailable", "The server is busy; retry.")));
+    answer->Send(BusyResponse());
   }
 }
 

@@ -399,6 +399,11 @@ TEST_F(PgPoolTest, RollsBackWhatABorrowerLeftOpen) {
 
 using PgDatabaseTest = PgServerTest;
 
+// The tenant the term-table tests write records for: "ten_a", whose number (the term table's
+// tenant column) is 7.
+constexpr const char* kTenantA =
+    "INSERT INTO tenants (id, name, number, created_at) VALUES ('ten_a', 'a', 7, 0);";
+
 using sql::testing::HoldTheWriter;
 
 // A database with `workers` write workers and a pool of `pool_size`, where `create_table` ran.
@@ -496,14 +501,13 @@ TEST_F(PgDatabaseTest, ARecordsTermsChangeByTheTermTablesKey) {
   ASSERT_TRUE(database.ok()) << database.error().detail;
   auto connection = Connect();
   ASSERT_NE(connection, nullptr);
-  auto seeded = connection->Exec(
-      "INSERT INTO tenants (id, name, number, created_at) VALUES"
-      " ('ten_a', 'a', 7, 0);"
-      "INSERT INTO obj_contacts (id, tenant_id, version, created_at,"
-      " updated_at, created_by, search_all) SELECT 'con_' || i, 'ten_a', 1, i,"
-      " i, 'test', to_tsvector('simple', 'name' || i || ' city' || (i % 50)"
-      " || ' common') FROM generate_series(1, 3000) i;"
-      "ANALYZE fts_contacts");
+  auto seeded =
+      connection->Exec(std::string(kTenantA) +
+                       "INSERT INTO obj_contacts (id, tenant_id, version, created_at,"
+                       " updated_at, created_by, search_all) SELECT 'con_' || i, 'ten_a', 1, i,"
+                       " i, 'test', to_tsvector('simple', 'name' || i || ' city' || (i % 50)"
+                       " || ' common') FROM generate_series(1, 3000) i;"
+                       "ANALYZE fts_contacts");
   ASSERT_TRUE(seeded.ok());
   const std::string terms_of_one =
       "SELECT string_agg(term, ' ' ORDER BY term) FROM fts_contacts WHERE rowid ="
@@ -551,8 +555,7 @@ TEST_F(PgDatabaseTest, TheTermTablesScoresAddUpToTsRank) {
   const std::string b = "setweight(to_tsvector('simple', 'zeal' || repeat(' zed', i % 3)), 'B')";
   const std::string c = "setweight(to_tsvector('simple', 'zed' || repeat(' zeta', i % 4)), 'C')";
   ASSERT_TRUE(connection
-                  ->Exec("INSERT INTO tenants (id, name, number, created_at) VALUES"
-                         " ('ten_a', 'a', 7, 0);"
+                  ->Exec(std::string(kTenantA) +
                          "INSERT INTO obj_contacts (id, tenant_id, version, created_at, updated_at,"
                          " created_by, search_body, search_all) SELECT 'con_' || i, 'ten_a', 1, i,"
                          " i, 'test', " +
@@ -605,8 +608,7 @@ TEST_F(PgDatabaseTest, ATermTableWithoutScoresIsLaidOutAnew) {
   auto connection = Connect();
   ASSERT_NE(connection, nullptr);
   ASSERT_TRUE(connection
-                  ->Exec("INSERT INTO tenants (id, name, number, created_at) VALUES"
-                         " ('ten_a', 'a', 7, 0);"
+                  ->Exec(std::string(kTenantA) +
                          "INSERT INTO obj_contacts (id, tenant_id, version, created_at, updated_at,"
                          " created_by, search_body, search_all) SELECT 'con_' || i, 'ten_a', 1, i,"
                          " i, 'test', to_tsvector('simple', 'kept' || i), to_tsvector('simple',"
