@@ -1,5 +1,5 @@
 """PostgreSQL only: several `zebros serve` nodes on one database, and one node riding out a
-PostgreSQL crash under write load.
+PostgreSQL crash under write load, and a write group that takes its tenant's write lock last.
 
 Two nodes: each has its own data dir (key files) and the same --database-url; API keys live in
 the database, so the first node's bootstrap admin key works on both. What one node writes, the
@@ -28,7 +28,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import (BACKEND, REQUEST_TIMEOUT, ServerTestCase, ZebrosServer, quote_param,
+from harness import (BACKEND, REQUEST_TIMEOUT, ServerTestCase, ZebrosServer, cli, quote_param,
                      unique, wait_until)
 
 # docs/operations.md: custom-field schemas are cached per node for 1 s, credentials for 5 s.
@@ -315,6 +315,50 @@ class TwoNodesTest(TwoNodesTestCase):
                     listed = list_all(node, "contacts", f"filter[email]={quote_param(email)}")
                     self.assertEqual(listed, [winner.body], f"on :{node.port}")
 
+    def test_a_custom_unique_value_created_on_both_nodes_at_once_is_one_201_one_409(self):
+        # A custom unique field has no unique index: only the value's turn (an advisory lock
+        # per value, held to the commit) keeps two nodes from both finding it free.
+        field = unique("code_")
+        added = self.a.api("POST", "/api/v1/schema/contacts/fields",
+                           {"name": field, "type": "text", "unique": True, "label": field})
+        self.assertEqual(added.status, 201, added.body)
+        wait_until(lambda: self.b.api("GET", f"/api/v1/contacts?filter[{field}]=x").status == 200,
+                   SCHEMA_PROPAGATION_LIMIT, f"node B to know {field}")
+        for round_ in range(RACE_ROUNDS):
+            with self.subTest(round=round_):
+                value = unique("v")
+                from_a, from_b = at_once(
+                    (self.a, self.b),
+                    lambda: self.a.api("POST", "/api/v1/contacts",
+                                       {"last_name": "FromA", field: value}),
+                    lambda: self.b.api("POST", "/api/v1/contacts",
+                                       {"last_name": "FromB", field: value}))
+                statuses = sorted((from_a.status, from_b.status))
+                self.assertEqual(statuses, [201, 409], f"A: {from_a.body!r} B: {from_b.body!r}")
+                winner, loser = (from_a, from_b) if from_a.status == 201 else (from_b, from_a)
+                self.assertIn((field, "unique"), self.field_errors(loser))
+                for node in (self.a, self.b):
+                    self.assert_lists(node, f"filter[{field}]={value}", [winner.body["id"]])
+
+    def test_the_same_upsert_key_on_both_nodes_at_once_makes_one_record(self):
+        for round_ in range(RACE_ROUNDS):
+            with self.subTest(round=round_):
+                email = f"{unique('ups')}@nodes.example"
+
+                def upsert(node, title):
+                    return node.api("POST", "/api/v1/contacts/batch", {"upsert": {
+                        "key": "email",
+                        "records": [{"email": email, "last_name": "Upsert", "title": title}]}})
+                from_a, from_b = at_once((self.a, self.b), lambda: upsert(self.a, "from A"),
+                                         lambda: upsert(self.b, "from B"))
+                self.assertEqual((from_a.status, from_b.status), (200, 200),
+                                 f"A: {from_a.body!r} B: {from_b.body!r}")
+                for node in (self.a, self.b):
+                    listed = list_all(node, "contacts", f"filter[email]={quote_param(email)}")
+                    self.assertEqual(len(listed), 1, f"on :{node.port}: {listed!r}")
+                    self.assertEqual(listed[0]["version"], 2, "one upsert created, one updated")
+                    self.assertIn(listed[0]["title"], ("from A", "from B"))
+
     def test_200_creates_spread_over_both_nodes_from_8_threads(self):
         title = unique("spread")
         threads, per_thread = 8, 25
@@ -486,25 +530,31 @@ class Writers:
             raise AssertionError("writers did not stop")
 
 
+def holding_in_psql(test, statements):
+    """A psql session on test.server's database that has run `statements` (ending in one that
+    prints 'locked') in a transaction it keeps open until its stdin closes; write COMMIT first."""
+    import pg_cluster
+    holder = subprocess.Popen(
+        [os.path.join(pg_cluster.cluster().bindir, "psql"), "-X", "-q", "-A", "-t",
+         "-v", "ON_ERROR_STOP=1", "-d", test.server.database_url],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    test.addCleanup(holder.stdout.close)
+    test.addCleanup(holder.wait, 30)
+    test.addCleanup(holder.stdin.close)
+    holder.stdin.write(b"BEGIN; " + statements.encode() + b"\n")
+    holder.stdin.flush()
+    test.assertEqual(holder.stdout.readline().strip(), b"locked")
+    return holder
+
+
 class SlowSearchTest(ServerTestCase):
 
     SEARCHES = 6  # more than the server has I/O threads or read workers
 
     def hold_term_table(self):
         """A psql session holding the contacts' term table locked until its stdin closes."""
-        import pg_cluster
-        holder = subprocess.Popen(
-            [os.path.join(pg_cluster.cluster().bindir, "psql"), "-X", "-q", "-A", "-t",
-             "-v", "ON_ERROR_STOP=1", "-d", self.server.database_url],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        self.addCleanup(holder.stdout.close)
-        self.addCleanup(holder.wait, 30)
-        self.addCleanup(holder.stdin.close)
-        holder.stdin.write(b"BEGIN; LOCK TABLE fts_contacts IN ACCESS EXCLUSIVE MODE;"
-                           b" SELECT 'locked';\n")
-        holder.stdin.flush()
-        self.assertEqual(holder.stdout.readline().strip(), b"locked")
-        return holder
+        return holding_in_psql(self, "LOCK TABLE fts_contacts IN ACCESS EXCLUSIVE MODE;"
+                                     " SELECT 'locked';")
 
     def waiting_on_the_term_table(self):
         return int(self.server.sql("SELECT count(*) FROM pg_locks WHERE NOT granted"
@@ -549,6 +599,56 @@ class SlowSearchTest(ServerTestCase):
         for status, body in answers:
             self.assertEqual(status, 200, body)
             self.assertEqual([r["id"] for r in body["data"]], [record["id"]])
+
+
+class TenantWriteLockTest(ServerTestCase):
+    """A write group takes its tenant's write lock (the audit chain's) last, after its own
+    statements: while another node's group holds it through its commit, a create's row is
+    already written, and only its audit entry and commit wait."""
+
+    def hold_tenant_lock(self):
+        """A psql session holding the default tenant's write lock until its stdin closes."""
+        tenant = self.server.sql("SELECT id FROM tenants WHERE name = 'default'")[0][0]
+        return holding_in_psql(self, "SELECT 'locked' FROM (SELECT pg_advisory_xact_lock("
+                                     f"hashtextextended('audit:{tenant}', 0))) AS held;")
+
+    def writers_waiting(self):
+        """(pid, holds a row lock on obj_contacts) of each backend waiting for an advisory lock."""
+        rows = self.server.sql(
+            "SELECT w.pid, EXISTS (SELECT 1 FROM pg_locks h WHERE h.pid = w.pid AND h.granted"
+            " AND h.relation = 'obj_contacts'::regclass AND h.mode = 'RowExclusiveLock')"
+            " FROM pg_locks w WHERE NOT w.granted AND w.locktype = 'advisory'")
+        return [(pid, holds == "t") for pid, holds in rows]
+
+    def test_a_create_writes_its_row_before_it_waits_for_the_tenants_lock(self):
+        name = unique("Late")
+        before = len(self.sql("SELECT 1 FROM audit_log"))
+        holder = self.hold_tenant_lock()
+        answers = []
+
+        def create():
+            try:
+                answers.append(self.server.api("POST", "/api/v1/contacts", {"last_name": name}))
+            finally:
+                self.server._drop_connection()
+        thread = threading.Thread(target=create)
+        thread.start()
+        try:
+            wait_until(lambda: self.writers_waiting(), 30, "a create waiting for the tenant lock")
+            self.assertEqual([holds for _, holds in self.writers_waiting()], [True],
+                             "the waiting writer has not inserted its row yet")
+            self.assertEqual(answers, [], "the create was answered while its chain was locked")
+        finally:
+            holder.stdin.write(b"COMMIT;\n")
+            holder.stdin.close()
+            thread.join(REQUEST_TIMEOUT)
+        self.assertEqual(len(answers), 1)
+        self.assertEqual(answers[0].status, 201, answers[0].body)
+        entries = self.sql("SELECT action, record_id FROM audit_log ORDER BY seq")
+        self.assertEqual(len(entries), before + 1)
+        self.assertEqual(entries[-1], ("record.create", answers[0].body["id"]))
+        verified = cli(self.server.data_dir, "admin", "verify-audit")
+        self.assertEqual(verified.returncode, 0, verified.stdout + verified.stderr)
 
 
 def describe(exchange):

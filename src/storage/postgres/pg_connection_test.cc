@@ -796,9 +796,9 @@ TEST_F(PgDatabaseTest, AKeptWriteThatFailsFailsItsWholeGroup) {
   EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM h"), 1);
 }
 
-// A group takes the tenant's write lock once and its pieces remember the audit head they move
-// (sql::TransactionMemo); a piece that fails after appending must not leave the next one
-// chaining to its rolled-back entry.
+// A group keeps its pieces' audit entries to its end and chains them there, under the tenant's
+// write lock, which no piece holds meanwhile (Session::KeepEndWork); a piece that fails after
+// appending must not leave its entry in the chain.
 TEST_F(PgDatabaseTest, AGroupsAuditChainSurvivesAPieceRolledBackAfterItsEntry) {
   FixedClock clock;
   PgDatabaseOptions options;
@@ -811,7 +811,8 @@ TEST_F(PgDatabaseTest, AGroupsAuditChainSurvivesAPieceRolledBackAfterItsEntry) {
   Outcomes outcomes(database, "ten_memo");
   for (int i = 0; i < 4; ++i) {
     outcomes.Submit([&database, i](sql::Session& session) -> core::Status {
-      EXPECT_TRUE(session.memo().held_locks.contains(sql::TenantWriteLockKey("ten_memo")));
+      EXPECT_TRUE(session.KeepsEndWork());
+      EXPECT_FALSE(session.memo().held_locks.contains(sql::TenantWriteLockKey("ten_memo")));
       AuditEntry entry;
       entry.tenant_id = "ten_memo";
       entry.action = "piece." + std::to_string(i);

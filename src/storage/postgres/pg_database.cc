@@ -222,10 +222,10 @@ std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
     // Statements whose answer nobody waits for (BEGIN, savepoints, audit entries) travel with
     // the next one that has an answer (Session::RunOrDefer).
     connection.DeferWrites(true);
+    // The tenant's write lock is taken by the audit entries, kept to the end of the group: the
+    // pieces' own writes run while another node's group holds it through its commit.
+    connection.KeepEndWork(!group.front().tenant_id.empty());
     commit = connection.RunOrDefer({"BEGIN", {}});
-    const std::string tenant_lock =
-        group.front().tenant_id.empty() ? "" : sql::TenantWriteLockKey(group.front().tenant_id);
-    if (commit.ok() && !tenant_lock.empty()) commit = sql::LockKey(connection, tenant_lock);
     const bool savepoints = group.size() > 1;
     for (std::size_t i = 0; i < group.size() && commit.ok(); ++i) {
       if (savepoints) {
@@ -235,6 +235,7 @@ std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
         (void)connection.RunOrDefer({"SAVEPOINT piece", {}});
       }
       const std::size_t kept = connection.DeferredCount();
+      const std::size_t kept_for_end = connection.EndWorkCount();
       core::Status status = RunWork(connection, group[i].work);
       if (connection.DeferredWriteFailed()) {  // see below
         if (!status.ok()) commit = std::move(status);
@@ -244,9 +245,8 @@ std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
         // A failed piece rolls back alone; the others still commit.
         if (!status.ok()) {
           connection.DropDeferredFrom(kept);
+          connection.DropEndWorkFrom(kept_for_end);
           commit = connection.Exec("ROLLBACK TO SAVEPOINT piece");
-          // The memo forgot everything; the tenant lock, taken before any savepoint, is held.
-          if (commit.ok() && !tenant_lock.empty()) connection.memo().held_locks.insert(tenant_lock);
         }
       } else if (!status.ok()) {
         commit = status;  // nothing else to keep: roll the transaction back
@@ -265,6 +265,7 @@ std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
                              "a kept write failed: " + (status.ok() ? std::string("(no detail)")
                                                                     : status.error().detail));
     };
+    if (commit.ok()) commit = connection.RunEndWork();
     commit = kept_write_failed(commit);
     if (commit.ok()) {
       commit = kept_write_failed(connection.Exec("COMMIT"));
@@ -274,6 +275,7 @@ std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
       (void)connection.Exec("ROLLBACK");
     }
     connection.DeferWrites(false);
+    connection.KeepEndWork(false);
   }
   std::vector<core::Status> results;
   results.reserve(group.size());

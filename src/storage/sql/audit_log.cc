@@ -46,6 +46,14 @@ core::Status AuditLog::Append(Session& connection, AuditEntry& entry) const {
   if (entry.tenant_id.empty() || entry.action.empty()) {
     return Internal("audit entry without tenant or action");
   }
+  if (connection.KeepsEndWork()) {
+    connection.AddEndWork([entry](Session& session) mutable { return Chain(session, entry); });
+    return core::OkStatus();
+  }
+  return Chain(connection, entry);
+}
+
+core::Status AuditLog::Chain(Session& connection, AuditEntry& entry) {
   // Writers on other nodes append to the same chain: the head is read and moved by one at a time.
   // Holding the lock, the transaction knows the head once it has read or moved it.
   auto locked = LockKey(connection, TenantWriteLockKey(entry.tenant_id));

@@ -25,6 +25,8 @@ class AuditLog {
 
   // Links `entry` to its tenant's chain and inserts it; fills prev_hash and hash, and seq on
   // SQLite (on PostgreSQL the insert may be kept for the next round trip: Session::RunOrDefer).
+  // When the session keeps end work (a PostgreSQL write group), a copy of the entry is chained
+  // at the end of the transaction instead and `entry` is left as it is.
   // REQUIRES: a write transaction is open on `connection` (the writer's). Empty tenant_id or
   // action is a bug (kInternal).
   core::Status Append(Session& connection, AuditEntry& entry) const;
@@ -33,6 +35,9 @@ class AuditLog {
   std::string DigestPii(const boost::json::value& value) const;
 
  private:
+  // Append's work, under the tenant's write lock (TenantWriteLockKey).
+  static core::Status Chain(Session& connection, AuditEntry& entry);
+
   explicit AuditLog(std::string pii_key) : pii_key_(std::move(pii_key)) {}
   const std::string pii_key_;
 };

@@ -110,8 +110,15 @@ core::Error ChangeApplier::LabelledError(const Change& change, core::Error error
   return error;
 }
 
-core::Status ChangeApplier::TakeTurn(Session& connection) const {
-  return LockKey(connection, TenantWriteLockKey(principal_.tenant_id));
+core::Status ChangeApplier::TakeTurn(Session& connection, std::string_view what) const {
+  return LockKey(connection, "turn:" + principal_.tenant_id + ":" + std::string(what));
+}
+
+core::Status ChangeApplier::TakeValueTurn(Session& connection, const model::ObjectType& type,
+                                          std::string_view field,
+                                          const json::value& sql_value) const {
+  return TakeTurn(connection, "value:" + type.name + ":" + std::string(field) + ":" +
+                                  core::WriteJson(sql_value));
 }
 
 PiiDigester ChangeApplier::Digester() const {
@@ -248,7 +255,7 @@ core::Status ChangeApplier::Upsert(Session& connection, const Change& change) {
                                               "An upsert record needs a value for its key.", -1}}));
   }
   // Two upserts of one key on two nodes would both find nothing and both create.
-  auto locked = TakeTurn(connection);
+  auto locked = TakeValueTurn(connection, type, change.upsert_key, ToSqlValue(*ref, *key_value));
   if (!locked.ok()) return locked;
   std::vector<json::value> params;
   const std::string scope = ScopeCondition(type, principal_, params);
@@ -361,11 +368,11 @@ core::Status ChangeApplier::CheckIntegrity(Session& connection, const Change& ch
       if (old != nullptr && *old == *value) continue;  // unchanged values were checked before
     }
     if (field.unique) {
-      // Custom unique fields have no unique index (see EnsureCustomFieldIndex): writers take
-      // turns between the check and the write.
-      auto locked = TakeTurn(connection);
-      if (!locked.ok()) return locked;
+      // Custom unique fields have no unique index (see EnsureCustomFieldIndex): writers of one
+      // value take turns between the check and the write.
       Probe probe = UniqueProbe(connection, type, field, *value);
+      auto locked = TakeValueTurn(connection, type, field.name, probe.params[1]);
+      if (!locked.ok()) return locked;
       probe.sql += " AND o.rowid <> ? LIMIT 1";
       probe.params.emplace_back(own_rowid);
       auto found = Finds(connection, probe);
@@ -402,24 +409,21 @@ core::Result<ChangeApplier::RowChecks> ChangeApplier::InsertChecks(Session& conn
     checks.sql += (checks.sql.empty() ? "" : " OR ") + condition;
     for (auto& param : params) checks.params.push_back(std::move(param));
   };
-  bool unique = false;
   for (const auto& field : type.fields) {
     const json::value* value = values.if_contains(field.name);
     if (value == nullptr || value->is_null()) continue;
     if (field.unique) {
-      unique = true;
       Probe probe = UniqueProbe(connection, type, field, *value);
+      // Custom unique fields have no unique index: writers of one value take turns between the
+      // check and the write.
+      auto locked = TakeValueTurn(connection, type, field.name, probe.params[1]);
+      if (!locked.ok()) return std::move(locked).error();
       add("EXISTS (" + probe.sql + " AND o.rowid <> n.rowid)", std::move(probe.params));
     }
     if (IsCheckedReference(field, *value)) {
       Probe probe = ReferenceProbe(field, *value);
       add("NOT EXISTS (" + probe.sql + ")", std::move(probe.params));
     }
-  }
-  if (unique) {
-    // Custom unique fields have no unique index: writers take turns between check and write.
-    auto locked = TakeTurn(connection);
-    if (!locked.ok()) return std::move(locked).error();
   }
   if (checks.sql.empty()) checks.sql = "false";
   return checks;
@@ -573,7 +577,7 @@ core::Result<std::int64_t> ChangeApplier::NextRowid(Session& connection,
 
 core::Result<bool> ChangeApplier::CheckIdempotency(Session& connection) {
   // A retry racing the first request on another node waits here, then replays its response.
-  auto locked = TakeTurn(connection);
+  auto locked = TakeTurn(connection, "idempotency:" + idempotency_->key);
   if (!locked.ok()) return std::move(locked).error();
   auto stmt = connection.Prepare(
       "SELECT request_hash, status, body, location, etag FROM idempotency_keys"

@@ -79,16 +79,19 @@ class ChangeApplier {
   // Whether the probe finds a row.
   static core::Result<bool> Finds(Session& connection, const Probe& probe);
   // The checks CheckIntegrity makes for a new record with `values`, as RowChecks; takes the
-  // tenant's turn when there is a unique value.
+  // turn of each unique value.
   core::Result<RowChecks> InsertChecks(Session& connection, const model::ObjectType& type,
                                        const boost::json::object& values);
   core::Error LabelledError(const Change& change, core::Error error) const;
-  // Waits for the tenant's write lock (TenantWriteLockKey), held to the end of the transaction.
-  // The tenant's record writers on every node take turns on it — each one moves the tenant's
-  // audit head anyway, under the same lock — so checks of unique values, upsert keys and
-  // idempotency keys stay true until the write commits. Free when the transaction holds it
-  // already (PostgreSQL write groups take it first: Engine::SubmitForTenant).
-  core::Status TakeTurn(Session& connection) const;
+  // Waits for the lock of `what` in the principal's tenant (LockKey), held to the end of the
+  // transaction: writers on every node that check, then write, one unique value, upsert key or
+  // idempotency key take turns, so the check stays true until the write commits. The tenant's
+  // write lock (TenantWriteLockKey) is not it: a PostgreSQL write group takes that one last,
+  // for its audit entries (Session::KeepEndWork), so lock waits never form a cycle through it.
+  core::Status TakeTurn(Session& connection, std::string_view what) const;
+  // TakeTurn for one value (as ToSqlValue made it) of `field`.
+  core::Status TakeValueTurn(Session& connection, const model::ObjectType& type,
+                             std::string_view field, const boost::json::value& sql_value) const;
   // Appends the audit entry of a change to `record` (after the change) in the same transaction.
   core::Status Audit(Session& connection, const char* action, const model::ObjectType& type,
                      const model::Record& record, boost::json::object details);

@@ -54,9 +54,10 @@ class Engine {
   virtual void Submit(Work work, Done done) = 0;
   // Submit for work that writes in one tenant only (record changes, audit entries). An engine
   // with concurrent writers (PostgreSQL) commits a tenant's queued work together — one
-  // transaction, a savepoint each, one WAL flush — holding the tenant's write lock
-  // (TenantWriteLockKey) from the start, so the tenant's writers on every node take turns without
-  // deadlocking. SQLite's one writer does all of that already.
+  // transaction, a savepoint each, one WAL flush — and chains the group's audit entries at its
+  // end, under the tenant's write lock (TenantWriteLockKey; Session::KeepEndWork): the groups of
+  // the tenant's writers on other nodes run their own statements meanwhile and take turns only
+  // for the chain and the commit. SQLite's one writer does all of that already.
   virtual void SubmitForTenant(const std::string& tenant_id, Work work, Done done) {
     (void)tenant_id;
     Submit(std::move(work), std::move(done));

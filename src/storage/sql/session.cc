@@ -23,6 +23,16 @@ core::Status Session::RunDeferred() {
   return core::OkStatus();
 }
 
+core::Status Session::RunEndWork() {
+  std::vector<EndWork> work;
+  work.swap(end_work_);
+  for (auto& piece : work) {
+    auto status = piece(*this);
+    if (!status.ok()) return status;
+  }
+  return core::OkStatus();
+}
+
 core::Status Session::Run(const DeferredWrite& write) {
   if (write.params.empty()) return Exec(write.sql);
   auto stmt = Prepare(write.sql);

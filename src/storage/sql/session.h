@@ -147,6 +147,26 @@ class Session {
   // rolls the whole transaction back.
   bool DeferredWriteFailed() const { return deferred_failed_; }
 
+  // Work kept for the end of the transaction. A PostgreSQL write group keeps its audit entries
+  // so (AuditLog::Append) and chains them just before COMMIT: the chain needs the tenant's write
+  // lock, which every writer of the tenant on every node takes and holds through the commit's
+  // WAL flush, so it is taken last and held no longer than the chain and the commit need.
+  using EndWork = std::function<core::Status(Session&)>;
+  // Turns keeping on or off; either drops what is kept.
+  void KeepEndWork(bool on) {
+    keeping_end_work_ = on;
+    end_work_.clear();
+  }
+  bool KeepsEndWork() const { return keeping_end_work_; }
+  void AddEndWork(EndWork work) { end_work_.push_back(std::move(work)); }
+  // As DeferredCount and DropDeferredFrom: a failed piece's kept work goes with it.
+  std::size_t EndWorkCount() const { return end_work_.size(); }
+  void DropEndWorkFrom(std::size_t count) {
+    if (count < end_work_.size()) end_work_.resize(count);
+  }
+  // Runs the kept work in order and forgets it (also on failure).
+  core::Status RunEndWork();
+
  protected:
   bool HasDeferred() const { return !deferred_.empty(); }
   std::vector<DeferredWrite> TakeDeferred() {
@@ -171,6 +191,8 @@ class Session {
   bool deferring_ = false;
   bool deferred_failed_ = false;
   std::vector<DeferredWrite> deferred_;
+  bool keeping_end_work_ = false;
+  std::vector<EndWork> end_work_;
 };
 
 }  // namespace zebros::storage::sql
