@@ -56,11 +56,12 @@ class PgDatabase final : public sql::Engine {
   // kUnavailable "database_unavailable". A failed COMMIT's error is passed on as it is.
   void Submit(Work work, Done done) override;
   // A worker takes the oldest queued work of a tenant with no group in flight on this node, and
-  // every other queued work of that tenant (up to kMaxGroup), into one transaction that first
-  // takes the tenant's write lock, each in its own savepoint: a tenant's writes share one commit
-  // (one WAL flush) — what queues while a group commits forms the next group — and since every
-  // tenant write takes that lock first, tenant writers never deadlock on each other's rows.
-  // Different tenants' groups run in parallel. One piece failing rolls back alone.
+  // every other queued work of that tenant (up to kMaxGroup), into one transaction, each in its
+  // own savepoint: a tenant's writes share one commit (one WAL flush) — what queues while a
+  // group commits forms the next group. The pieces' audit entries are kept to the end and
+  // chained there under the tenant's write lock (Session::KeepEndWork), held through the commit:
+  // other nodes' groups of the tenant write their records meanwhile. Different tenants' groups
+  // run in parallel. One piece failing rolls back alone.
   void SubmitForTenant(const std::string& tenant_id, Work work, Done done) override;
   core::Status Run(Work work) override;
   // A pooled connection in autocommit mode; kUnavailable "database_unavailable" when none.
