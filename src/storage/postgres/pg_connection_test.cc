@@ -796,6 +796,68 @@ TEST_F(PgDatabaseTest, AKeptWriteThatFailsFailsItsWholeGroup) {
   EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM h"), 1);
 }
 
+// Groups no longer take turns on the tenant's lock from their start, so two of them (on two
+// nodes) can lock two keys in opposite orders. PostgreSQL ends one; when the lock that closed
+// the cycle travelled with a later statement, the whole group fails — as a write conflict, to be
+// retried, and with nothing of it committed.
+TEST_F(PgDatabaseTest, AGroupCaughtInADeadlockFailsAsAWriteConflict) {
+  FixedClock clock;
+  auto opened = OpenWithTable(url_, clock, 1, 4, "CREATE TABLE h (x TEXT PRIMARY KEY)");
+  ASSERT_NE(opened, nullptr);
+  PgDatabase& database = *opened;
+  auto reader = database.Reader();
+  ASSERT_TRUE(reader.ok()) << reader.error().detail;
+  // The other node: holds k2, and waits for its deadlock check far longer than the group does.
+  auto other = database.Reader();
+  ASSERT_TRUE(other.ok()) << other.error().detail;
+  ASSERT_TRUE((*other)->Exec("BEGIN; SET LOCAL deadlock_timeout = '60s'").ok());
+  auto lock = [](sql::Session& session, const char* key) -> core::Status {
+    auto stmt = session.Prepare("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))");
+    if (!stmt.ok()) return std::move(stmt).error();
+    stmt->BindText(1, key);
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    return core::OkStatus();
+  };
+  ASSERT_TRUE(lock(**other, "k2").ok());
+
+  auto release = HoldTheWriter(database);  // one group of both pieces
+  Outcomes outcomes(database, "ten_1");
+  outcomes.Submit(InsertInto("h", "first"));
+  outcomes.Submit([](sql::Session& session) -> core::Status {
+    // Kept, each sent with the insert after it: k1 at once, k2 to wait for the other node.
+    for (const char* key : {"k1", "k2"}) {
+      auto locked = sql::LockKey(session, key);
+      if (!locked.ok()) return locked;
+      auto inserted = InsertInto("h", key)(session);
+      if (!inserted.ok()) return inserted;
+    }
+    return core::OkStatus();
+  });
+  release.set_value();
+  auto waiting = [&] {
+    return QueryInt(**reader,
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+  };
+  for (int i = 0; i < 500 && waiting() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(waiting(), 1) << "the group never waited for k2";
+  // The other node now waits for k1, which the group holds: a cycle.
+  auto other_locked = std::async(std::launch::async, [&] { return lock(**other, "k1"); });
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    auto outcome = outcomes.Get(i);
+    ASSERT_FALSE(outcome.ok()) << i;
+    EXPECT_EQ(outcome.error().problem_code, "write_conflict") << i << outcome.error().detail;
+    EXPECT_EQ(outcome.error().code, Code::kConflict) << i;
+  }
+  EXPECT_TRUE(other_locked.get().ok());
+  EXPECT_TRUE((*other)->Exec("COMMIT").ok());
+  EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM h"), 0);
+  EXPECT_TRUE(database.Run(InsertInto("h", "after")).ok());  // the next group runs normally
+  EXPECT_EQ(QueryInt(**reader, "SELECT count(*) FROM h"), 1);
+}
+
 // A group keeps its pieces' audit entries to its end and chains them there, under the tenant's
 // write lock, which no piece holds meanwhile (Session::KeepEndWork); a piece that fails after
 // appending must not leave its entry in the chain.

@@ -256,10 +256,15 @@ std::vector<core::Status> PgDatabase::RunGroup(std::vector<Item>& group) {
     // A kept write of one piece fails at a statement of a later one: no telling which piece to
     // undo, so none commits, and those that did not fail on their own get the same error (not
     // the failed write's own code, which would be wrong for the others).
-    // An unavailable database (the connection lost, say) is true for every piece: kept as is.
+    // An unavailable database (the connection lost, say) is true for every piece, and so is a
+    // write conflict (a deadlock with another node's group: the transaction is lost, retry it):
+    // kept as they are.
     const auto kept_write_failed = [&connection](const core::Status& status) -> core::Status {
       if (!connection.DeferredWriteFailed()) return status;
-      if (!status.ok() && status.error().code == core::Code::kUnavailable) return status;
+      if (!status.ok() && (status.error().code == core::Code::kUnavailable ||
+                           status.error().problem_code == "write_conflict")) {
+        return status;
+      }
       return core::MakeError(core::Code::kUnavailable, "database_error",
                              "The database could not complete the request.",
                              "a kept write failed: " + (status.ok() ? std::string("(no detail)")
