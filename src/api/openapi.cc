@@ -112,8 +112,9 @@ constexpr ErrorResponse kErrorResponses[] = {
      "A unique value is already taken (`conflict`, with an `errors` entry of code `unique` per "
      "field), the object already has a field of that name (`conflict`) or has the most custom "
      "fields it may have (`too_many_fields`), a username or e-mail is taken (`user_exists`), a "
-     "team name is taken (`team_exists`), or an admin would deactivate or demote themself "
-     "(`cannot_deactivate_self`, `cannot_demote_self`).",
+     "team name is taken (`team_exists`), an admin would deactivate or demote themself "
+     "(`cannot_deactivate_self`, `cannot_demote_self`), or, on PostgreSQL, the write collided "
+     "with a concurrent one on another node and was undone (`write_conflict`: retry it).",
      ""},
     {412, "PreconditionFailed",
      "`If-Match` is neither `*` nor the record's current ETag (`precondition_failed`).", ""},
