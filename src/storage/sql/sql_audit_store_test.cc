@@ -345,6 +345,37 @@ TEST_F(AuditStoreTest, VerifyNamesATamperedEntry) {
   EXPECT_EQ(verdict->seq, middle);
 }
 
+// Verify reads the log a page at a time; chains (two tenants') run across the pages' edges, and
+// a broken link just past one is still found.
+TEST_F(AuditStoreTest, VerifyReadsInPagesAcrossTenants) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(Append(a_, "record.update", "con_a").ok());
+    ASSERT_TRUE(Append(b_, "record.update", "con_b").ok());
+  }
+  const auto a_entries = All(a_);  // newest first
+  for (std::int64_t page : {1, 2, 3, 5, 10, 11, 1000}) {
+    SqlAuditStore paged(*db_, page);
+    auto verdict = paged.Verify();
+    ASSERT_TRUE(verdict.ok()) << page;
+    EXPECT_TRUE(verdict->ok) << page << ": " << verdict->reason;
+    // Every entry of both tenants, read once.
+    EXPECT_EQ(verdict->entries, static_cast<std::int64_t>(a_entries.size() + All(b_).size()))
+        << page;
+  }
+  Close();
+  Tamper("UPDATE audit_log SET details = '{\"version\":9}' WHERE seq = " +
+         std::to_string(a_entries[1].seq));
+  Open();
+  for (std::int64_t page : {1, 2, 3, 4}) {
+    SqlAuditStore paged(*db_, page);
+    auto verdict = paged.Verify();
+    ASSERT_TRUE(verdict.ok()) << page;
+    EXPECT_FALSE(verdict->ok) << page;
+    EXPECT_EQ(verdict->tenant_id, a_.tenant_id) << page;
+    EXPECT_EQ(verdict->seq, a_entries[1].seq) << page;
+  }
+}
+
 TEST_F(AuditStoreTest, VerifyDetectsDeletedEntries) {
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(Append(a_, "record.update", "con_1").ok());
   const auto entries = All(a_);  // newest first
