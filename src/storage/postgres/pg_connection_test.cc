@@ -811,15 +811,7 @@ TEST_F(PgDatabaseTest, AGroupCaughtInADeadlockFailsAsAWriteConflict) {
   auto other = database.Reader();
   ASSERT_TRUE(other.ok()) << other.error().detail;
   ASSERT_TRUE((*other)->Exec("BEGIN; SET LOCAL deadlock_timeout = '60s'").ok());
-  auto lock = [](sql::Session& session, const char* key) -> core::Status {
-    auto stmt = session.Prepare("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))");
-    if (!stmt.ok()) return std::move(stmt).error();
-    stmt->BindText(1, key);
-    auto row = stmt->Step();
-    if (!row.ok()) return std::move(row).error();
-    return core::OkStatus();
-  };
-  ASSERT_TRUE(lock(**other, "k2").ok());
+  ASSERT_TRUE(sql::LockKey(**other, "k2").ok());  // not deferring: waits for the lock
 
   auto release = HoldTheWriter(database);  // one group of both pieces
   Outcomes outcomes(database, "ten_1");
@@ -844,7 +836,7 @@ TEST_F(PgDatabaseTest, AGroupCaughtInADeadlockFailsAsAWriteConflict) {
   }
   ASSERT_EQ(waiting(), 1) << "the group never waited for k2";
   // The other node now waits for k1, which the group holds: a cycle.
-  auto other_locked = std::async(std::launch::async, [&] { return lock(**other, "k1"); });
+  auto other_locked = std::async(std::launch::async, [&] { return sql::LockKey(**other, "k1"); });
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     auto outcome = outcomes.Get(i);
     ASSERT_FALSE(outcome.ok()) << i;
