@@ -607,7 +607,8 @@ class TenantWriteLockTest(ServerTestCase):
     already written, and only its audit entry and commit wait."""
 
     def hold_tenant_lock(self):
-        """A psql session holding the default tenant's write lock until its stdin closes."""
+        """A psql session holding the default tenant's write lock until its stdin closes (the
+        key is sql::TenantWriteLockKey's: if that changes, the create never waits here)."""
         tenant = self.server.sql("SELECT id FROM tenants WHERE name = 'default'")[0][0]
         return holding_in_psql(self, "SELECT 'locked' FROM (SELECT pg_advisory_xact_lock("
                                      f"hashtextextended('audit:{tenant}', 0))) AS held;")
