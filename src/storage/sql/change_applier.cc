@@ -326,13 +326,19 @@ core::Result<ChangeApplier::LoadedRow> ChangeApplier::LoadByRowId(Session& conne
   return loaded;
 }
 
-ChangeApplier::Probe ChangeApplier::UniqueProbe(Session& connection, const model::ObjectType& type,
-                                                const model::Field& field,
-                                                const json::value& value) const {
+core::Result<ChangeApplier::Probe> ChangeApplier::UniqueProbe(Session& connection,
+                                                              const model::ObjectType& type,
+                                                              const model::Field& field,
+                                                              const json::value& value) const {
   auto ref = ResolveColumn(type, field.name, connection.dialect());
-  return {"SELECT 1 FROM " + TableName(type) +
-              " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL AND " + ref->expr + " = ?",
-          {json::value(principal_.tenant_id), ToSqlValue(*ref, value)}};
+  json::value stored = ToSqlValue(*ref, value);
+  // Custom unique fields have no unique index (see EnsureCustomFieldIndex): writers of one value
+  // take turns between the check and the write.
+  auto locked = TakeValueTurn(connection, type, field.name, stored);
+  if (!locked.ok()) return std::move(locked).error();
+  return Probe{"SELECT 1 FROM " + TableName(type) +
+                   " o WHERE o.tenant_id = ? AND o.deleted_at IS NULL AND " + ref->expr + " = ?",
+               {json::value(principal_.tenant_id), std::move(stored)}};
 }
 
 ChangeApplier::Probe ChangeApplier::ReferenceProbe(const model::Field& field,
@@ -368,11 +374,9 @@ core::Status ChangeApplier::CheckIntegrity(Session& connection, const Change& ch
       if (old != nullptr && *old == *value) continue;  // unchanged values were checked before
     }
     if (field.unique) {
-      // Custom unique fields have no unique index (see EnsureCustomFieldIndex): writers of one
-      // value take turns between the check and the write.
-      Probe probe = UniqueProbe(connection, type, field, *value);
-      auto locked = TakeValueTurn(connection, type, field.name, probe.params[1]);
-      if (!locked.ok()) return locked;
+      auto unique_probe = UniqueProbe(connection, type, field, *value);
+      if (!unique_probe.ok()) return std::move(unique_probe).error();
+      Probe probe = std::move(unique_probe).value();
       probe.sql += " AND o.rowid <> ? LIMIT 1";
       probe.params.emplace_back(own_rowid);
       auto found = Finds(connection, probe);
@@ -413,12 +417,9 @@ core::Result<ChangeApplier::RowChecks> ChangeApplier::InsertChecks(Session& conn
     const json::value* value = values.if_contains(field.name);
     if (value == nullptr || value->is_null()) continue;
     if (field.unique) {
-      Probe probe = UniqueProbe(connection, type, field, *value);
-      // Custom unique fields have no unique index: writers of one value take turns between the
-      // check and the write.
-      auto locked = TakeValueTurn(connection, type, field.name, probe.params[1]);
-      if (!locked.ok()) return std::move(locked).error();
-      add("EXISTS (" + probe.sql + " AND o.rowid <> n.rowid)", std::move(probe.params));
+      auto probe = UniqueProbe(connection, type, field, *value);
+      if (!probe.ok()) return std::move(probe).error();
+      add("EXISTS (" + probe->sql + " AND o.rowid <> n.rowid)", std::move(probe->params));
     }
     if (IsCheckedReference(field, *value)) {
       Probe probe = ReferenceProbe(field, *value);

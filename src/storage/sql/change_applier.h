@@ -71,15 +71,16 @@ class ChangeApplier {
   // A `SELECT 1` and its parameters: a live row of `type` whose unique `field` holds `value`
   // (table alias `o`, for more conditions), or the live record a reference `value` points to.
   using Probe = SqlPart;
-  Probe UniqueProbe(Session& connection, const model::ObjectType& type, const model::Field& field,
-                    const boost::json::value& value) const;
+  // Takes the value's turn (TakeValueTurn) first: the probe stays true until the write commits.
+  core::Result<Probe> UniqueProbe(Session& connection, const model::ObjectType& type,
+                                  const model::Field& field, const boost::json::value& value) const;
   Probe ReferenceProbe(const model::Field& field, const boost::json::value& value) const;
   // A reference value that must point to a live record (an id, not a null or a malformed value).
   static bool IsCheckedReference(const model::Field& field, const boost::json::value& value);
   // Whether the probe finds a row.
   static core::Result<bool> Finds(Session& connection, const Probe& probe);
-  // The checks CheckIntegrity makes for a new record with `values`, as RowChecks; takes the
-  // turn of each unique value.
+  // The checks CheckIntegrity makes for a new record with `values`, as RowChecks (taking the turn
+  // of each unique value, as UniqueProbe does).
   core::Result<RowChecks> InsertChecks(Session& connection, const model::ObjectType& type,
                                        const boost::json::object& values);
   core::Error LabelledError(const Change& change, core::Error error) const;
