@@ -1,6 +1,7 @@
 #include "storage/sqlite/connection.h"
 
 #include "storage/sqlite/search_rank.h"
+#include "storage/sqlite/wal_write_buffer.h"
 
 namespace zebros::storage::sqlite {
 
@@ -64,7 +65,10 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   const int flags = (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  // Connections that write gather each transaction's WAL frames into one write (they all run
+  // with synchronous=FULL, which that needs: see wal_write_buffer.h).
+  const char* vfs = mode == Mode::kReadOnly ? nullptr : WalWriteBufferVfs();
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
