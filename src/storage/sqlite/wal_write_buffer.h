@@ -5,12 +5,12 @@
 namespace zebros::storage::sqlite {
 
 // The name of a VFS that wraps SQLite's default one and gathers the frames a transaction appends
-// to its WAL into one write. SQLite writes each frame as two writes (its 24-byte header, then the
-// page): a group commit of a few dozen creates made ~26 `pwrite` calls per record, and on this
-// kind of VM a system call is dear. Frames reach the file when SQLite syncs the WAL, which it
-// does before it publishes a commit in the WAL index (synchronous=FULL), or sooner when it reads,
-// sizes or truncates the file or the buffer is full: nothing another connection can see, and
-// nothing acknowledged, is ever only in the buffer.
+// to its WAL in a buffer, written out in 64 KiB pieces (16 frames a call instead of two calls a
+// frame: SQLite writes a frame's 24-byte header and its page apart, ~26 `pwrite` calls per
+// created record, and on this kind of VM a system call is dear). Frames reach the file when
+// SQLite syncs the WAL, which it does before it publishes a commit in the WAL index
+// (synchronous=FULL), or sooner when it reads, sizes or truncates the file or the buffer is full:
+// nothing another connection can see, and nothing acknowledged, is ever only in the buffer.
 //
 // Only for connections with synchronous=FULL: under NORMAL or OFF SQLite publishes commits
 // without syncing the WAL, and readers could then look for frames still in the buffer.
