@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <new>
 #include <vector>
 
 namespace zebros::storage::sqlite {
@@ -95,7 +96,6 @@ int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset
   }
   if (const int rc = Flush(file); rc != SQLITE_OK) return rc;
   if (size >= kBufferBytes) return PassWrite(Real(file), data, size, offset);
-  if (bytes.capacity() == 0) bytes.reserve(kBufferBytes);
   buffer->start = offset;
   bytes.assign(source, source + size);
   return SQLITE_OK;
@@ -203,7 +203,20 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* file, int flags, int*
     if (wrapper->real->pMethods != nullptr) wrapper->real->pMethods->xClose(wrapper->real);
     return rc;
   }
-  if ((flags & SQLITE_OPEN_WAL) != 0) wrapper->buffer = new Buffer;
+  if ((flags & SQLITE_OPEN_WAL) != 0) {
+    // The whole buffer now: a write then never allocates, so nothing throws through SQLite.
+    wrapper->buffer = new (std::nothrow) Buffer;
+    try {
+      if (wrapper->buffer != nullptr) wrapper->buffer->bytes.reserve(kBufferBytes);
+    } catch (const std::bad_alloc&) {
+      delete wrapper->buffer;
+      wrapper->buffer = nullptr;
+    }
+    if (wrapper->buffer == nullptr) {
+      wrapper->real->pMethods->xClose(wrapper->real);
+      return SQLITE_NOMEM;
+    }
+  }
   wrapper->base.pMethods = &kMethods;
   return SQLITE_OK;
 }

@@ -52,7 +52,7 @@ class WalWriteBufferTest : public ::testing::Test {
   core::testing::TempDir temp_{"zebros-walbuf-test"};
 };
 
-TEST_F(WalWriteBufferTest, ATransactionsFramesReachTheFileInOneWrite) {
+TEST_F(WalWriteBufferTest, ATransactionsFramesReachTheFileTogetherAtItsCommit) {
   auto writer = OpenOrDie(DbPath(), Connection::Mode::kReadWrite);
   ASSERT_NE(writer, nullptr);
   ASSERT_TRUE(writer->Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB)").ok());
