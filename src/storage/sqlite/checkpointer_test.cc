@@ -6,29 +6,19 @@
 #include <string>
 
 #include "core/testing/temp_dir.h"
+#include "storage/sqlite/sqlite_testing.h"
 
 namespace zebros::storage::sqlite {
 namespace {
+
+using testing::OpenOrDie;
+using testing::QueryOne;
 
 constexpr std::uintmax_t kFrameBytes = 4096 + 24;  // a page and its frame header
 
 class CheckpointerTest : public ::testing::Test {
  protected:
   std::string DbPath() const { return temp_.path() + "/test.db"; }
-
-  static std::unique_ptr<Connection> OpenOrDie(const std::string& path) {
-    auto connection = Connection::Open(path, Connection::Mode::kReadWrite);
-    EXPECT_TRUE(connection.ok());
-    return connection.ok() ? std::move(connection).value() : nullptr;
-  }
-
-  static std::string One(Connection& connection, const std::string& sql) {
-    auto stmt = connection.Prepare(sql);
-    EXPECT_TRUE(stmt.ok());
-    auto row = stmt->Step();
-    EXPECT_TRUE(row.ok() && *row);
-    return std::string(stmt->Text(0));
-  }
 
   core::testing::TempDir temp_{"zebros-ckpt-test"};
 };
@@ -55,12 +45,12 @@ TEST_F(CheckpointerTest, KeepsTheWalNearItsThresholdWhileTheWriterNeverPauses) {
     checkpointer.Stop();
     checkpointer.Stop();  // idempotent
   }
-  EXPECT_EQ(One(*writer, "SELECT count(*) FROM t"), std::to_string(kCommits));
-  EXPECT_EQ(One(*writer, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(QueryOne(*writer, "SELECT count(*) FROM t"), std::to_string(kCommits));
+  EXPECT_EQ(QueryOne(*writer, "PRAGMA integrity_check"), "ok");
   writer.reset();
   auto reopened = OpenOrDie(path);
   ASSERT_NE(reopened, nullptr);
-  EXPECT_EQ(One(*reopened, "SELECT count(*) FROM t"), std::to_string(kCommits));
+  EXPECT_EQ(QueryOne(*reopened, "SELECT count(*) FROM t"), std::to_string(kCommits));
 }
 
 }  // namespace

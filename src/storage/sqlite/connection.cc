@@ -65,8 +65,8 @@ core::Result<std::unique_ptr<Connection>> Connection::Open(const std::string& pa
   const int flags = (mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
                                              : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
                     SQLITE_OPEN_NOMUTEX;
-  // Connections that write gather each transaction's WAL frames into one write (they all run
-  // with synchronous=FULL, which that needs: see wal_write_buffer.h).
+  // Connections that write gather each transaction's WAL frames in a buffer (they all run with
+  // synchronous=FULL, which that needs: see wal_write_buffer.h).
   const char* vfs = mode == Mode::kReadOnly ? nullptr : WalWriteBufferVfs();
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
   if (rc != SQLITE_OK) {

@@ -6,31 +6,17 @@
 #include <string>
 
 #include "core/testing/temp_dir.h"
-#include "storage/sqlite/connection.h"
+#include "storage/sqlite/sqlite_testing.h"
 
 namespace zebros::storage::sqlite {
 namespace {
 
+using testing::OpenOrDie;
+using testing::QueryOne;
+
 class WalWriteBufferTest : public ::testing::Test {
  protected:
   std::string DbPath() const { return temp_.path() + "/test.db"; }
-
-  static std::unique_ptr<Connection> OpenOrDie(const std::string& path, Connection::Mode mode) {
-    auto connection = Connection::Open(path, mode);
-    EXPECT_TRUE(connection.ok());
-    return connection.ok() ? std::move(connection).value() : nullptr;
-  }
-
-  static std::string One(Connection& connection, const std::string& sql) {
-    auto stmt = connection.Prepare(sql);
-    EXPECT_TRUE(stmt.ok());
-    if (!stmt.ok()) return "";
-    auto row = stmt->Step();
-    EXPECT_TRUE(row.ok() && *row) << sql;
-    std::string text(stmt->Text(0));
-    stmt->Reset();
-    return text;
-  }
 
   // "WITH RECURSIVE s(value) …": the numbers 1 to n, for an INSERT … SELECT that follows.
   static std::string Series(int n) {
@@ -66,7 +52,7 @@ TEST_F(WalWriteBufferTest, ATransactionsFramesReachTheFileTogetherAtItsCommit) {
   const auto after = WalWriteBufferCountsNow();
   EXPECT_GE(after.writes_taken - before.writes_taken, 80u);
   EXPECT_EQ(after.writes_passed - before.writes_passed, 1u);
-  EXPECT_EQ(One(*writer, "SELECT count(*) FROM t"), "40");
+  EXPECT_EQ(QueryOne(*writer, "SELECT count(*) FROM t"), "40");
 }
 
 // A reader on the plain VFS finds every commit the moment COMMIT returns: the frames were written
@@ -81,7 +67,7 @@ TEST_F(WalWriteBufferTest, AReaderSeesEachCommitAsSoonAsItReturns) {
     ASSERT_TRUE(
         writer->Exec("INSERT INTO t(body) VALUES (randomblob(500 + " + std::to_string(i) + "))")
             .ok());
-    ASSERT_EQ(One(*reader, "SELECT count(*) || ':' || sum(length(body)) FROM t"),
+    ASSERT_EQ(QueryOne(*reader, "SELECT count(*) || ':' || sum(length(body)) FROM t"),
               std::to_string(i) + ":" + std::to_string(500 * i + i * (i + 1) / 2));
   }
 }
@@ -107,8 +93,8 @@ TEST_F(WalWriteBufferTest, ACrashKeepsEveryCommitAndNothingOfAnOpenTransaction) 
   for (const auto& path : {committed, open}) {
     auto copy = OpenOrDie(path, Connection::Mode::kReadWrite);
     ASSERT_NE(copy, nullptr);
-    EXPECT_EQ(One(*copy, "SELECT count(*) FROM t"), "30") << path;
-    EXPECT_EQ(One(*copy, "PRAGMA integrity_check"), "ok") << path;
+    EXPECT_EQ(QueryOne(*copy, "SELECT count(*) FROM t"), "30") << path;
+    EXPECT_EQ(QueryOne(*copy, "PRAGMA integrity_check"), "ok") << path;
   }
 }
 
@@ -133,15 +119,15 @@ TEST_F(WalWriteBufferTest, ALargeTransactionThatSpillsItsCacheCommitsWhole) {
   EXPECT_GT(after.writes_passed - before.writes_passed, 2u);  // ~13 MB: several buffers' worth
   auto reader = OpenOrDie(DbPath(), Connection::Mode::kReadOnly);
   ASSERT_NE(reader, nullptr);
-  EXPECT_EQ(One(*reader, "SELECT count(*) FROM t"), "5000");
-  EXPECT_EQ(One(*reader, "SELECT sum(n) FROM t"),
-            One(*writer, "SELECT sum((id * 7919) % 5000 + (id % 3 = 0)) FROM t"));
-  EXPECT_EQ(One(*reader, "PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(QueryOne(*reader, "SELECT count(*) FROM t"), "5000");
+  EXPECT_EQ(QueryOne(*reader, "SELECT sum(n) FROM t"),
+            QueryOne(*writer, "SELECT sum((id * 7919) % 5000 + (id % 3 = 0)) FROM t"));
+  EXPECT_EQ(QueryOne(*reader, "PRAGMA integrity_check"), "ok");
   writer.reset();
   reader.reset();
   auto reopened = OpenOrDie(DbPath(), Connection::Mode::kReadWrite);
   ASSERT_NE(reopened, nullptr);
-  EXPECT_EQ(One(*reopened, "SELECT count(*) || ':' || sum(length(body)) FROM t"),
+  EXPECT_EQ(QueryOne(*reopened, "SELECT count(*) || ':' || sum(length(body)) FROM t"),
             "5000:" + std::to_string(5000 * 2500));
 }
 
