@@ -6,6 +6,7 @@ import base64
 import datetime
 import json
 import threading
+import unicodedata
 import unittest
 import urllib.parse
 
@@ -356,6 +357,51 @@ class LeadQueryTest(ServerTestCase):
                     "q": q, "limit": 100, "sort": [{"field": "last_name", "dir": "asc"}]})
                 self.assertEqual([r["id"] for r in sorted_resp.body["data"]],
                                  [ids[w] for w in words if ids[w] in expected])
+
+    def test_q_prefixes_of_every_length_find_the_words_they_begin(self):
+        # On PostgreSQL a last term of 2 to 5 characters is looked up by its prefix key, a longer
+        # or shorter one as the words it begins: every length finds what the words say.
+        mark = unique("P")
+        people = [("Zoë", "Quist"), ("Zoe", "Quixote"), ("Zora", "Qu"), ("Quinn", "Zoellner"),
+                  ("Ann", "Ångström"), ("Anneliese", "Quistorp")]
+        for first, last in people:
+            resp = self.api("POST", LEADS_PATH,
+                            {"first_name": first, "last_name": last, "title": mark})
+            self.assertEqual(resp.status, 201, resp.body)
+
+        def fold(text):
+            return "".join(c for c in unicodedata.normalize("NFKD", text.lower())
+                           if not unicodedata.combining(c))
+
+        def expected(q):
+            terms = [fold(t) for t in q.split()]
+            found = set()
+            for first, last in people:
+                words = {fold(first), fold(last)}
+                if (all(t in words for t in terms[:-1]) and
+                        any(w.startswith(terms[-1]) for w in words)):
+                    found.add(first)
+            return found
+
+        words = sorted({fold(w) for person in people for w in person})
+        queries = [word[:n] for word in words for n in range(1, len(word) + 1)]
+        queries += ["zoe qu", "zoe quix", "zoë quixote", "zora q", "zora qu", "ann ang",
+                    "ann ångs", "Ann ÅNGSTRÖ", "anneliese quisto", "quinn zoel", "quinn zoellne",
+                    "zoe zo", "qu zo", "zoe qux", "ann quist"]
+        for q in queries:
+            with self.subTest(q=q):
+                want = expected(q)
+                ranked = self.search({"q": q, "filter": leaf("title", "eq", mark), "limit": 100})
+                self.assertEqual(set(self.names(ranked)), want)
+                self.assertEqual(len(self.names(ranked)), len(want))
+                by_name = self.search({"q": q, "filter": leaf("title", "eq", mark), "limit": 100,
+                                       "sort": [{"field": "first_name", "dir": "asc"}]})
+                self.assertEqual(sorted(self.names(by_name)), sorted(want))
+        # Not vacuous: short and long prefixes alike find several records, and some none.
+        self.assertEqual(expected("qu"), {"Zoë", "Zoe", "Zora", "Quinn", "Anneliese"})
+        self.assertEqual(expected("zoe qu"), {"Zoë", "Zoe"})
+        self.assertEqual(expected("qu zo"), {"Zora"})
+        self.assertEqual(expected("zoe qux"), set())
 
     def test_q_by_the_digits_of_a_phone_number(self):
         # Terms of digits alone are searched through another index on PostgreSQL than words.

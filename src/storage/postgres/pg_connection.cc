@@ -187,7 +187,9 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string
   std::string server_options =
       "-c statement_timeout=" + std::to_string(options.statement_timeout_ms) +
       " -c client_min_messages=warning";
-  if (options.generic_plans) server_options += " -c plan_cache_mode=force_generic_plan";
+  if (options.search_plans) {
+    server_options += " -c plan_cache_mode=force_generic_plan -c max_parallel_workers_per_gather=0";
+  }
   if (!url_options.empty()) server_options += " " + url_options;
   const std::string connect_timeout = std::to_string(options.connect_timeout_s);
 

@@ -23,9 +23,12 @@ struct PgOptions {
   int connect_timeout_s = 5;
   // Milliseconds after which the server cancels a statement (SQLSTATE 57014 → kUnavailable).
   int statement_timeout_ms = 10000;
-  // plan_cache_mode = force_generic_plan: prepared statements are planned once, for statements
-  // whose planning costs as much as running them (ranked search: see PgDatabase::SearchReader).
-  bool generic_plans = false;
+  // For statements whose planning costs as much as running them (ranked search: see
+  // PgDatabase::SearchReader): plan_cache_mode = force_generic_plan, so prepared statements are
+  // planned once; and max_parallel_workers_per_gather = 0, because a plan made once for every
+  // search term may call for parallel workers, whose start alone costs more than a search (a
+  // two-term search: 1 ms alone, 75 ms with two workers).
+  bool search_plans = false;
 };
 
 // `sql` with each `?` placeholder replaced by `$1`, `$2`, … in order. A `?` inside a

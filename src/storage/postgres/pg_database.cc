@@ -42,10 +42,9 @@ core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
   database->types_ = types;
   database->pool_ = std::make_unique<PgPool>(url, options.connection, options.pool_size);
   database->url_ = url;
-  PgOptions generic = options.connection;
-  generic.generic_plans = true;
-  database->search_pool_ =
-      std::make_unique<PgPool>(url, generic, SearchPoolSize(options.pool_size));
+  PgOptions search = options.connection;
+  search.search_plans = true;
+  database->search_pool_ = std::make_unique<PgPool>(url, search, SearchPoolSize(options.pool_size));
   {
     auto lease = database->pool_->Acquire(options.acquire_wait);
     if (!lease.ok()) return std::move(lease).error();
