@@ -48,6 +48,7 @@ core::Result<std::unique_ptr<storage::sql::Engine>> OpenDatabase(
   }
   storage::postgres::PgDatabaseOptions options;
   options.pool_size = where.database_pool_size;
+  options.search_pool_size = where.database_search_connections;
   auto database = storage::postgres::PgDatabase::Open(where.database_url, types, clock, options);
   if (!database.ok()) return std::move(database).error();
   return std::unique_ptr<storage::sql::Engine>(std::move(database).value());

@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   where.data_dir = EnvOr("ZEBROS_DATA_DIR", "./zebros-data");
   where.database_url = EnvOr("ZEBROS_DATABASE_URL", "");
   where.database_pool_size = std::atoi(EnvOr("ZEBROS_DATABASE_POOL_SIZE", "16").c_str());
+  where.database_search_connections =
+      std::atoi(EnvOr("ZEBROS_DATABASE_SEARCH_CONNECTIONS", "2").c_str());
   // Every command that touches the install takes the same three options.
   const auto add_location = [&where](CLI::App* command) {
     command->add_option("--data-dir", where.data_dir, "Data directory (env ZEBROS_DATA_DIR)");
@@ -27,6 +29,11 @@ int main(int argc, char** argv) {
     command
         ->add_option("--database-pool-size", where.database_pool_size,
                      "PostgreSQL connections per process (env ZEBROS_DATABASE_POOL_SIZE)")
+        ->check(CLI::Range(1, 1000));
+    command
+        ->add_option("--database-search-connections", where.database_search_connections,
+                     "PostgreSQL connections for ranked searches, besides the pool: about the "
+                     "database server's cores (env ZEBROS_DATABASE_SEARCH_CONNECTIONS)")
         ->check(CLI::Range(1, 1000));
   };
 

@@ -10,6 +10,8 @@ struct StoreLocation {
   std::string data_dir;
   std::string database_url;  // postgres://… or empty for SQLite in the data dir
   int database_pool_size = 16;
+  // PostgreSQL connections for ranked searches, besides the pool (see PgDatabaseOptions).
+  int database_search_connections = 2;
   // A long-lived server (`serve`): the embedded database's writer merges the search indexes while
   // idle. The CLI's short runs leave the file as it is.
   bool serving = false;

@@ -1013,7 +1013,8 @@ TEST_F(PgDatabaseTest, SearchReadersKeepSearchPlansAndOthersDoNot) {
   ASSERT_TRUE(reader.ok());
   EXPECT_EQ(QueryInt(**reader, generic), 0);
   // A pool of its own: the only plain connection is lent out, and searches still get theirs
-  // (at least 2).
+  // (search_pool_size: 2 by default), read by as many threads.
+  EXPECT_EQ(database.ReadWorkers(), 2);
   auto search = database.SearchReader();
   ASSERT_TRUE(search.ok()) << search.error().detail;
   EXPECT_EQ(QueryInt(**search, generic), 1);

@@ -25,9 +25,6 @@ core::Status LayOutTables(PgConnection& connection,
   return status;
 }
 
-// Ranked searches read on a pool of their own: a quarter of the connections, at least 2.
-int SearchPoolSize(int pool_size) { return std::max(2, pool_size / 4); }
-
 }  // namespace
 
 PgDatabase::PgDatabase(const core::Clock& clock, const PgDatabaseOptions& options)
@@ -44,7 +41,7 @@ core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
   database->url_ = url;
   PgOptions search = options.connection;
   search.search_plans = true;
-  database->search_pool_ = std::make_unique<PgPool>(url, search, SearchPoolSize(options.pool_size));
+  database->search_pool_ = std::make_unique<PgPool>(url, search, options.search_pool_size);
   {
     auto lease = database->pool_->Acquire(options.acquire_wait);
     if (!lease.ok()) return std::move(lease).error();
@@ -95,7 +92,7 @@ core::Result<sql::ReadLease> PgDatabase::Reader() { return Lend(*pool_); }
 core::Result<sql::ReadLease> PgDatabase::SearchReader() { return Lend(*search_pool_); }
 
 // As many as the search pool's connections: a slow search holds a worker, not an I/O thread.
-int PgDatabase::ReadWorkers() const { return SearchPoolSize(options_.pool_size); }
+int PgDatabase::ReadWorkers() const { return options_.search_pool_size; }
 
 core::Result<sql::ReadLease> PgDatabase::Lend(PgPool& pool) {
   auto lease = pool.Acquire(options_.acquire_wait);

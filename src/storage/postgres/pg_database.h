@@ -24,8 +24,13 @@ namespace zebros::storage::postgres {
 // How a PgDatabase uses the server. Plain data.
 struct PgDatabaseOptions {
   // Connections at most, shared by the writers and the readers; ranked searches have a pool of
-  // their own besides (a quarter of this, at least 2: see SearchReader).
+  // their own besides (see SearchReader).
   int pool_size = 16;
+  // Connections of the ranked searches' pool, and threads that run them. A ranked search is CPU
+  // work in PostgreSQL: more at once than its cores only share them. On 2 cores, 2 searches at
+  // once gave 1,109–1,174 fresh searches/s with a p99 of 48–51 ms; 4 at once 770–897 and 90–115
+  // ms (docs/performance.md). About the database server's cores. REQUIRES: >= 1.
+  int search_pool_size = 2;
   // Threads running write transactions; each holds a connection while it runs one.
   int workers = 8;
   // How long a write or a reader waits for a free connection before kUnavailable.
@@ -66,7 +71,7 @@ class PgDatabase final : public sql::Engine {
   core::Status Run(Work work) override;
   // A pooled connection in autocommit mode; kUnavailable "database_unavailable" when none.
   core::Result<sql::ReadLease> Reader() override;
-  // From a pool of its own (a quarter of pool_size, at least 2) whose connections keep generic
+  // From a pool of its own (search_pool_size connections) whose connections keep generic
   // plans: a ranked search's custom plan cost 0.6–0.9 ms to make, as much as running it, and the
   // generic one runs as fast (docs/performance.md).
   core::Result<sql::ReadLease> SearchReader() override;
