@@ -337,7 +337,7 @@ class MaskingTest(AccessTestCase):
 
     def test_text_search_by_a_pii_value_finds_nothing_for_read_only(self):
         # The last three: one term in a field anyone sees, one in pii only; whole, and a prefix
-        # of 3 and 5 characters (PostgreSQL's prefix keys hold pii terms too).
+        # of 3 and 5 characters.
         for text in (self.secret, self.contact["email"], self.passport, f"ada {self.secret}",
                      f"{self.tag} {self.secret[:3]}", f"{self.tag} {self.secret[:5]}"):
             with self.subTest(q=text):

@@ -359,8 +359,8 @@ class LeadQueryTest(ServerTestCase):
                                  [ids[w] for w in words if ids[w] in expected])
 
     def test_q_prefixes_of_every_length_find_the_words_they_begin(self):
-        # On PostgreSQL a last term of 2 to 5 characters is looked up by its prefix key, a longer
-        # or shorter one as the words it begins: every length finds what the words say.
+        # A last term of any length, alone or after others, with and without diacritics, finds
+        # the records with a word it begins (on PostgreSQL: spelled out as those words).
         mark = unique("P")
         people = [("Zoë", "Quist"), ("Zoe", "Quixote"), ("Zora", "Qu"), ("Quinn", "Zoellner"),
                   ("Ann", "Ångström"), ("Anneliese", "Quistorp")]

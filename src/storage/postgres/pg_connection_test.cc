@@ -406,14 +406,6 @@ constexpr const char* kTenantA =
 
 using sql::testing::HoldTheWriter;
 
-// Lays out the built-in object types in the database at `url` as a node of this version does
-// when it starts (the node is closed again).
-bool LayOutBuiltinTypes(const std::string& url, const core::Clock& clock) {
-  auto database = PgDatabase::Open(url, domain::BuiltinObjectTypes(), clock, {});
-  EXPECT_TRUE(database.ok()) << database.error().detail;
-  return database.ok();
-}
-
 // A database with `workers` write workers and a pool of `pool_size`, where `create_table` ran.
 std::unique_ptr<PgDatabase> OpenWithTable(const std::string& url, const core::Clock& clock,
                                           int workers, int pool_size,
@@ -609,7 +601,10 @@ TEST_F(PgDatabaseTest, TheTermTablesScoresAddUpToTsRank) {
 // A term table from before the scores is laid out anew from the records, and its triggers with it.
 TEST_F(PgDatabaseTest, ATermTableWithoutScoresIsLaidOutAnew) {
   FixedClock clock;
-  ASSERT_TRUE(LayOutBuiltinTypes(url_, clock));
+  {
+    auto database = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+    ASSERT_TRUE(database.ok()) << database.error().detail;
+  }
   auto connection = Connect();
   ASSERT_NE(connection, nullptr);
   ASSERT_TRUE(connection
@@ -652,82 +647,21 @@ TEST_F(PgDatabaseTest, ATermTableWithoutScoresIsLaidOutAnew) {
 TEST_F(PgDatabaseTest, SearchIndexesKeepAShortPendingList) {
   FixedClock clock;
   const std::string options =
-      "SELECT count(*) FROM pg_class WHERE relname LIKE 'ix_%_search_keys'"
+      "SELECT count(*) FROM pg_class WHERE relname LIKE 'ix_%_search_all'"
       " AND reloptions = '{gin_pending_list_limit=256}'";
-  ASSERT_TRUE(LayOutBuiltinTypes(url_, clock));
+  {
+    auto database = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
+    ASSERT_TRUE(database.ok()) << database.error().detail;
+  }
   auto connection = Connect();
   ASSERT_NE(connection, nullptr);
   EXPECT_EQ(QueryInt(*connection, options), 3);
   ASSERT_TRUE(
-      connection->Exec("ALTER INDEX ix_contacts_search_keys RESET (gin_pending_list_limit)").ok());
+      connection->Exec("ALTER INDEX ix_contacts_search_all RESET (gin_pending_list_limit)").ok());
   EXPECT_EQ(QueryInt(*connection, options), 2);
   auto reopened = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
   ASSERT_TRUE(reopened.ok()) << reopened.error().detail;
   EXPECT_EQ(QueryInt(*connection, options), 3);
-}
-
-// The GIN index holds each term and '~' with each of its prefixes of 2 to 5 characters (counted
-// in characters, not bytes), for terms with a letter; search_all itself holds only the terms.
-TEST_F(PgDatabaseTest, TheSearchIndexKeysEachTermsShortPrefixes) {
-  FixedClock clock;
-  ASSERT_TRUE(LayOutBuiltinTypes(url_, clock));
-  auto connection = Connect();
-  ASSERT_NE(connection, nullptr);
-  EXPECT_EQ(QueryText(*connection,
-                      "SELECT array_to_string(tsvector_to_array(zebros_search_keys("
-                      "'williams:1A krüg:2A ab:3 2024:4 x:5 b52:6')), ' ')"),
-            "2024 ab b52 krüg williams x ~ab ~b5 ~b52 ~kr ~krü ~krüg ~wi ~wil ~will ~willi");
-  // 2,000 records of one word each ("word1" …) and one "zebra".
-  ASSERT_TRUE(connection
-                  ->Exec(std::string(kTenantA) +
-                         "INSERT INTO obj_contacts (id, tenant_id, version, created_at, updated_at,"
-                         " created_by, search_body, search_all) SELECT 'con_' || i, 'ten_a', 1, i,"
-                         " i, 'test', to_tsvector('simple', w), to_tsvector('simple', w) FROM"
-                         " generate_series(0, 2000) i, LATERAL (SELECT CASE i WHEN 0 THEN 'zebra'"
-                         " ELSE 'word' || i END AS w) x; ANALYZE obj_contacts")
-                  .ok());
-  // search_all (and so ranking and the term table) never holds a key.
-  EXPECT_EQ(QueryInt(*connection,
-                     "SELECT count(*) FROM obj_contacts, unnest(search_all) u"
-                     " WHERE u.lexeme LIKE '~%'"),
-            0);
-  EXPECT_EQ(QueryInt(*connection, "SELECT count(*) FROM fts_contacts WHERE term LIKE '~%'"), 0);
-  // The planner answers a rare key, written as the query compiler writes it, from the index.
-  const std::string plan = QueryText(*connection,
-                                     "EXPLAIN (FORMAT JSON) SELECT count(*) FROM obj_contacts o"
-                                     " WHERE zebros_search_keys(o.search_all) @@"
-                                     " '''~zeb'''::tsquery AND o.deleted_at IS NULL");
-  EXPECT_NE(plan.find("ix_contacts_search_keys"), std::string::npos) << plan;
-  EXPECT_EQ(QueryInt(*connection,
-                     "SELECT count(*) FROM obj_contacts o WHERE"
-                     " zebros_search_keys(o.search_all) @@ '''~zeb''' AND o.deleted_at IS NULL"),
-            1);
-  EXPECT_EQ(QueryInt(*connection,
-                     "SELECT count(*) FROM obj_contacts o WHERE"
-                     " zebros_search_keys(o.search_all) @@ '''~word''' AND o.deleted_at IS NULL"),
-            2000);
-}
-
-// The GIN index on search_all of an older install gives way to the keys' index.
-TEST_F(PgDatabaseTest, AnOlderSearchIndexGivesWayToTheKeys) {
-  FixedClock clock;
-  ASSERT_TRUE(LayOutBuiltinTypes(url_, clock));
-  auto connection = Connect();
-  ASSERT_NE(connection, nullptr);
-  ASSERT_TRUE(connection
-                  ->Exec("DROP INDEX ix_contacts_search_keys;"
-                         "CREATE INDEX ix_contacts_search_all ON obj_contacts USING GIN"
-                         " (search_all) WHERE deleted_at IS NULL")
-                  .ok());
-  auto reopened = PgDatabase::Open(url_, domain::BuiltinObjectTypes(), clock, {});
-  ASSERT_TRUE(reopened.ok()) << reopened.error().detail;
-  EXPECT_EQ(QueryInt(*connection,
-                     "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_contacts_search_all'"),
-            0);
-  EXPECT_EQ(QueryInt(*connection,
-                     "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_contacts_search_keys'"
-                     " AND indexdef LIKE '%zebros_search_keys(search_all)%'"),
-            1);
 }
 
 TEST_F(PgDatabaseTest, EachWorkCommitsOrRollsBackAlone) {

@@ -386,18 +386,6 @@ core::Status SyncPgTermTable(sql::Session& session, const model::ObjectType& typ
 // searches 540-900 req/s right after 15 s of creates, creates 1,065-1,220 req/s, p99 66-84 ms.
 constexpr const char* kSearchIndexOptions = "gin_pending_list_limit=256";
 
-// The GIN index's keys for a record: its vector's terms and '~' with each prefix of 2 to 5
-// characters of each term with a letter in it (see sql::kPgKeyedPrefixMin). Its result is in the
-// index: a body that changes needs a new name and a new index, never CREATE OR REPLACE.
-std::string SearchKeysFunctionSql() {
-  return std::string("CREATE FUNCTION ") + sql::kPgSearchKeysFunction +
-         "(v tsvector) RETURNS tsvector LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$"
-         " SELECT v || array_to_tsvector(ARRAY(SELECT DISTINCT '~' || left(l, n)"
-         " FROM unnest(tsvector_to_array(v)) l, generate_series(" +
-         std::to_string(sql::kPgKeyedPrefixMin) + ", " + std::to_string(sql::kPgKeyedPrefixMax) +
-         ") n WHERE length(l) >= n AND l ~ '[^0-9]')) $$";
-}
-
 core::Status SyncPgObjectTable(sql::Session& session, const model::ObjectType& type) {
   auto status = BeginSchemaChange(session);
   if (!status.ok()) return status;
@@ -429,15 +417,7 @@ core::Status SyncPgObjectTable(sql::Session& session, const model::ObjectType& t
   // missing ones.
   auto indexes = IndexNames(session, table);
   if (!indexes.ok()) return std::move(indexes).error();
-  const std::string search_index = "ix_" + type.name + "_search_keys";
-  auto keys_function =
-      Names(session, "SELECT proname::text FROM pg_proc WHERE oid = to_regprocedure(?)",
-            std::string(sql::kPgSearchKeysFunction) + "(tsvector)");
-  if (!keys_function.ok()) return std::move(keys_function).error();
-  if (keys_function->empty()) {
-    status = session.Exec(SearchKeysFunctionSql());
-    if (!status.ok()) return status;
-  }
+  const std::string search_index = "ix_" + type.name + "_search_all";
   std::vector<std::pair<std::string, std::string>> wanted = {
       {"ux_" + type.name + "_id",
        "CREATE UNIQUE INDEX IF NOT EXISTS ux_" + type.name + "_id ON " + table + "(id)"},
@@ -448,8 +428,8 @@ core::Status SyncPgObjectTable(sql::Session& session, const model::ObjectType& t
                                            "_updated ON " + table +
                                            "(tenant_id, updated_at) WHERE deleted_at IS NULL"},
       {search_index, "CREATE INDEX IF NOT EXISTS " + search_index + " ON " + table +
-                         " USING GIN (" + sql::kPgSearchKeysFunction + "(search_all)) WITH (" +
-                         kSearchIndexOptions + ") WHERE deleted_at IS NULL"},
+                         " USING GIN (search_all) WITH (" + kSearchIndexOptions +
+                         ") WHERE deleted_at IS NULL"},
   };
   for (const auto& field : type.fields) {
     if (field.custom || !(field.indexed || field.unique)) continue;
@@ -479,13 +459,11 @@ core::Status SyncPgObjectTable(sql::Session& session, const model::ObjectType& t
       if (!status.ok()) return status;
     }
   }
-  // Older GIN indexes, which the keys' index replaces: search_body's, from before the term
-  // tables (a search matches the keys' index and checks search_body on the row: one GIN index
-  // less for every write to keep), and search_all's, from before the prefix keys.
-  for (const char* old_index : {"_search_body", "_search_all"}) {
-    const std::string name = "ix_" + type.name + old_index;
-    if (!indexes->count(name)) continue;
-    status = session.Exec("DROP INDEX " + name);
+  // search_body's GIN index, from before the term tables: a search matches search_all's index
+  // and checks search_body on the row (one GIN index less for every write to keep).
+  const std::string body_index = "ix_" + type.name + "_search_body";
+  if (indexes->count(body_index)) {
+    status = session.Exec("DROP INDEX " + body_index);
     if (!status.ok()) return status;
   }
   return SyncPgTermTable(session, type);

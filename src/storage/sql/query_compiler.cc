@@ -265,15 +265,6 @@ bool InTermTable(const std::string& term) {
 // How many terms a prefix may stand for in a tsquery; beyond, it stays a prefix (see below).
 constexpr int kMaxPrefixTerms = 64;
 
-// Whether PostgreSQL's GIN index has a key for the prefix `term` (a folded term in the term
-// table): one of kPgKeyedPrefixMin to kPgKeyedPrefixMax characters (see search_index.h).
-bool IsKeyedPrefix(const std::string& term) {
-  const auto characters = std::count_if(term.begin(), term.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a UTF-8 continuation byte
-  });
-  return characters >= kPgKeyedPrefixMin && characters <= kPgKeyedPrefixMax;
-}
-
 }  // namespace
 
 std::string EncodeKeysetCursor(const std::string& signature, const json::array& keys) {
@@ -384,39 +375,22 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     prefix_terms_used = true;
     return std::string("prefix_terms");
   };
-  // A last term of 2 to 5 characters is matched in GIN by its prefix key (see search_index.h).
-  const bool keyed_prefix =
-      postgres && last_is_prefix && last_in_term_table && IsKeyedPrefix(terms.back());
-  // PostgreSQL's tsquery for GIN. A keyed prefix is its key ('william' & '~davi'). A longer one
-  // (or of one character) is matched as the terms it stands for ('william' & ('davidson' |
-  // 'davidsen') rather than 'william' & 'davids':*), read from the term table as the statement
-  // starts: the GIN index merges a prefix's posting lists whole into a bitmap, while whole terms
-  // let it skip through the longer lists by the shorter ("william davi", before the keys: 2 ms
-  // instead of 8 over 1M contacts). A prefix of more than kMaxPrefixTerms terms stays one. No
-  // term with the prefix: NULL, no match.
+  // PostgreSQL's tsquery for GIN. A prefix is matched as the terms it stands for ('william' &
+  // ('david' | 'davis') rather than 'william' & 'davi':*), read from the term table as the
+  // statement starts: the GIN index merges a prefix's posting lists whole into a bitmap, while
+  // whole terms let it skip through the longer lists by the shorter (2 ms instead of 8 for this
+  // one over 1M contacts). A prefix of more than kMaxPrefixTerms terms stays one. No term with
+  // the prefix: NULL, no match.
   const auto add_query = [&](std::string& sql_text) {
-    std::string head;
-    for (std::size_t i = 0; i + 1 < terms.size(); ++i) {
-      head += (i > 0 ? " & '" : "'") + terms[i] + "'";
-    }
-    if (keyed_prefix) {
-      // The key is not a term the 'simple' parser would keep whole: cast, not parsed.
-      const std::string key = "'~" + terms.back() + "'";  // letters and digits: nothing to escape
-      if (head.empty()) {
-        sql_text += "?::tsquery";
-      } else {
-        sql_text += "(to_tsquery('simple', ?) && ?::tsquery)";
-        compiled.params.emplace_back(head);
-      }
-      compiled.params.emplace_back(key);
-      return;
-    }
     if (!last_is_prefix || !last_in_term_table) {
       sql_text += "to_tsquery('simple', ?)";
       compiled.params.emplace_back(match);
       return;
     }
-    if (!head.empty()) head += " & ";
+    std::string head;
+    for (std::size_t i = 0; i + 1 < terms.size(); ++i) {
+      head += "'" + terms[i] + "' & ";
+    }
     sql_text += "(SELECT to_tsquery('simple', CASE WHEN count(*) > " +
                 std::to_string(kMaxPrefixTerms) +
                 " THEN ? ELSE ? || string_agg(quote_literal(term), ' | ') || ')' END) FROM ";
@@ -424,23 +398,21 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
     compiled.params.emplace_back(head + "(");
     sql_text += last_prefix_terms() + " x)";
   };
-  // Only search_all has a GIN index, on its keys: search_body's terms are a subset of its, so a
-  // match in search_body is one in search_all, checked on the row (see SyncPgObjectTable).
+  // Only search_all has a GIN index: search_body's terms are a subset of its, so a match in
+  // search_body is one in search_all, checked on the row (see SyncPgObjectTable).
   const auto add_text_match = [&](std::string& sql_text) {
-    sql_text += std::string(kPgSearchKeysFunction) + "(o.search_all) @@ ";
+    sql_text += "o.search_all @@ ";
     add_query(sql_text);
     if (principal.mask_pii) {
-      sql_text += " AND o.search_body @@ to_tsquery('simple', ?)";
-      compiled.params.emplace_back(match);
+      sql_text += " AND o.search_body @@ ";
+      add_query(sql_text);
     }
   };
-  // When an unkeyed last term is a prefix of more than kMaxPrefixTerms terms, GIN would merge all
-  // their posting lists ("jun ma", before the keys: 190 ms); then the matches are read from the
-  // longest other term's list in the term table, newest first, each checked on its row, until
-  // the window is full.
+  // When the last term is a prefix of more than kMaxPrefixTerms terms, GIN would merge all their
+  // posting lists ("jun ma": 190 ms); then the matches are read from the longest other term's
+  // list in the term table, newest first, each checked on its row, until the window is full.
   std::string driver;
-  if (postgres && compiled.rank_order && terms.size() > 1 && last_is_prefix && last_in_term_table &&
-      !keyed_prefix) {
+  if (postgres && compiled.rank_order && terms.size() > 1 && last_is_prefix && last_in_term_table) {
     for (std::size_t i = 0; i + 1 < terms.size(); ++i) {
       if (InTermTable(terms[i]) && terms[i].size() > driver.size()) driver = terms[i];
     }

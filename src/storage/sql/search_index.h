@@ -16,17 +16,6 @@ namespace zebros::storage::sql {
 // as much as own values. A search ranks with them, and the term table holds each term's share.
 inline constexpr const char* kPgRankWeights = "'{0.1, 1.0, 0.4, 1.0}'";
 
-// PostgreSQL's GIN index holds, besides a record's terms, a key for each prefix of 2 to 5
-// characters of each term with a letter in it: '~' and the prefix ('~will' for "williams"), which
-// no search term can be (terms are letters and digits). A search whose last term is such a prefix
-// looks up one key instead of every term it begins ("mary will": 61 terms, whose posting lists
-// GIN walks together item by item: 22 ms against 1 ms over 2M contacts). The index is on the
-// function kPgSearchKeysFunction(search_all) (see SyncPgObjectTable); search_all itself, and so
-// ranking and the term table, never hold the keys.
-inline constexpr int kPgKeyedPrefixMin = 2;
-inline constexpr int kPgKeyedPrefixMax = 5;
-inline constexpr const char* kPgSearchKeysFunction = "zebros_search_keys";
-
 // Keeps the search index in step with the records, inside the write transaction: SQLite's
 // fts_<type> table, or PostgreSQL's search_body/search_all columns of the row (whose term table
 // fts_<type> follows search_all by trigger: see SyncPgTermTable). Each row indexes
