@@ -1,5 +1,6 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <iostream>
 
 #include "app/commands.h"
 
@@ -138,6 +139,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     // Help and version exit 0; any usage error exits 2, whatever CLI11's own code for it.
     return app.exit(error) == 0 ? 0 : 2;
+  }
+  // The options' ranges are checked on the command line only; the environment's values here.
+  if (where.database_pool_size < 1 || where.database_pool_size > 1000 ||
+      where.database_search_connections < 1 || where.database_search_connections > 1000) {
+    std::cerr << "zebros: the database pool size and search connections must be 1 to 1000\n";
+    return 2;
   }
 
   if (serve_cmd->parsed()) {

@@ -671,12 +671,13 @@ def cli(data_dir, *args, timeout=CLI_TIMEOUT, input=None):
                           env=_child_env(), **stdin)
 
 
-def run_zebros(*args, timeout=CLI_TIMEOUT, input=None):
-    """Runs `zebros <args>` exactly as given (no --data-dir, no --database-url); returns the
-    CompletedProcess (text mode)."""
+def run_zebros(*args, timeout=CLI_TIMEOUT, input=None, env=None):
+    """Runs `zebros <args>` exactly as given (no --data-dir, no --database-url), with `env`'s
+    variables added to the environment; returns the CompletedProcess (text mode)."""
     stdin = {} if input is not None else {"stdin": subprocess.DEVNULL}
     return subprocess.run([zebros_bin(), *args], capture_output=True, text=True,
-                          timeout=timeout, input=input, env=_child_env(), **stdin)
+                          timeout=timeout, input=input, env={**_child_env(), **(env or {})},
+                          **stdin)
 
 
 def _single_line(completed, what):

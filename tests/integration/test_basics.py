@@ -7,8 +7,8 @@ import socket
 import stat
 import unittest
 
-from harness import (SANE_REQUEST_ID, ServerTestCase, is_access_log, quote_param, unique,
-                     wait_until)
+from harness import (SANE_REQUEST_ID, ServerTestCase, is_access_log, quote_param, run_zebros,
+                     unique, wait_until)
 
 CONTACTS = "/api/v1/contacts"
 MIB = 1024 * 1024
@@ -302,6 +302,26 @@ class ServerSurvivesBadRequestsTest(ServerTestCase):
                     self.assertTrue(400 <= status < 500, response[:200])
                 wait_until(lambda: self.api("GET", "/healthz", key=None).status == 200, 10,
                            "healthz after garbage")
+
+
+
+class ConnectionSettingsTest(unittest.TestCase):
+    """The PostgreSQL connection counts are 1 to 1000, from the command line or the environment:
+    anything else is a usage error (exit 2) before anything is opened."""
+
+    def test_out_of_range_counts_are_usage_errors(self):
+        cases = [(["--database-search-connections", "0"], {}),
+                 (["--database-pool-size", "0"], {}),
+                 ([], {"ZEBROS_DATABASE_SEARCH_CONNECTIONS": "0"}),
+                 ([], {"ZEBROS_DATABASE_SEARCH_CONNECTIONS": "1001"}),
+                 ([], {"ZEBROS_DATABASE_POOL_SIZE": "-3"}),
+                 ([], {"ZEBROS_DATABASE_POOL_SIZE": "many"})]
+        for args, env in cases:
+            with self.subTest(args=args, env=env):
+                result = run_zebros("migrate", "--data-dir", "/nonexistent/zebros-test", *args,
+                                    env=env)
+                self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+                self.assertFalse(os.path.exists("/nonexistent/zebros-test"))
 
 
 if __name__ == "__main__":

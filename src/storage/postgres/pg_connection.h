@@ -26,8 +26,8 @@ struct PgOptions {
   // For statements whose planning costs as much as running them (ranked search: see
   // PgDatabase::SearchReader): plan_cache_mode = force_generic_plan, so prepared statements are
   // planned once; and max_parallel_workers_per_gather = 0, because a plan made once for every
-  // search term may call for parallel workers, whose start alone costs more than a search (a
-  // two-term search: 1 ms alone, 75 ms with two workers).
+  // search term may call for parallel workers, whose start alone costs more than a search (one
+  // tried for search, docs/performance.md: 75 ms with two workers, 1 ms without).
   bool search_plans = false;
 };
 

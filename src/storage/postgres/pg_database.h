@@ -26,10 +26,11 @@ struct PgDatabaseOptions {
   // Connections at most, shared by the writers and the readers; ranked searches have a pool of
   // their own besides (see SearchReader).
   int pool_size = 16;
-  // Connections of the ranked searches' pool, and threads that run them. A ranked search is CPU
-  // work in PostgreSQL: more at once than its cores only share them. On 2 cores, 2 searches at
-  // once gave 1,109–1,174 fresh searches/s with a p99 of 48–51 ms; 4 at once 770–897 and 90–115
-  // ms (docs/performance.md). About the database server's cores. REQUIRES: >= 1.
+  // Connections of the ranked searches' pool, and threads that run them (and lists). A ranked
+  // search is CPU work in PostgreSQL: more at once than its cores only share them, and the one
+  // that takes long holds the others up longer. On 2 cores, 2 against 4: fresh search p99 52 →
+  // 40.5 ms at the same throughput (bench/pg.sh, docs/performance.md). About the database
+  // server's cores. REQUIRES: >= 1.
   int search_pool_size = 2;
   // Threads running write transactions; each holds a connection while it runs one.
   int workers = 8;
