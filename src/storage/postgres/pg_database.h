@@ -28,9 +28,9 @@ struct PgDatabaseOptions {
   int pool_size = 16;
   // Connections of the ranked searches' pool, and threads that run them (and lists). A ranked
   // search is CPU work in PostgreSQL: more at once than its cores only share them, and the one
-  // that takes long holds the others up longer. On 2 cores, 2 against 4: fresh search p99 52 →
-  // 40.5 ms at the same throughput (bench/pg.sh, docs/performance.md). About the database
-  // server's cores. REQUIRES: >= 1.
+  // that takes long holds the others up longer. On 2 cores, 2 against 4 in two full bench/pg.sh
+  // runs: fresh search p99 52 → 40.5 ms at the same throughput (docs/performance.md). About the
+  // database server's cores. REQUIRES: >= 1.
   int search_pool_size = 2;
   // Threads running write transactions; each holds a connection while it runs one.
   int workers = 8;
