@@ -5,6 +5,9 @@
 #include "app/commands.h"
 
 namespace {
+// The most PostgreSQL connections of one kind a process may ask for.
+constexpr int kMaxConnections = 1000;
+
 std::string EnvOr(const char* name, const char* fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? value : fallback;
@@ -30,12 +33,12 @@ int main(int argc, char** argv) {
     command
         ->add_option("--database-pool-size", where.database_pool_size,
                      "PostgreSQL connections per process (env ZEBROS_DATABASE_POOL_SIZE)")
-        ->check(CLI::Range(1, 1000));
+        ->check(CLI::Range(1, kMaxConnections));
     command
         ->add_option("--database-search-connections", where.database_search_connections,
                      "PostgreSQL connections for ranked searches, besides the pool: about the "
                      "database server's cores (env ZEBROS_DATABASE_SEARCH_CONNECTIONS)")
-        ->check(CLI::Range(1, 1000));
+        ->check(CLI::Range(1, kMaxConnections));
   };
 
   zebros::app::ServeConfig serve;
@@ -141,9 +144,12 @@ int main(int argc, char** argv) {
     return app.exit(error) == 0 ? 0 : 2;
   }
   // The options' ranges are checked on the command line only; the environment's values here.
-  if (where.database_pool_size < 1 || where.database_pool_size > 1000 ||
-      where.database_search_connections < 1 || where.database_search_connections > 1000) {
-    std::cerr << "zebros: the database pool size and search connections must be 1 to 1000\n";
+  const auto in_range = [](int connections) {
+    return connections >= 1 && connections <= kMaxConnections;
+  };
+  if (!in_range(where.database_pool_size) || !in_range(where.database_search_connections)) {
+    std::cerr << "zebros: the database pool size and search connections must be 1 to "
+              << kMaxConnections << "\n";
     return 2;
   }
 
