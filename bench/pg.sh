@@ -6,7 +6,9 @@
 # 1. starts a throwaway PostgreSQL 15 (Debian's /usr/lib/postgresql/15/bin) in a temp dir under
 #    the output dir on a free loopback port (as the `postgres` user through `runuser` when run
 #    as root): shared_buffers=a quarter of RAM, synchronous_commit=on, fsync=on, full_page_writes=on,
-#    max_connections=100, checkpoint_timeout=10min, max_wal_size=4GB (see PG_SETTINGS below);
+#    max_connections=100, checkpoint_timeout=10min, max_wal_size=4GB (see PG_SETTINGS below), and
+#    its shared memory in huge pages (huge_pages=on: as root, the 2 MB pages it needs are reserved
+#    in vm.nr_hugepages for the run and given back on exit; PG_HUGE_PAGES=off to do without);
 # 2. seeds a fresh SQLite data dir the usual way (bench/run.sh --seed-only: seed.py over HTTP),
 #    or takes SQLITE_DATA, a data dir bench/run.sh seeded before (its seed outputs beside it in
 #    SQLITE_DATA.seed; the SQLite run adds its creates to it), then copies it into an empty
@@ -28,7 +30,7 @@
 #   PG_SHARED_BUFFERS (a quarter of RAM) CONTACTS (1000000) ACCOUNTS (10000) DURATION (10 s per run)
 #   RUNS (3) WARMUP (2) THREADS (2) CONNECTIONS (32) BENCH_OUT (bench/out/pg)
 #   STEPS ("sqlite postgres nodes": which of steps 3-5 to run) PG_POOL (16, connections per node)
-#   SQLITE_DATA (none: seed a fresh dir of CONTACTS contacts)
+#   SQLITE_DATA (none: seed a fresh dir of CONTACTS contacts) PG_HUGE_PAGES (on; off)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -49,6 +51,7 @@ export WARMUP=${WARMUP:-2}
 export THREADS=${THREADS:-2}
 export CONNECTIONS=${CONNECTIONS:-32}
 PG_POOL=${PG_POOL:-16}
+PG_HUGE_PAGES=${PG_HUGE_PAGES:-on}
 STEPS=${STEPS:-sqlite postgres nodes}
 OUT=${BENCH_OUT:-$here/out/pg}
 KEEP_DATA=0
@@ -98,6 +101,7 @@ RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
 NODE_PIDS=()
 CHILD_PIDS=()
 PG_STARTED=0
+HUGEPAGES_BEFORE=  # vm.nr_hugepages before the run, when it raised them
 
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"  # stop_pid
@@ -113,12 +117,13 @@ cleanup() {
     "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w -t 60 stop >/dev/null 2>&1 ||
       { p=$(head -n1 "$PGDATA/postmaster.pid" 2>/dev/null); [[ -n $p ]] && kill -QUIT "$p"; }
   fi
+  [[ -n $HUGEPAGES_BEFORE ]] && echo "$HUGEPAGES_BEFORE" >/proc/sys/vm/nr_hugepages
   [[ -f $PGSOCK/postgres.log ]] && tail -n 300 "$PGSOCK/postgres.log" >"$OUT/postgres.log"
   for p in 1 2; do
     [[ -f $WORK/node$p.stderr ]] && { head -n 100 "$WORK/node$p.stderr"; echo ...; tail -n 100 "$WORK/node$p.stderr"; } >"$OUT/node$p.log"
   done
   if ((KEEP_DATA)); then
-    log "kept $WORK (SQLite data in $WORK/sqlite, PostgreSQL cluster in $PGDATA)"
+    log "kept $WORK (SQLite data in $WORK/sqlite, PostgreSQL cluster in $PGDATA$([[ $PG_HUGE_PAGES == on ]] && echo ', huge_pages = on: reserve vm.nr_hugepages before starting it'))"
   else
     rm -rf "$WORK"
   fi
@@ -146,12 +151,30 @@ PG_SETTINGS=(
   "max_wal_size = 4GB"
   "checkpoint_completion_target = 0.9"
   "random_page_cost = 1.1"
-  "huge_pages = off"
+  "huge_pages = $PG_HUGE_PAGES"
 )
 log "initdb in $PGDATA (PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}'))"
 "${as_pg[@]}" "$PG_BIN/initdb" -D "$PGDATA" -A trust -U postgres -E UTF8 --locale=C \
   --no-instructions >"$WORK/initdb.log" 2>&1 || { cat "$WORK/initdb.log" >&2; die "initdb failed"; }
 printf '%s\n' "# bench/pg.sh" "${PG_SETTINGS[@]}" >>"$PGDATA/postgresql.conf"
+# Huge pages, as PostgreSQL's manual advises for a large shared_buffers ("Linux Huge Pages"):
+# besides fewer TLB misses, the kernel's access sampling leaves them alone. This machine's
+# kernel samples page accesses every half second (DAMON): with shared_buffers in 4 kB pages,
+# mapped by every backend, the requests in flight at each sample took 10 to 30 ms longer, and a
+# search's p99 under load was 2.2-2.8 times its median, against 1.6-1.7 in huge pages
+# (docs/performance.md, "Huge pages").
+if [[ $PG_HUGE_PAGES == on ]]; then
+  need=$("${as_pg[@]}" "$PG_BIN/postgres" -D "$PGDATA" -C shared_memory_size_in_huge_pages)
+  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+  if ((free < need)); then
+    ((EUID == 0)) || die "huge_pages=on needs $need free huge pages ($free): run as root, or PG_HUGE_PAGES=off"
+    HUGEPAGES_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
+    echo $((HUGEPAGES_BEFORE + need - free)) >/proc/sys/vm/nr_hugepages
+    free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+    ((free >= need)) || die "could reserve only $free of the $need huge pages PostgreSQL needs (memory too fragmented? PG_HUGE_PAGES=off)"
+  fi
+  log "huge pages: $need of 2 MB for PostgreSQL's shared memory ($free free)"
+fi
 "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGSOCK/postgres.log" -w -t 60 start >/dev/null ||
   { tail -n 20 "$PGSOCK/postgres.log" >&2; die "PostgreSQL did not start"; }
 PG_STARTED=1
