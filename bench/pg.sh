@@ -165,6 +165,7 @@ printf '%s\n' "# bench/pg.sh" "${PG_SETTINGS[@]}" >>"$PGDATA/postgresql.conf"
 # (docs/performance.md, "Huge pages").
 if [[ $PG_HUGE_PAGES == on ]]; then
   need=$("${as_pg[@]}" "$PG_BIN/postgres" -D "$PGDATA" -C shared_memory_size_in_huge_pages)
+  ((need > 0)) || die "this system has no huge pages for PostgreSQL (it says $need): PG_HUGE_PAGES=off"
   free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
   if ((free < need)); then
     ((EUID == 0)) || die "huge_pages=on needs $need free huge pages ($free): run as root, or PG_HUGE_PAGES=off"
@@ -173,7 +174,7 @@ if [[ $PG_HUGE_PAGES == on ]]; then
     free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
     ((free >= need)) || die "could reserve only $free of the $need huge pages PostgreSQL needs (memory too fragmented? PG_HUGE_PAGES=off)"
   fi
-  log "huge pages: $need of 2 MB for PostgreSQL's shared memory ($free free)"
+  log "huge pages: $need of $(awk '/^Hugepagesize:/ {print $2 " " $3}' /proc/meminfo) for PostgreSQL's shared memory ($free free)"
 fi
 "${as_pg[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGSOCK/postgres.log" -w -t 60 start >/dev/null ||
   { tail -n 20 "$PGSOCK/postgres.log" >&2; die "PostgreSQL did not start"; }
