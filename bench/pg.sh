@@ -163,15 +163,16 @@ printf '%s\n' "# bench/pg.sh" "${PG_SETTINGS[@]}" >>"$PGDATA/postgresql.conf"
 # mapped by every backend, the requests in flight at each sample took 10 to 30 ms longer, and a
 # search's p99 under load was 2.2-2.8 times its median, against 1.6-1.7 in huge pages
 # (docs/performance.md, "Huge pages").
+hugepages_free() { awk '/^HugePages_Free:/ {print $2}' /proc/meminfo; }
 if [[ $PG_HUGE_PAGES == on ]]; then
   need=$("${as_pg[@]}" "$PG_BIN/postgres" -D "$PGDATA" -C shared_memory_size_in_huge_pages)
   ((need > 0)) || die "this system has no huge pages for PostgreSQL (it says $need): PG_HUGE_PAGES=off"
-  free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+  free=$(hugepages_free)
   if ((free < need)); then
     ((EUID == 0)) || die "huge_pages=on needs $need free huge pages ($free): run as root, or PG_HUGE_PAGES=off"
     HUGEPAGES_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
     echo $((HUGEPAGES_BEFORE + need - free)) >/proc/sys/vm/nr_hugepages
-    free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
+    free=$(hugepages_free)
     ((free >= need)) || die "could reserve only $free of the $need huge pages PostgreSQL needs (memory too fragmented? PG_HUGE_PAGES=off)"
   fi
   log "huge pages: $need of $(awk '/^Hugepagesize:/ {print $2 " " $3}' /proc/meminfo) for PostgreSQL's shared memory ($free free)"
