@@ -117,7 +117,8 @@ class ApiHandler final : public net::HttpHandler {
   // Answers from pages_ when it holds the page (true); otherwise fills `slot` for ReadPage.
   bool SendCachedPage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
                       std::string_view request, PageSlot& slot) const;
-  // Reads a page of records and answers with it, on `reads_` when there is one.
+  // Reads a page of records and answers with it (RecordService::ListAsync; what holds a thread
+  // runs on `reads_` when there is one).
   void ReadPage(Call& call, const model::ObjectTypePtr& type, model::Query query, bool list,
                 PageSlot slot);
   net::HttpResponse PageResponse(const model::ObjectTypePtr& type,

@@ -1,6 +1,7 @@
 #include "api/problem.h"
 
 #include "core/json.h"
+#include "core/work_pool.h"
 
 namespace zebros::api {
 namespace {
@@ -139,9 +140,6 @@ net::HttpResponse JsonResponse(int status, std::string body) {
   return response;
 }
 
-net::HttpResponse BusyResponse() {
-  return ProblemResponse(
-      core::MakeError(core::Code::kUnavailable, "unavailable", "The server is busy; retry."));
-}
+net::HttpResponse BusyResponse() { return ProblemResponse(core::WorkPool::BusyError()); }
 
 }  // namespace zebros::api

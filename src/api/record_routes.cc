@@ -144,24 +144,15 @@ net::HttpResponse ApiHandler::PageResponse(const model::ObjectTypePtr& type,
   return JsonResponse(200, std::move(body));
 }
 
-// A read that waits on a database server holds a worker of `reads_`, not an I/O thread: a slow
-// search would otherwise hold up every request of the connections that thread serves.
+// A read that waits on a database server holds a worker of `reads_`, not an I/O thread (a slow
+// one would otherwise hold up every request of the connections that thread serves), or no
+// thread at all (PostgreSQL's ranked searches: RecordStore::ListAsync).
 void ApiHandler::ReadPage(Call& call, const model::ObjectTypePtr& type, model::Query query,
                           bool list, PageSlot slot) {
-  if (reads_ == nullptr) {
-    auto page = records_.List(call.principal, *type, std::move(query), list);
-    return call.Send(PageResponse(type, page, slot));
-  }
-  auto answer = std::make_shared<Answer>(call.Defer());
-  const bool queued =
-      reads_->Post([this, answer, principal = call.principal, type, query = std::move(query), list,
-                    slot = std::move(slot)]() mutable {
-        auto page = records_.List(principal, *type, std::move(query), list);
-        answer->Send(PageResponse(type, page, slot));
-      });
-  if (!queued) {
-    answer->Send(BusyResponse());
-  }
+  records_.ListAsync(
+      call.principal, *type, std::move(query), list, reads_,
+      [this, answer = call.Defer(), type, slot = std::move(slot)](
+          core::Result<storage::Page> page) { answer.Send(PageResponse(type, page, slot)); });
 }
 
 // A page is looked up only once the request has parsed, so a request that must fail never

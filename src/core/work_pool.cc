@@ -8,6 +8,10 @@ WorkPool::WorkPool(std::size_t threads, std::size_t max_queued) : max_queued_(ma
 
 WorkPool::~WorkPool() { Stop(); }
 
+Error WorkPool::BusyError() {
+  return MakeError(Code::kUnavailable, "unavailable", "The server is busy; retry.");
+}
+
 bool WorkPool::Post(std::function<void()> work) {
   {
     std::lock_guard lock(mutex_);

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/result.h"
+
 namespace zebros::core {
 
 // A few threads for work that blocks (password hashing, waiting for a durable write), so I/O
@@ -21,6 +23,8 @@ class WorkPool {
 
   // Queues `work`; false (and `work` dropped) when the queue is full or the pool stopped.
   bool Post(std::function<void()> work);
+  // What to tell whoever's work Post refused: kUnavailable "unavailable".
+  static Error BusyError();
   // Runs what is queued, then joins the threads. Idempotent.
   void Stop();
 

@@ -100,21 +100,42 @@ void RecordService::GetAsync(const model::Principal& principal, const model::Obj
                   });
 }
 
-core::Result<storage::Page> RecordService::List(const model::Principal& principal,
-                                                const model::ObjectType& type, model::Query query,
-                                                bool text_values) {
+core::Status RecordService::CheckListQuery(const model::Principal& principal,
+                                           const model::ObjectType& type, model::Query& query,
+                                           bool text_values) {
   if (principal.mask_pii) {
     // Before validation, so not even a value's format check runs on a masked field.
     auto allowed = CheckQueryAvoidsPii(type, query);
-    if (!allowed.ok()) return std::move(allowed).error();
+    if (!allowed.ok()) return allowed;
   }
-  auto status = NormalizeQuery(type, query, text_values);
+  return NormalizeQuery(type, query, text_values);
+}
+
+core::Result<storage::Page> RecordService::List(const model::Principal& principal,
+                                                const model::ObjectType& type, model::Query query,
+                                                bool text_values) {
+  auto status = CheckListQuery(principal, type, query, text_values);
   if (!status.ok()) return std::move(status).error();
   auto page = store_.List(principal, type, query);
   if (page.ok() && principal.mask_pii) {
     for (auto& record : page->records) MaskRecord(type, record);
   }
   return page;
+}
+
+void RecordService::ListAsync(const model::Principal& principal, const model::ObjectType& type,
+                              model::Query query, bool text_values, core::WorkPool* workers,
+                              std::function<void(core::Result<storage::Page>)> done) {
+  auto status = CheckListQuery(principal, type, query, text_values);
+  if (!status.ok()) return done(std::move(status).error());
+  store_.ListAsync(
+      principal, type, query, workers,
+      [&type, mask = principal.mask_pii, done = std::move(done)](core::Result<storage::Page> page) {
+        if (page.ok() && mask) {
+          for (auto& record : page->records) MaskRecord(type, record);
+        }
+        done(std::move(page));
+      });
 }
 
 void RecordService::Create(const model::Principal& principal, const model::ObjectTypePtr& type,

@@ -36,6 +36,11 @@ class RecordService {
   // `text_values`: condition values came from a query string (see NormalizeQuery).
   core::Result<storage::Page> List(const model::Principal& principal, const model::ObjectType& type,
                                    model::Query query, bool text_values);
+  // List, answered through `done`; reads that hold a thread run on `workers` (see
+  // RecordStore::ListAsync: `type` must live until `done` has run).
+  void ListAsync(const model::Principal& principal, const model::ObjectType& type,
+                 model::Query query, bool text_values, core::WorkPool* workers,
+                 std::function<void(core::Result<storage::Page>)> done);
 
   void Create(const model::Principal& principal, const model::ObjectTypePtr& type,
               const boost::json::object& body, std::optional<storage::Idempotency> idempotency,
@@ -63,6 +68,11 @@ class RecordService {
   static constexpr std::size_t kMaxBatchOperations = 200;
 
  private:
+  // Refuses what the principal may not query and normalises the rest, for List and ListAsync.
+  static core::Status CheckListQuery(const model::Principal& principal,
+                                     const model::ObjectType& type, model::Query& query,
+                                     bool text_values);
+
   storage::RecordStore& store_;
   core::IdGenerator& ids_;
 };

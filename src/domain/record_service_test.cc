@@ -102,6 +102,17 @@ class RecordServiceTest : public ::testing::Test {
   }
 
   FixedClock clock_;
+  // ListAsync's answer (with text values, on no workers: before it returns).
+  core::Result<storage::Page> ListAsync(const model::Principal& principal, model::Query query) {
+    std::optional<core::Result<storage::Page>> answered;
+    service_.ListAsync(
+        principal, *contacts_, std::move(query), true, nullptr,
+        [&answered](core::Result<storage::Page> page) { answered = std::move(page); });
+    EXPECT_TRUE(answered.has_value());
+    if (!answered) return core::MakeError(core::Code::kInternal, "internal", "never answered");
+    return std::move(*answered);
+  }
+
   core::IdGenerator ids_{clock_};
   FakeStore store_;
   RecordService service_{store_, ids_};
@@ -119,6 +130,12 @@ TEST_F(RecordServiceTest, ReadsAreMaskedOnlyForMaskingPrincipals) {
   for (const auto& record : page->records) ExpectMasked(record);
   EXPECT_EQ(service_.List(clear_, *contacts_, model::Query{}, false)->records[0].values,
             store_.record.values);
+  // The same through ListAsync (this store answers before it returns).
+  page = ListAsync(masked_, model::Query{});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->records.size(), 2u);
+  for (const auto& record : page->records) ExpectMasked(record);
+  EXPECT_EQ(ListAsync(clear_, model::Query{})->records[0].values, store_.record.values);
 }
 
 TEST_F(RecordServiceTest, EveryWriteOutcomeIsMaskedForMaskingPrincipals) {
@@ -176,8 +193,12 @@ TEST_F(RecordServiceTest, MaskingPrincipalsMayNotFilterOrSortOnPii) {
   refused = service_.List(masked_, *contacts_, sorted, true);
   ASSERT_FALSE(refused.ok());
   ExpectForbidden(refused.error(), "phone");
+  refused = ListAsync(masked_, filtered);
+  ASSERT_FALSE(refused.ok());
+  ExpectForbidden(refused.error(), "email");
   EXPECT_EQ(store_.lists, 0);  // refused before storage is asked
   EXPECT_TRUE(service_.List(clear_, *contacts_, filtered, true).ok());
+  EXPECT_TRUE(ListAsync(clear_, filtered).ok());
   EXPECT_TRUE(service_.List(clear_, *contacts_, sorted, true).ok());
   // Text search is not refused: storage leaves pii out of what the text matches.
   model::Query text;

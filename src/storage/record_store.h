@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/work_pool.h"
 #include "model/object_type.h"
 #include "model/principal.h"
 #include "model/query.h"
@@ -90,6 +91,15 @@ class RecordStore {
   // query did not issue.
   virtual core::Result<Page> List(const model::Principal& principal, const model::ObjectType& type,
                                   const model::Query& query) = 0;
+  // List, answered through `done`. A read that holds a thread while its database works runs on
+  // `workers` (nullptr: on the calling thread, before ListAsync returns; a full queue:
+  // WorkPool::BusyError); one the store sends without holding a thread (PostgreSQL's ranked
+  // searches) is answered later on an event loop thread. `type` must live until `done` has run.
+  virtual void ListAsync(const model::Principal& principal, const model::ObjectType& type,
+                         const model::Query& query, core::WorkPool* workers,
+                         std::function<void(core::Result<Page>)> done) {
+    ListOn(workers, principal, type, query, std::move(done));
+  }
   // Applies `changes` atomically: all or none. `done` runs once, on a storage thread, after the
   // outcome is durable. Errors: kNotFound (a target is missing), kPreconditionFailed (version),
   // kConflict (unique value taken), kValidation (presence after merge, dangling reference).
@@ -102,6 +112,16 @@ class RecordStore {
   // up to G, on any node. nullopt when it cannot be told (the database is unreachable): then
   // cache nothing.
   virtual std::optional<std::uint64_t> WriteGeneration(const std::string& tenant_id) const = 0;
+
+ protected:
+  // List on one of `workers` (nullptr: here), for ListAsync.
+  void ListOn(core::WorkPool* workers, const model::Principal& principal,
+              const model::ObjectType& type, const model::Query& query,
+              std::function<void(core::Result<Page>)> done) {
+    if (workers == nullptr) return done(List(principal, type, query));
+    auto listing = [this, principal, &type, query, done]() { done(List(principal, type, query)); };
+    if (!workers->Post(std::move(listing))) done(core::WorkPool::BusyError());
+  }
 };
 
 }  // namespace zebros::storage

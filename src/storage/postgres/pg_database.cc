@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <utility>
 
 #include "core/log.h"
 #include "storage/postgres/pg_migrations.h"
@@ -25,6 +26,22 @@ core::Status LayOutTables(PgConnection& connection,
   return status;
 }
 
+// `sql` with `params` bound, for a pipeline.
+std::unique_ptr<PgRead> BoundRead(const std::string& sql,
+                                  const std::vector<boost::json::value>& params) {
+  auto read = std::make_unique<PgRead>(sql, static_cast<int>(params.size()));
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    sql::BindSqlValueTo(*read, static_cast<int>(i) + 1, params[i]);
+  }
+  return read;
+}
+
+// The settings of the connections that run ranked searches (PgOptions::search_plans).
+PgOptions SearchOptions(PgOptions options) {
+  options.search_plans = true;
+  return options;
+}
+
 }  // namespace
 
 PgDatabase::PgDatabase(const core::Clock& clock, const PgDatabaseOptions& options)
@@ -39,9 +56,8 @@ core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
   database->types_ = types;
   database->pool_ = std::make_unique<PgPool>(url, options.connection, options.pool_size);
   database->url_ = url;
-  PgOptions search = options.connection;
-  search.search_plans = true;
-  database->search_pool_ = std::make_unique<PgPool>(url, search, options.search_pool_size);
+  database->search_pool_ =
+      std::make_unique<PgPool>(url, SearchOptions(options.connection), options.search_pool_size);
   {
     auto lease = database->pool_->Acquire(options.acquire_wait);
     if (!lease.ok()) return std::move(lease).error();
@@ -114,22 +130,37 @@ void PgDatabase::ReadAsync(const std::string& sql, const std::vector<boost::json
   if (pipeline == nullptr || !pipeline->Ready()) {
     return Engine::ReadAsync(sql, params, std::move(done));
   }
-  auto read = std::make_unique<PgRead>(sql, static_cast<int>(params.size()));
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    sql::BindSqlValueTo(*read, static_cast<int>(i) + 1, params[i]);
+  pipeline->Send(BoundRead(sql, params), std::move(done));
+}
+
+bool PgDatabase::SearchAsync(const std::string& sql, const std::vector<boost::json::value>& params,
+                             ReadDone&& done) {
+  std::shared_ptr<PgSearchPipelines> searches;
+  {
+    std::lock_guard lock(pipeline_mutex_);
+    searches = searches_;
   }
-  pipeline->Send(std::move(read), std::move(done));
+  // Not connected: the caller reads on a SearchReader, which reports an outage as it always has.
+  if (searches == nullptr || !searches->Ready()) return false;
+  searches->Send(BoundRead(sql, params), std::move(done));
+  return true;
 }
 
 void PgDatabase::AttachReactor(core::Reactor* reactor) {
-  std::shared_ptr<PgPipeline> previous;
+  std::shared_ptr<PgPipeline> pipeline;
+  std::shared_ptr<PgSearchPipelines> searches;
   {
     std::lock_guard lock(pipeline_mutex_);
-    previous = std::move(pipeline_);
-    pipeline_.reset();
-    if (reactor != nullptr) pipeline_ = PgPipeline::Create(url_, options_.connection, *reactor);
+    pipeline = std::exchange(pipeline_, nullptr);
+    searches = std::exchange(searches_, nullptr);
+    if (reactor != nullptr) {
+      pipeline_ = PgPipeline::Create(url_, options_.connection, *reactor);
+      searches_ = PgSearchPipelines::Create(url_, SearchOptions(options_.connection), *reactor,
+                                            options_.search_pool_size);
+    }
   }
-  if (previous != nullptr) previous->Close();
+  if (pipeline != nullptr) pipeline->Close();
+  if (searches != nullptr) searches->Close();
 }
 
 core::Result<int> PgDatabase::AppliedSchemaVersion() {

@@ -16,6 +16,7 @@
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_pipeline.h"
 #include "storage/postgres/pg_pool.h"
+#include "storage/postgres/pg_search_pipelines.h"
 #include "storage/sql/audit_log.h"
 #include "storage/sql/engine.h"
 
@@ -26,9 +27,10 @@ struct PgDatabaseOptions {
   // Connections at most, shared by the writers and the readers; ranked searches have a pool of
   // their own besides (see SearchReader).
   int pool_size = 16;
-  // Connections of the ranked searches' pool, and threads that run them (and lists). A ranked
-  // search is CPU work in PostgreSQL: more at once than its cores only share them, and the one
-  // that takes long holds the others up longer. On 2 cores, 2 against 4 in two full bench/pg.sh
+  // Connections of the ranked searches' pool, threads that run lists (and searches when no
+  // reactor is attached), and search pipelines (PgSearchPipelines). A ranked search is CPU work
+  // in PostgreSQL: more at once than its cores only share them, and the one that takes long
+  // holds the others up longer. On 2 cores, 2 against 4 in two full bench/pg.sh
   // runs: fresh search p99 52 → 40.5 ms at the same throughput (docs/performance.md). About the
   // database server's cores. REQUIRES: >= 1.
   int search_pool_size = 2;
@@ -81,7 +83,11 @@ class PgDatabase final : public sql::Engine {
   // Reader.
   void ReadAsync(const std::string& sql, const std::vector<boost::json::value>& params,
                  ReadDone done) override;
-  // Starts (or, with nullptr, closes) the read pipeline on `reactor`.
+  // Through the search pipelines (PgSearchPipelines: search_pool_size of them, with the search
+  // pool's settings), while a reactor is attached and they are connected.
+  bool SearchAsync(const std::string& sql, const std::vector<boost::json::value>& params,
+                   ReadDone&& done) override;
+  // Starts (or, with nullptr, closes) the read and search pipelines on `reactor`.
   void AttachReactor(core::Reactor* reactor) override;
 
   const sql::AuditLog& audit_log() const override { return *audit_log_; }
@@ -127,7 +133,8 @@ class PgDatabase final : public sql::Engine {
   std::unique_ptr<PgPool> search_pool_;
   std::string url_;
   std::mutex pipeline_mutex_;
-  std::shared_ptr<PgPipeline> pipeline_;  // guarded by pipeline_mutex_
+  std::shared_ptr<PgPipeline> pipeline_;         // guarded by pipeline_mutex_
+  std::shared_ptr<PgSearchPipelines> searches_;  // guarded by pipeline_mutex_
   std::unique_ptr<sql::AuditLog> audit_log_;
 
   std::mutex mutex_;

@@ -20,12 +20,13 @@ core::Error Unavailable(std::string detail) {
 }  // namespace
 
 std::shared_ptr<PgPipeline> PgPipeline::Create(std::string url, PgOptions options,
-                                               core::Reactor& reactor) {
-  return std::shared_ptr<PgPipeline>(new PgPipeline(std::move(url), options, reactor));
+                                               core::Reactor& reactor, Batching batching) {
+  return std::shared_ptr<PgPipeline>(new PgPipeline(std::move(url), options, reactor, batching));
 }
 
-PgPipeline::PgPipeline(std::string url, PgOptions options, core::Reactor& reactor)
-    : url_(std::move(url)), options_(options), reactor_(reactor) {}
+PgPipeline::PgPipeline(std::string url, PgOptions options, core::Reactor& reactor,
+                       Batching batching)
+    : url_(std::move(url)), options_(options), reactor_(reactor), batching_(batching) {}
 
 PgPipeline::~PgPipeline() { Close(); }
 
@@ -135,17 +136,18 @@ void PgPipeline::SendQueuedLocked(std::vector<Answer>& answers) {
   {
     std::lock_guard queue_lock(queue_mutex_);
     flush_posted_ = false;
-    // Bounded batches in flight make the batches as large as the load: the reads that arrive
-    // while the server works go out together when its answer comes, one wake-up of the backend
-    // and of this loop for all of them. Sent at once instead, a quiet moment's reads each went
-    // alone, and two nodes sharing two cores fell into a pattern of many small batches (the
-    // backends' and nodes' wake-ups then cost more than the reads; docs/performance.md).
-    held_ = connection_ != nullptr && batches_in_flight_ >= kMaxBatchesInFlight;
-    if (!held_) batch.swap(incoming_);
+    TakeSendableLocked(batch);
   }
   std::size_t sent = 0;
+  bool failed = false;
   if (connection_ != nullptr) {
-    while (sent < batch.size() && SendLocked(batch[sent])) ++sent;
+    while (sent < batch.size() && SendLocked(batch[sent])) {
+      ++sent;
+      if (batching_ == Batching::kOneByOne && !SyncLocked()) {
+        failed = true;
+        break;
+      }
+    }
   }
   for (std::size_t i = sent; i < batch.size(); ++i) {
     answers.push_back({std::move(batch[i]),
@@ -153,31 +155,56 @@ void PgPipeline::SendQueuedLocked(std::vector<Answer>& answers) {
                                                           : "read pipeline: not connected")});
   }
   if (connection_ == nullptr) return;
-  if (sent < batch.size()) {
+  if (failed || sent < batch.size() || (sync_needed_ && !SyncLocked())) {
     DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
     return;
   }
-  PGconn* conn = connection_->handle();
-  bool failed = false;
-  if (sync_needed_) {
-    sync_needed_ = false;
-    failed = PQpipelineSync(conn) != 1;
-    Entry sync;
-    sync.kind = Kind::kSync;
-    sync.sent_at = Clock::now();
-    pending_.push_back(std::move(sync));
-    ++batches_in_flight_;
-    ++counts_.batches;
-  }
   // 1: the socket took only part of it; the rest goes out on the next turn (the server answers
   // nothing before it has the sync).
-  const int flushed = failed ? -1 : PQflush(conn);
+  const int flushed = PQflush(connection_->handle());
   if (flushed < 0) {
     DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
     return;
   }
   if (flushed == 1) PostFlush();
   ArmLocked();
+}
+
+void PgPipeline::TakeSendableLocked(std::vector<Entry>& batch) {
+  if (connection_ == nullptr) {  // all of them, to be told so
+    held_ = false;
+    batch.swap(incoming_);
+    return;
+  }
+  const std::size_t room =
+      batches_in_flight_ < kMaxBatchesInFlight ? kMaxBatchesInFlight - batches_in_flight_ : 0;
+  if (batching_ == Batching::kTogether) {
+    // Bounded batches in flight make the batches as large as the load: the reads that arrive
+    // while the server works go out together when its answer comes, one wake-up of the backend
+    // and of this loop for all of them. Sent at once instead, a quiet moment's reads each went
+    // alone, and two nodes sharing two cores fell into a pattern of many small batches (the
+    // backends' and nodes' wake-ups then cost more than the reads; docs/performance.md).
+    held_ = room == 0;
+    if (!held_) batch.swap(incoming_);
+    return;
+  }
+  const std::size_t taken = std::min(room, incoming_.size());
+  batch.assign(std::make_move_iterator(incoming_.begin()),
+               std::make_move_iterator(incoming_.begin() + static_cast<std::ptrdiff_t>(taken)));
+  incoming_.erase(incoming_.begin(), incoming_.begin() + static_cast<std::ptrdiff_t>(taken));
+  held_ = !incoming_.empty();
+}
+
+bool PgPipeline::SyncLocked() {
+  sync_needed_ = false;
+  const bool synced = PQpipelineSync(connection_->handle()) == 1;
+  Entry sync;
+  sync.kind = Kind::kSync;
+  sync.sent_at = Clock::now();
+  pending_.push_back(std::move(sync));
+  ++batches_in_flight_;
+  ++counts_.batches;
+  return synced;
 }
 
 void PgPipeline::PostFlush() {

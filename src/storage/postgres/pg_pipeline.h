@@ -29,6 +29,12 @@ namespace zebros::storage::postgres {
 // kMaxBatchesInFlight batches await their answers, new reads are held and go out together when
 // the first of those is answered.
 //
+// Ranked searches take a millisecond or more each, and the server sends a batch's answers
+// together at its sync: a batch of searches would make each wait for the slowest. A pipeline
+// made with Batching::kOneByOne sends each read with a sync of its own instead, at most
+// kMaxBatchesInFlight at once (one the backend works on, the next already in its socket, so it
+// never waits for a round trip), and holds the others until one is answered.
+//
 // Each sync ends the implicit transaction of the reads before it, so locks are not held from
 // one batch to the next. A read that fails aborts the rest of its batch: those are sent again
 // once (they did not run). A lost connection fails what is pending with database_unavailable
@@ -44,9 +50,13 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   // (see SendQueuedLocked).
   static constexpr std::size_t kMaxBatchesInFlight = 2;
 
+  // How the queued reads go out: together under one sync, or each with its own.
+  enum class Batching { kTogether, kOneByOne };
+
   // Connects on first use. `reactor` must outlive the pipeline or see Close() first.
   static std::shared_ptr<PgPipeline> Create(std::string url, PgOptions options,
-                                            core::Reactor& reactor);
+                                            core::Reactor& reactor,
+                                            Batching batching = Batching::kTogether);
   ~PgPipeline();
   PgPipeline(const PgPipeline&) = delete;
   PgPipeline& operator=(const PgPipeline&) = delete;
@@ -85,7 +95,7 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
     std::optional<core::Error> error;
   };
 
-  PgPipeline(std::string url, PgOptions options, core::Reactor& reactor);
+  PgPipeline(std::string url, PgOptions options, core::Reactor& reactor, Batching batching);
   bool ConnectLocked();
   // Sends `entry`'s statement (preparing it on first use); the next Flush adds the sync. False:
   // the connection failed and `entry` is still the caller's.
@@ -97,6 +107,11 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   // Sends what Send queued (when fewer than kMaxBatchesInFlight batches are out), the sync the
   // reads sent since the last one need, and libpq's output buffer.
   void SendQueuedLocked(std::vector<Answer>& answers);
+  // Moves the queued reads that may go out now into `batch`; sets held_ when some must wait.
+  // Called with both locks held.
+  void TakeSendableLocked(std::vector<Entry>& batch);
+  // Ends the reads sent since the last sync with one. False: the connection failed.
+  bool SyncLocked();
   void OnReadable(std::uint64_t generation, bool readable);
   void CheckTimeouts(std::uint64_t generation);
   // Schedules Flush on the reactor (once until it runs).
@@ -111,6 +126,7 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   const std::string url_;
   const PgOptions options_;
   core::Reactor& reactor_;
+  const Batching batching_;
 
   mutable std::mutex mutex_;
   std::unique_ptr<PgConnection> connection_;     // guarded by mutex_

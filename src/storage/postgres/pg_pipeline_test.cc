@@ -9,6 +9,7 @@
 #include "core/testing/await.h"
 #include "net/io_reactor.h"
 #include "storage/postgres/pg_database.h"
+#include "storage/postgres/pg_search_pipelines.h"
 #include "storage/postgres/testing/pg_server_test.h"
 
 namespace zebros::storage::postgres {
@@ -58,27 +59,28 @@ class PgPipelineTest : public testing::PgServerTest {
     return read;
   }
 
-  // Sends `read`; the future gets what its callback saw.
-  std::future<Seen> Send(std::unique_ptr<PgRead> read) {
+  // Sends `read` (on `pipeline`, else on pipeline_); the future gets what its callback saw.
+  std::future<Seen> Send(std::unique_ptr<PgRead> read, PgPipeline* pipeline = nullptr) {
     auto promise = std::make_shared<std::promise<Seen>>();
     auto future = promise->get_future();
-    pipeline_->Send(std::move(read), [promise](core::Result<sql::Statement> stmt) {
-      Seen seen;
-      if (!stmt.ok()) {
-        seen.error = stmt.error();
-      } else {
-        for (;;) {
-          auto row = stmt->Step();
-          if (!row.ok()) {
-            seen.error = row.error();
-            break;
+    (pipeline ? *pipeline : *pipeline_)
+        .Send(std::move(read), [promise](core::Result<sql::Statement> stmt) {
+          Seen seen;
+          if (!stmt.ok()) {
+            seen.error = stmt.error();
+          } else {
+            for (;;) {
+              auto row = stmt->Step();
+              if (!row.ok()) {
+                seen.error = row.error();
+                break;
+              }
+              if (!*row) break;
+              seen.values.emplace_back(stmt->Text(0));
+            }
           }
-          if (!*row) break;
-          seen.values.emplace_back(stmt->Text(0));
-        }
-      }
-      promise->set_value(std::move(seen));
-    });
+          promise->set_value(std::move(seen));
+        });
     return future;
   }
 
@@ -347,6 +349,167 @@ TEST_F(PgPipelineTest, ADatabaseReadsThroughThePipelineOnlyWithAReactor) {
   EXPECT_EQ(text, "v8");
   EXPECT_TRUE(on_loop);
   (*database)->AttachReactor(nullptr);
+}
+
+// Searches: each read with a sync of its own, so that a quick one is answered while a slow one
+// behind it runs, and at most two at the server — the rest wait for an answer.
+TEST_F(PgPipelineTest, OneByOneAnswersEachReadAsItEndsAndHoldsThoseBeyondTwo) {
+  auto admin = Connect();
+  ASSERT_NE(admin, nullptr);
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(42)").ok());
+  auto pipeline = PgPipeline::Create(url_, options_, reactor_, PgPipeline::Batching::kOneByOne);
+  ASSERT_TRUE(pipeline->Ready());
+  std::vector<std::future<Seen>> futures;
+  OnLoop([&] {
+    futures.push_back(Send(Read("SELECT v FROM t WHERE id = ?", {"1"}), pipeline.get()));
+    futures.push_back(
+        Send(Read("SELECT 'unlocked' FROM pg_advisory_xact_lock_shared(42)"), pipeline.get()));
+    futures.push_back(Send(Read("SELECT v FROM t WHERE id = ?", {"2"}), pipeline.get()));
+    futures.push_back(Send(Read("SELECT v FROM t WHERE id = ?", {"3"}), pipeline.get()));
+  });
+  // The first is answered before the second (blocked on the lock) ends; its answer sent the
+  // third, which waits behind the second at the server; the fourth is held.
+  Seen first = Await(futures[0]);
+  ASSERT_FALSE(first.error) << first.error->detail;
+  EXPECT_EQ(first.values, std::vector<std::string>{"v1"});
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  auto waiting = [&] {
+    return QueryInt(*admin,
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted");
+  };
+  while (waiting() != 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(waiting(), 1);
+  EXPECT_EQ(pipeline->counts().batches, 3u);
+  for (std::size_t i = 1; i < futures.size(); ++i) {
+    EXPECT_EQ(futures[i].wait_for(0s), std::future_status::timeout) << i;
+  }
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_unlock(42)").ok());
+  const std::vector<std::string> expected{"unlocked", "v2", "v3"};
+  for (std::size_t i = 1; i < futures.size(); ++i) {
+    Seen seen = Await(futures[i]);
+    ASSERT_FALSE(seen.error) << seen.error->detail;
+    EXPECT_EQ(seen.values, std::vector<std::string>{expected[i - 1]});
+  }
+  const auto counts = pipeline->counts();
+  EXPECT_EQ(counts.reads, 4u);
+  EXPECT_EQ(counts.batches, 4u);
+  pipeline->Close();
+}
+
+// Searches wait in one queue for whichever backend answers first: a slow one holds up only the
+// search sent behind it on its connection.
+TEST_F(PgPipelineTest, SearchPipelinesGiveEachSearchToTheFirstFreeBackend) {
+  auto admin = Connect();
+  ASSERT_NE(admin, nullptr);
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(43)").ok());
+  auto searches = PgSearchPipelines::Create(url_, options_, reactor_, 2);
+  ASSERT_TRUE(searches->Ready());
+  auto send = [&](std::unique_ptr<PgRead> read) {
+    auto promise = std::make_shared<std::promise<Seen>>();
+    auto future = promise->get_future();
+    searches->Send(std::move(read), [promise](core::Result<sql::Statement> stmt) {
+      Seen seen;
+      if (!stmt.ok()) {
+        seen.error = stmt.error();
+      } else if (stmt->Step().value()) {
+        seen.values.emplace_back(stmt->Text(0));
+      }
+      promise->set_value(std::move(seen));
+    });
+    return future;
+  };
+  std::future<Seen> blocked;
+  std::vector<std::future<Seen>> quick;
+  OnLoop([&] {
+    blocked = send(Read("SELECT 'unlocked' FROM pg_advisory_xact_lock_shared(43)"));  // backend 1
+    for (int id = 1; id <= 6; ++id) {
+      // 1 and 3: backend 2; 2: behind the blocked one; the rest wait for an answer.
+      quick.push_back(send(Read("SELECT v FROM t WHERE id = ?", {std::to_string(id)})));
+    }
+  });
+  for (std::size_t i : {0u, 2u, 3u, 4u, 5u}) {
+    Seen seen = Await(quick[i]);
+    ASSERT_FALSE(seen.error) << seen.error->detail;
+    EXPECT_EQ(seen.values, std::vector<std::string>{"v" + std::to_string(i + 1)});
+  }
+  EXPECT_EQ(blocked.wait_for(0s), std::future_status::timeout);
+  EXPECT_EQ(quick[1].wait_for(0s), std::future_status::timeout);
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_unlock(43)").ok());
+  Seen seen = Await(blocked);
+  ASSERT_FALSE(seen.error) << seen.error->detail;
+  EXPECT_EQ(seen.values, std::vector<std::string>{"unlocked"});
+  seen = Await(quick[1]);
+  ASSERT_FALSE(seen.error) << seen.error->detail;
+  EXPECT_EQ(seen.values, std::vector<std::string>{"v2"});
+
+  // Closed: what waits and what is sent later fail as an outage.
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(43)").ok());
+  std::vector<std::future<Seen>> cut;
+  OnLoop([&] {
+    for (int i = 0; i < 6; ++i) {
+      cut.push_back(send(Read("SELECT 'unlocked' FROM pg_advisory_xact_lock_shared(43)")));
+    }
+    searches->Close();
+  });
+  cut.push_back(send(Read("SELECT 1::text")));
+  for (auto& future : cut) {
+    seen = Await(future);
+    ASSERT_TRUE(seen.error);
+    EXPECT_EQ(seen.error->problem_code, "database_unavailable");
+  }
+  EXPECT_FALSE(searches->Ready());
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_unlock(43)").ok());
+}
+
+TEST_F(PgPipelineTest, ADatabaseSearchesThroughItsSearchPipelinesOnlyWithAReactor) {
+  auto database = PgDatabase::Open(url_, {}, clock_, {});
+  ASSERT_TRUE(database.ok()) << database.error().detail;
+  const std::string sql =
+      "SELECT current_setting('plan_cache_mode') || ' ' || pg_backend_pid() || ' ' || v"
+      " FROM t WHERE id = ?";
+  const std::vector<boost::json::value> params{boost::json::value(9)};
+  // Without one: not taken, and the callback is left to the caller.
+  bool called = false;
+  sql::Engine::ReadDone done = [&called](core::Result<sql::Statement>) { called = true; };
+  EXPECT_FALSE((*database)->SearchAsync(sql, params, std::move(done)));
+  ASSERT_TRUE(done);
+  EXPECT_FALSE(called);
+
+  (*database)->AttachReactor(&reactor_);
+  // Two sent in one turn of the loop go to the two search connections, one each.
+  using Answer = std::pair<std::string, bool>;  // the row, answered on the loop
+  std::vector<std::future<Answer>> answers;
+  OnLoop([&] {
+    for (int i = 0; i < 2; ++i) {
+      auto promise = std::make_shared<std::promise<Answer>>();
+      answers.push_back(promise->get_future());
+      const bool taken =
+          (*database)->SearchAsync(sql, params, [this, promise](core::Result<sql::Statement> stmt) {
+            const bool on_loop = reactor_.InLoopThread();
+            promise->set_value(
+                {stmt.ok() && stmt->Step().value() ? std::string(stmt->Text(0)) : "", on_loop});
+          });
+      EXPECT_TRUE(taken);
+    }
+  });
+  std::vector<std::string> backends;
+  for (auto& future : answers) {
+    const auto [row, on_loop] = Await(future);
+    EXPECT_TRUE(on_loop);
+    // "force_generic_plan <pid> v9"
+    const auto space = row.find(' ');
+    const auto last = row.rfind(' ');
+    ASSERT_NE(space, last) << row;
+    EXPECT_EQ(row.substr(0, space), "force_generic_plan");
+    EXPECT_EQ(row.substr(last + 1), "v9");
+    backends.push_back(row.substr(space + 1, last - space - 1));
+  }
+  EXPECT_NE(backends[0], backends[1]);
+  (*database)->AttachReactor(nullptr);
+  done = [](core::Result<sql::Statement>) {};
+  EXPECT_FALSE((*database)->SearchAsync(sql, params, std::move(done)));
 }
 
 }  // namespace

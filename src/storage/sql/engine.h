@@ -79,7 +79,18 @@ class Engine {
   using ReadDone = std::function<void(core::Result<Statement>)>;
   virtual void ReadAsync(const std::string& sql, const std::vector<boost::json::value>& params,
                          ReadDone done);
-  // The server's event loop, for ReadAsync; nullptr detaches it (before the loop goes away).
+  // A ranked search statement, as a SearchReader's, sent without holding a thread: true when the
+  // engine took it (then `done` runs later on a reactor thread, as ReadAsync's); false when it
+  // cannot (no reactor, SQLite, the database unreachable), and `done` is untouched.
+  virtual bool SearchAsync(const std::string& sql, const std::vector<boost::json::value>& params,
+                           ReadDone&& done) {
+    (void)sql;
+    (void)params;
+    (void)done;
+    return false;
+  }
+  // The server's event loop, for ReadAsync and SearchAsync; nullptr detaches it (before the loop
+  // goes away).
   virtual void AttachReactor(core::Reactor* reactor) { (void)reactor; }
   // How many threads should run the reads that wait on a database server (lists and searches),
   // so that the I/O threads serve other requests meanwhile; 0 when reads are local work (SQLite),

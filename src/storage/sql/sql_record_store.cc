@@ -42,6 +42,51 @@ core::Result<model::Record> GotRecord(core::Result<Statement> stmt, const model:
   return DecodeRecord(*stmt, type, rowid);
 }
 
+// The page a compiled list or search statement reads, with the cursor to the next one.
+core::Result<Page> ReadPage(core::Result<Statement> stmt, const model::ObjectType& type,
+                            const CompiledQuery& compiled) {
+  if (!stmt.ok()) return std::move(stmt).error();
+  Page page;
+  json::array last_keys;
+  page.records.reserve(static_cast<std::size_t>(compiled.limit));
+  const json::storage_ptr arena = PageArena(compiled.limit);
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) break;
+    if (static_cast<int>(page.records.size()) == compiled.limit) {
+      page.next_cursor = compiled.rank_order
+                             ? EncodeOffsetCursor(compiled.signature,
+                                                  compiled.offset + compiled.limit, compiled.window)
+                             : EncodeKeysetCursor(compiled.signature, last_keys);
+      break;
+    }
+    std::int64_t rowid = 0;
+    page.records.push_back(DecodeRecord(*stmt, type, rowid, arena));
+    if (compiled.sort_key_count > 0) {
+      last_keys.clear();
+      const int first = stmt->ColumnCount() - compiled.sort_key_count;
+      for (int column = first; column < stmt->ColumnCount(); ++column) {
+        switch (stmt->Kind(column)) {
+          case ColumnKind::kInt:
+            last_keys.emplace_back(stmt->Int(column));
+            break;
+          case ColumnKind::kDouble:
+            last_keys.emplace_back(stmt->Double(column));
+            break;
+          case ColumnKind::kNull:
+            last_keys.emplace_back(nullptr);
+            break;
+          case ColumnKind::kText:
+            last_keys.emplace_back(json::string(stmt->Text(column)));
+            break;
+        }
+      }
+    }
+  }
+  return page;
+}
+
 }  // namespace
 
 core::Result<model::Record> SqlRecordStore::Get(const model::Principal& principal,
@@ -71,54 +116,32 @@ core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
                                         const model::ObjectType& type, const model::Query& query) {
   auto compiled = CompileQuery(type, principal, query, database_.dialect());
   if (!compiled.ok()) return std::move(compiled).error();
-  Page page;
-  if (compiled->empty_result) return page;
+  if (compiled->empty_result) return Page{};
   auto reader = compiled->rank_order ? database_.SearchReader() : database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   if (auto plan = PlanIntersection(type, principal, query, database_.dialect())) {
     return ListByIntersection(**reader, type, principal, *plan, *compiled);
   }
-  auto stmt = PrepareBound(**reader, compiled->sql, compiled->params);
-  if (!stmt.ok()) return std::move(stmt).error();
-  json::array last_keys;
-  page.records.reserve(static_cast<std::size_t>(compiled->limit));
-  const json::storage_ptr arena = PageArena(compiled->limit);
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row) break;
-    if (static_cast<int>(page.records.size()) == compiled->limit) {
-      page.next_cursor =
-          compiled->rank_order
-              ? EncodeOffsetCursor(compiled->signature, compiled->offset + compiled->limit,
-                                   compiled->window)
-              : EncodeKeysetCursor(compiled->signature, last_keys);
-      break;
-    }
-    std::int64_t rowid = 0;
-    page.records.push_back(DecodeRecord(*stmt, type, rowid, arena));
-    if (compiled->sort_key_count > 0) {
-      last_keys.clear();
-      const int first = stmt->ColumnCount() - compiled->sort_key_count;
-      for (int column = first; column < stmt->ColumnCount(); ++column) {
-        switch (stmt->Kind(column)) {
-          case sql::ColumnKind::kInt:
-            last_keys.emplace_back(stmt->Int(column));
-            break;
-          case sql::ColumnKind::kDouble:
-            last_keys.emplace_back(stmt->Double(column));
-            break;
-          case sql::ColumnKind::kNull:
-            last_keys.emplace_back(nullptr);
-            break;
-          case sql::ColumnKind::kText:
-            last_keys.emplace_back(json::string(stmt->Text(column)));
-            break;
-        }
-      }
-    }
+  return ReadPage(PrepareBound(**reader, compiled->sql, compiled->params), type, *compiled);
+}
+
+void SqlRecordStore::ListAsync(const model::Principal& principal, const model::ObjectType& type,
+                               const model::Query& query, core::WorkPool* workers,
+                               std::function<void(core::Result<Page>)> done) {
+  auto compiled = CompileQuery(type, principal, query, database_.dialect());
+  if (!compiled.ok()) return done(std::move(compiled).error());
+  if (compiled->empty_result) return done(Page{});
+  // A ranked search is one statement, sent without a thread waiting for it when the engine can;
+  // the rest (lists, searches planned as an intersection of indexes) hold one.
+  if (compiled->rank_order && !PlanIntersection(type, principal, query, database_.dialect())) {
+    auto shared = std::make_shared<const CompiledQuery>(std::move(compiled).value());
+    Engine::ReadDone read = [&type, shared, done](core::Result<Statement> stmt) {
+      auto page = ReadPage(std::move(stmt), type, *shared);  // the statement is reset here
+      done(std::move(page));
+    };
+    if (database_.SearchAsync(shared->sql, shared->params, std::move(read))) return;
   }
-  return page;
+  ListOn(workers, principal, type, query, std::move(done));
 }
 
 void SqlRecordStore::Apply(const model::Principal& principal, std::vector<Change> changes,

@@ -23,6 +23,10 @@ class SqlRecordStore final : public RecordStore {
                 std::function<void(core::Result<model::Record>)> done) override;
   core::Result<Page> List(const model::Principal& principal, const model::ObjectType& type,
                           const model::Query& query) override;
+  // Ranked searches through Engine::SearchAsync when it takes them; the rest as ListAsync says.
+  void ListAsync(const model::Principal& principal, const model::ObjectType& type,
+                 const model::Query& query, core::WorkPool* workers,
+                 std::function<void(core::Result<Page>)> done) override;
   void Apply(const model::Principal& principal, std::vector<Change> changes,
              std::optional<Idempotency> idempotency,
              std::function<void(ApplyOutcome)> done) override;

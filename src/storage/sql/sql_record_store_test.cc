@@ -20,6 +20,7 @@
 #include "core/testing/fake_clock.h"
 #include "core/testing/temp_dir.h"
 #include "core/time_format.h"
+#include "core/work_pool.h"
 #include "domain/builtin_schemas.h"
 #include "domain/validator.h"
 #include "storage/sql/index_intersection.h"
@@ -845,6 +846,66 @@ TEST_F(SqliteRecordStoreTest, FullTextSearch) {
   ASSERT_EQ(second->records.size(), 1u);
   EXPECT_TRUE(second->next_cursor.empty());
   EXPECT_NE(first->records[0].id, second->records[0].id);
+}
+
+// SQLite's reads are local work: ListAsync answers as List does, on the calling thread or on
+// the workers it is given, and says the server is busy when their queue is full.
+TEST_F(SqliteRecordStoreTest, ListAsyncAnswersAsListHereOrOnTheWorkers) {
+  Put(a_, contacts_, R"({"first_name":"John","last_name":"Smith"})");
+  Put(a_, contacts_, R"({"first_name":"Jane","last_name":"Smithers"})");
+  Put(a_, contacts_, R"({"first_name":"Bob","last_name":"Jones"})");
+  model::Query search;
+  search.text = "smith";
+  search.limit = 1;
+  auto listed = store_->List(a_, *contacts_, search);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->records.size(), 1u);
+  ASSERT_FALSE(listed->next_cursor.empty());
+
+  // What a ListAsync's callback saw, and on which thread.
+  struct Answered {
+    std::optional<core::Result<Page>> page;
+    std::thread::id thread;
+  };
+  auto list_async = [&](core::WorkPool* workers) {
+    auto promise = std::make_shared<std::promise<Answered>>();
+    auto future = promise->get_future();
+    store_->ListAsync(a_, *contacts_, search, workers, [promise](core::Result<Page> page) {
+      promise->set_value({std::move(page), std::this_thread::get_id()});
+    });
+    return future;
+  };
+  auto here = list_async(nullptr);
+  ASSERT_EQ(here.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  Answered answered = here.get();
+  ASSERT_TRUE(answered.page->ok()) << Describe(answered.page->error());
+  EXPECT_EQ(answered.thread, std::this_thread::get_id());
+  EXPECT_EQ((*answered.page)->records.at(0).id, listed->records[0].id);
+  EXPECT_EQ((*answered.page)->next_cursor, listed->next_cursor);
+
+  core::WorkPool workers(1, 4);
+  auto on_worker = list_async(&workers);
+  answered = Await(on_worker);
+  ASSERT_TRUE(answered.page->ok()) << Describe(answered.page->error());
+  EXPECT_NE(answered.thread, std::this_thread::get_id());
+  EXPECT_EQ((*answered.page)->records.at(0).id, listed->records[0].id);
+  EXPECT_EQ((*answered.page)->next_cursor, listed->next_cursor);
+
+  core::WorkPool full(0, 0);  // refuses every work
+  auto refused = list_async(&full);
+  ASSERT_EQ(refused.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  answered = refused.get();
+  ASSERT_FALSE(answered.page->ok());
+  EXPECT_EQ(answered.page->error().code, Code::kUnavailable);
+  EXPECT_EQ(answered.page->error().problem_code, "unavailable");
+
+  // A query that cannot compile fails before any thread is asked.
+  search.cursor = "not-a-cursor";
+  auto invalid = list_async(&full);
+  ASSERT_EQ(invalid.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  answered = invalid.get();
+  ASSERT_FALSE(answered.page->ok());
+  EXPECT_EQ(answered.page->error().problem_code, "invalid_cursor");
 }
 
 // The writer keeps a group's search index writes for its end (Session::RunOrDefer); those of a
