@@ -9,11 +9,6 @@
 namespace zebros::storage::postgres {
 namespace {
 
-core::Error Unavailable(std::string detail) {
-  return core::MakeError(core::Code::kUnavailable, "database_unavailable",
-                         "The database is unavailable; retry shortly.", std::move(detail));
-}
-
 std::string Trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
@@ -99,6 +94,11 @@ bool IsRowCountCommand(std::string_view status) {
 
 }  // namespace
 
+core::Error DatabaseUnavailable(std::string detail) {
+  return core::MakeError(core::Code::kUnavailable, "database_unavailable",
+                         "The database is unavailable; retry shortly.", std::move(detail));
+}
+
 std::string ToDollarPlaceholders(std::string_view sql) {
   int count = 0;
   return ConvertPlaceholders(sql, count);
@@ -127,7 +127,7 @@ core::Error PgError(PGconn* conn, const PGresult* result, std::string_view what)
   const bool lost = conn == nullptr || result == nullptr || PQstatus(conn) != CONNECTION_OK ||
                     state.starts_with("08") || state == "57P01" || state == "57P02" ||
                     state == "57P03";
-  if (lost || state == "57014") return Unavailable(std::move(detail));
+  if (lost || state == "57014") return DatabaseUnavailable(std::move(detail));
   return core::MakeError(core::Code::kUnavailable, "database_error",
                          "The database could not complete the request.", std::move(detail));
 }
@@ -176,7 +176,7 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string
   if (parsed == nullptr) {
     std::string message = parse_error ? parse_error : "out of memory";
     PQfreemem(parse_error);
-    return Unavailable("connect: malformed database URL: " + Trimmed(std::move(message)));
+    return DatabaseUnavailable("connect: malformed database URL: " + Trimmed(std::move(message)));
   }
   for (const PQconninfoOption* option = parsed; option->keyword != nullptr; ++option) {
     if (std::string_view(option->keyword) == "options" && option->val != nullptr) {
@@ -210,11 +210,11 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string
                                 "zebros",
                                 nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
-  if (conn == nullptr) return Unavailable("connect: out of memory");
+  if (conn == nullptr) return DatabaseUnavailable("connect: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn);
     PQfinish(conn);
-    return Unavailable("connect: " + Trimmed(std::move(message)));
+    return DatabaseUnavailable("connect: " + Trimmed(std::move(message)));
   }
   std::unique_ptr<PgConnection> connection(new PgConnection(conn));
   // Terse: no DETAIL lines (which quote row values) in PQerrorMessage; and no notices on stderr

@@ -46,6 +46,9 @@ std::string ToDollarPlaceholders(std::string_view sql);
 //   no result, 57014 (statement timeout)    → kUnavailable "database_unavailable"
 //   anything else                           → kUnavailable "database_error"
 core::Error PgError(PGconn* conn, const PGresult* result, std::string_view what);
+// kUnavailable "database_unavailable" with `detail` for the logs: what every caller tells a
+// client when the server cannot be reached or did not answer.
+core::Error DatabaseUnavailable(std::string detail);
 
 class PgConnection;
 

@@ -12,11 +12,6 @@ constexpr auto kTimeoutCheck = std::chrono::milliseconds(1000);
 // Statements prepared on the pipeline's connection at most; others are sent unprepared.
 constexpr std::size_t kMaxPrepared = 256;
 
-core::Error Unavailable(std::string detail) {
-  return core::MakeError(core::Code::kUnavailable, "database_unavailable",
-                         "The database is unavailable; retry shortly.", std::move(detail));
-}
-
 }  // namespace
 
 std::shared_ptr<PgPipeline> PgPipeline::Create(std::string url, PgOptions options,
@@ -150,20 +145,21 @@ void PgPipeline::SendQueuedLocked(std::vector<Answer>& answers) {
     }
   }
   for (std::size_t i = sent; i < batch.size(); ++i) {
-    answers.push_back({std::move(batch[i]),
-                       Unavailable(connection_ != nullptr ? "read pipeline: send failed"
-                                                          : "read pipeline: not connected")});
+    answers.push_back(
+        {std::move(batch[i]),
+         DatabaseUnavailable(connection_ != nullptr ? "read pipeline: send failed"
+                                                    : "read pipeline: not connected")});
   }
   if (connection_ == nullptr) return;
   if (failed || sent < batch.size() || (sync_needed_ && !SyncLocked())) {
-    DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+    DisconnectLocked(DatabaseUnavailable("read pipeline: send failed"), answers);
     return;
   }
   // 1: the socket took only part of it; the rest goes out on the next turn (the server answers
   // nothing before it has the sync).
   const int flushed = PQflush(connection_->handle());
   if (flushed < 0) {
-    DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+    DisconnectLocked(DatabaseUnavailable("read pipeline: send failed"), answers);
     return;
   }
   if (flushed == 1) PostFlush();
@@ -249,7 +245,7 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
     const int flushed = lost ? -1 : PQflush(conn);  // 1: the rest of a batch waits its turn
     if (flushed == 1) PostFlush();
     if (flushed < 0) {
-      DisconnectLocked(Unavailable("read pipeline: connection lost"), answers);
+      DisconnectLocked(DatabaseUnavailable("read pipeline: connection lost"), answers);
     } else {
       std::vector<Entry> resend;
       bool broken = false;
@@ -309,16 +305,18 @@ void PgPipeline::OnReadable(std::uint64_t generation, bool readable) {
       }
       if (broken || PQstatus(conn) != CONNECTION_OK) {
         for (auto& entry : resend) {
-          answers.push_back({std::move(entry), Unavailable("read pipeline: connection lost")});
+          answers.push_back(
+              {std::move(entry), DatabaseUnavailable("read pipeline: connection lost")});
         }
-        DisconnectLocked(Unavailable("read pipeline: connection lost"), answers);
+        DisconnectLocked(DatabaseUnavailable("read pipeline: connection lost"), answers);
       } else {
         for (std::size_t i = 0; i < resend.size(); ++i) {
           if (!SendLocked(resend[i])) {
             for (std::size_t j = i; j < resend.size(); ++j) {
-              answers.push_back({std::move(resend[j]), Unavailable("read pipeline: send failed")});
+              answers.push_back(
+                  {std::move(resend[j]), DatabaseUnavailable("read pipeline: send failed")});
             }
-            DisconnectLocked(Unavailable("read pipeline: send failed"), answers);
+            DisconnectLocked(DatabaseUnavailable("read pipeline: send failed"), answers);
             break;
           }
         }
@@ -353,7 +351,7 @@ void PgPipeline::CheckTimeouts(std::uint64_t generation) {
     const auto limit =
         std::chrono::milliseconds(options_.statement_timeout_ms) + std::chrono::seconds(5);
     if (Clock::now() - pending_.front().sent_at > limit) {
-      DisconnectLocked(Unavailable("read pipeline: no answer in time"), answers);
+      DisconnectLocked(DatabaseUnavailable("read pipeline: no answer in time"), answers);
     } else {
       ArmLocked();
     }
@@ -366,11 +364,12 @@ void PgPipeline::Close() {
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
-    if (connection_ != nullptr) DisconnectLocked(Unavailable("read pipeline: closed"), answers);
+    if (connection_ != nullptr)
+      DisconnectLocked(DatabaseUnavailable("read pipeline: closed"), answers);
     // Queued reads too: once the loop has stopped, no Flush would answer them.
     std::lock_guard queue_lock(queue_mutex_);
     for (auto& entry : incoming_) {
-      answers.push_back({std::move(entry), Unavailable("read pipeline: closed")});
+      answers.push_back({std::move(entry), DatabaseUnavailable("read pipeline: closed")});
     }
     incoming_.clear();
   }

@@ -62,26 +62,34 @@ class PgPipelineTest : public testing::PgServerTest {
   // Sends `read` (on `pipeline`, else on pipeline_); the future gets what its callback saw.
   std::future<Seen> Send(std::unique_ptr<PgRead> read, PgPipeline* pipeline = nullptr) {
     auto promise = std::make_shared<std::promise<Seen>>();
-    auto future = promise->get_future();
-    (pipeline ? *pipeline : *pipeline_)
-        .Send(std::move(read), [promise](core::Result<sql::Statement> stmt) {
-          Seen seen;
-          if (!stmt.ok()) {
-            seen.error = stmt.error();
-          } else {
-            for (;;) {
-              auto row = stmt->Step();
-              if (!row.ok()) {
-                seen.error = row.error();
-                break;
-              }
-              if (!*row) break;
-              seen.values.emplace_back(stmt->Text(0));
-            }
+    (pipeline ? *pipeline : *pipeline_).Send(std::move(read), Collect(promise));
+    return promise->get_future();
+  }
+  // The same through search pipelines.
+  static std::future<Seen> Search(PgSearchPipelines& searches, std::unique_ptr<PgRead> read) {
+    auto promise = std::make_shared<std::promise<Seen>>();
+    searches.Send(std::move(read), Collect(promise));
+    return promise->get_future();
+  }
+  // A read's callback that hands `promise` what it saw.
+  static PgPipeline::Done Collect(std::shared_ptr<std::promise<Seen>> promise) {
+    return [promise](core::Result<sql::Statement> stmt) {
+      Seen seen;
+      if (!stmt.ok()) {
+        seen.error = stmt.error();
+      } else {
+        for (;;) {
+          auto row = stmt->Step();
+          if (!row.ok()) {
+            seen.error = row.error();
+            break;
           }
-          promise->set_value(std::move(seen));
-        });
-    return future;
+          if (!*row) break;
+          seen.values.emplace_back(stmt->Text(0));
+        }
+      }
+      promise->set_value(std::move(seen));
+    };
   }
 
   // Runs `fn` on the reactor's thread and waits for it: what it sends goes in one batch.
@@ -406,20 +414,7 @@ TEST_F(PgPipelineTest, SearchPipelinesGiveEachSearchToTheFirstFreeBackend) {
   ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(43)").ok());
   auto searches = PgSearchPipelines::Create(url_, options_, reactor_, 2);
   ASSERT_TRUE(searches->Ready());
-  auto send = [&](std::unique_ptr<PgRead> read) {
-    auto promise = std::make_shared<std::promise<Seen>>();
-    auto future = promise->get_future();
-    searches->Send(std::move(read), [promise](core::Result<sql::Statement> stmt) {
-      Seen seen;
-      if (!stmt.ok()) {
-        seen.error = stmt.error();
-      } else if (stmt->Step().value()) {
-        seen.values.emplace_back(stmt->Text(0));
-      }
-      promise->set_value(std::move(seen));
-    });
-    return future;
-  };
+  auto send = [&](std::unique_ptr<PgRead> read) { return Search(*searches, std::move(read)); };
   std::future<Seen> blocked;
   std::vector<std::future<Seen>> quick;
   OnLoop([&] {
@@ -461,6 +456,59 @@ TEST_F(PgPipelineTest, SearchPipelinesGiveEachSearchToTheFirstFreeBackend) {
   }
   EXPECT_FALSE(searches->Ready());
   ASSERT_TRUE(admin->Exec("SELECT pg_advisory_unlock(43)").ok());
+}
+
+// A backend that goes away fails the searches it had; those waiting go to its pipeline's new
+// connection (or the other's), not down with it.
+TEST_F(PgPipelineTest, SearchesWaitingWhenABackendIsTerminatedRunOnItsNewConnection) {
+  auto admin = Connect();
+  ASSERT_NE(admin, nullptr);
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(44)").ok());
+  auto searches = PgSearchPipelines::Create(url_, options_, reactor_, 2);
+  ASSERT_TRUE(searches->Ready());
+  auto send = [&](std::unique_ptr<PgRead> read) { return Search(*searches, std::move(read)); };
+  std::vector<std::future<Seen>> blocked;
+  std::vector<std::future<Seen>> waiting;
+  OnLoop([&] {
+    for (int i = 0; i < 4; ++i) {  // two at each backend, the first of each running
+      blocked.push_back(send(Read("SELECT 'unlocked' FROM pg_advisory_xact_lock_shared(44)")));
+    }
+    for (int id = 1; id <= 3; ++id) {
+      waiting.push_back(send(Read("SELECT v FROM t WHERE id = ?", {std::to_string(id)})));
+    }
+  });
+  const std::string running =
+      "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+      " AND query LIKE '%pg_advisory_xact_lock_shared(44)%'";
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (QueryInt(*admin, running) != 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_EQ(QueryInt(*admin, running), 2);
+  ASSERT_EQ(QueryInt(*admin,
+                     "SELECT pg_terminate_backend(min(pid))::int FROM pg_stat_activity"
+                     " WHERE wait_event_type = 'Lock'"
+                     " AND query LIKE '%pg_advisory_xact_lock_shared(44)%'"),
+            1);
+  // The waiting three run on the terminated backend's successor while the other is blocked.
+  for (std::size_t i = 0; i < waiting.size(); ++i) {
+    Seen seen = Await(waiting[i]);
+    ASSERT_FALSE(seen.error) << seen.error->detail;
+    EXPECT_EQ(seen.values, std::vector<std::string>{"v" + std::to_string(i + 1)});
+  }
+  ASSERT_TRUE(admin->Exec("SELECT pg_advisory_unlock(44)").ok());
+  int failed = 0;
+  for (auto& future : blocked) {
+    Seen seen = Await(future);
+    if (seen.error) {
+      ++failed;
+      EXPECT_EQ(seen.error->problem_code, "database_unavailable");
+    } else {
+      EXPECT_EQ(seen.values, std::vector<std::string>{"unlocked"});
+    }
+  }
+  EXPECT_EQ(failed, 2);  // the terminated backend's two
+  searches->Close();
 }
 
 TEST_F(PgPipelineTest, ADatabaseSearchesThroughItsSearchPipelinesOnlyWithAReactor) {

@@ -54,10 +54,9 @@ core::Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds wait) {
     const bool available = returned_.wait_until(
         lock, deadline, [this] { return !idle_.empty() || total_ < max_size_; });
     if (!available) {
-      return core::MakeError(core::Code::kUnavailable, "database_unavailable",
-                             "The database is unavailable; retry shortly.",
-                             "no pooled connection free within " + std::to_string(wait.count()) +
-                                 " ms (" + std::to_string(max_size_) + " open)");
+      return DatabaseUnavailable("no pooled connection free within " +
+                                 std::to_string(wait.count()) + " ms (" +
+                                 std::to_string(max_size_) + " open)");
     }
   }
 }

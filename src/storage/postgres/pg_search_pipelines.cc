@@ -5,14 +5,6 @@
 #include "core/work_pool.h"
 
 namespace zebros::storage::postgres {
-namespace {
-
-core::Error Closed() {
-  return core::MakeError(core::Code::kUnavailable, "database_unavailable",
-                         "The database is unavailable; retry shortly.", "search pipelines: closed");
-}
-
-}  // namespace
 
 std::shared_ptr<PgSearchPipelines> PgSearchPipelines::Create(const std::string& url,
                                                              const PgOptions& options,
@@ -43,7 +35,7 @@ void PgSearchPipelines::Send(std::unique_ptr<PgRead> read, PgPipeline::Done done
   std::size_t index = none;
   {
     std::lock_guard lock(mutex_);
-    if (closed_) return done(Closed());
+    if (closed_) return done(DatabaseUnavailable("search pipelines: closed"));
     for (std::size_t i = 0; i < unanswered_.size(); ++i) {
       if (unanswered_[i] < PgPipeline::kMaxBatchesInFlight &&
           (index == none || unanswered_[i] < unanswered_[index])) {
@@ -72,17 +64,24 @@ void PgSearchPipelines::SendOn(std::size_t index, Waiting waiting) {
 }
 
 void PgSearchPipelines::Answered(std::size_t index) {
-  Waiting next;
-  {
-    std::lock_guard lock(mutex_);
-    if (waiting_.empty() || closed_) {
-      --unanswered_[index];
-      return;
+  for (;;) {
+    Waiting next;
+    {
+      std::lock_guard lock(mutex_);
+      if (waiting_.empty() || closed_) {
+        --unanswered_[index];
+        return;
+      }
+      next = std::move(waiting_.front());
+      waiting_.pop_front();
     }
-    next = std::move(waiting_.front());
-    waiting_.pop_front();
+    // A pipeline whose connection went (a terminated backend, a restarted server) connects again
+    // here, at most once a second: given to it unconnected, every waiting search would fail in
+    // turn though the server is back. While it cannot connect, the server is down: this one
+    // fails as an outage, and the next is tried.
+    if (pipelines_[index]->Ready()) return SendOn(index, std::move(next));
+    next.done(DatabaseUnavailable("search pipelines: not connected"));
   }
-  SendOn(index, std::move(next));  // in the place of the one answered
 }
 
 void PgSearchPipelines::Close() {
@@ -93,7 +92,7 @@ void PgSearchPipelines::Close() {
     waiting.swap(waiting_);
   }
   for (auto& pipeline : pipelines_) pipeline->Close();
-  for (auto& search : waiting) search.done(Closed());
+  for (auto& search : waiting) search.done(DatabaseUnavailable("search pipelines: closed"));
 }
 
 }  // namespace zebros::storage::postgres
