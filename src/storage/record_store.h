@@ -98,7 +98,9 @@ class RecordStore {
   virtual void ListAsync(const model::Principal& principal, const model::ObjectType& type,
                          const model::Query& query, core::WorkPool* workers,
                          std::function<void(core::Result<Page>)> done) {
-    ListOn(workers, principal, type, query, std::move(done));
+    ReadOn(
+        workers, [this, principal, &type, query] { return List(principal, type, query); },
+        std::move(done));
   }
   // Applies `changes` atomically: all or none. `done` runs once, on a storage thread, after the
   // outcome is durable. Errors: kNotFound (a target is missing), kPreconditionFailed (version),
@@ -114,13 +116,11 @@ class RecordStore {
   virtual std::optional<std::uint64_t> WriteGeneration(const std::string& tenant_id) const = 0;
 
  protected:
-  // List on one of `workers` (nullptr: here), for ListAsync.
-  void ListOn(core::WorkPool* workers, const model::Principal& principal,
-              const model::ObjectType& type, const model::Query& query,
-              std::function<void(core::Result<Page>)> done) {
-    if (workers == nullptr) return done(List(principal, type, query));
-    auto listing = [this, principal, &type, query, done]() { done(List(principal, type, query)); };
-    if (!workers->Post(std::move(listing))) done(core::WorkPool::BusyError());
+  // Runs `read` on one of `workers` (nullptr: here) and hands its page to `done`, for ListAsync.
+  static void ReadOn(core::WorkPool* workers, std::function<core::Result<Page>()> read,
+                     std::function<void(core::Result<Page>)> done) {
+    if (workers == nullptr) return done(read());
+    if (!workers->Post([read, done] { done(read()); })) done(core::WorkPool::BusyError());
   }
 };
 

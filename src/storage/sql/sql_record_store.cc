@@ -116,13 +116,20 @@ core::Result<Page> SqlRecordStore::List(const model::Principal& principal,
                                         const model::ObjectType& type, const model::Query& query) {
   auto compiled = CompileQuery(type, principal, query, database_.dialect());
   if (!compiled.ok()) return std::move(compiled).error();
-  if (compiled->empty_result) return Page{};
-  auto reader = compiled->rank_order ? database_.SearchReader() : database_.Reader();
+  return ListCompiled(principal, type, query, *compiled);
+}
+
+core::Result<Page> SqlRecordStore::ListCompiled(const model::Principal& principal,
+                                                const model::ObjectType& type,
+                                                const model::Query& query,
+                                                const CompiledQuery& compiled) {
+  if (compiled.empty_result) return Page{};
+  auto reader = compiled.rank_order ? database_.SearchReader() : database_.Reader();
   if (!reader.ok()) return std::move(reader).error();
   if (auto plan = PlanIntersection(type, principal, query, database_.dialect())) {
-    return ListByIntersection(**reader, type, principal, *plan, *compiled);
+    return ListByIntersection(**reader, type, principal, *plan, compiled);
   }
-  return ReadPage(PrepareBound(**reader, compiled->sql, compiled->params), type, *compiled);
+  return ReadPage(PrepareBound(**reader, compiled.sql, compiled.params), type, compiled);
 }
 
 void SqlRecordStore::ListAsync(const model::Principal& principal, const model::ObjectType& type,
@@ -131,17 +138,22 @@ void SqlRecordStore::ListAsync(const model::Principal& principal, const model::O
   auto compiled = CompileQuery(type, principal, query, database_.dialect());
   if (!compiled.ok()) return done(std::move(compiled).error());
   if (compiled->empty_result) return done(Page{});
-  // A ranked search is one statement, sent without a thread waiting for it when the engine can;
-  // the rest (lists, searches planned as an intersection of indexes) hold one.
-  if (compiled->rank_order && !PlanIntersection(type, principal, query, database_.dialect())) {
-    auto shared = std::make_shared<const CompiledQuery>(std::move(compiled).value());
+  auto shared = std::make_shared<const CompiledQuery>(std::move(compiled).value());
+  // A ranked search is one statement (index intersections are SQLite's plans for filtered
+  // lists), sent without a thread waiting for it when the engine can; lists hold one.
+  if (shared->rank_order) {
     Engine::ReadDone read = [&type, shared, done](core::Result<Statement> stmt) {
       auto page = ReadPage(std::move(stmt), type, *shared);  // the statement is reset here
       done(std::move(page));
     };
     if (database_.SearchAsync(shared->sql, shared->params, std::move(read))) return;
   }
-  ListOn(workers, principal, type, query, std::move(done));
+  ReadOn(
+      workers,
+      [this, principal, &type, query, shared] {
+        return ListCompiled(principal, type, query, *shared);
+      },
+      std::move(done));
 }
 
 void SqlRecordStore::Apply(const model::Principal& principal, std::vector<Change> changes,

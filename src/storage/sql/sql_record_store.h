@@ -10,6 +10,8 @@
 
 namespace zebros::storage::sql {
 
+struct CompiledQuery;
+
 // RecordStore over an Engine (SQLite or PostgreSQL): reads borrow a read session, writes are
 // submitted per tenant and commit in groups (Engine::SubmitForTenant).
 class SqlRecordStore final : public RecordStore {
@@ -37,6 +39,10 @@ class SqlRecordStore final : public RecordStore {
   std::optional<std::uint64_t> WriteGeneration(const std::string& tenant_id) const override;
 
  private:
+  // List once the query is compiled (List compiles it; ListAsync did already).
+  core::Result<Page> ListCompiled(const model::Principal& principal, const model::ObjectType& type,
+                                  const model::Query& query, const CompiledQuery& compiled);
+
   // Tenants share slots by hash: a write of one only costs its slot-mates a cache miss.
   static constexpr std::size_t kGenerationSlots = 64;
   std::atomic<std::uint64_t>& GenerationSlot(const std::string& tenant_id) const;
