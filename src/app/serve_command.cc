@@ -203,12 +203,13 @@ int RunServe(const ServeConfig& config) {
   net::ServerOptions options;
   options.host = host;
   options.port = port;
-  // One I/O thread per core on either database (0 = hardware_concurrency). PostgreSQL once had
-  // two per core, while a GET held its thread for the round trip; GETs now wait on the event
-  // loop (storage/postgres/pg_pipeline.h), and more threads than cores cost more than they gave:
-  // two nodes on two cores served GETs at 13k req/s in total with 4 threads each, 21k with 2;
-  // one node 28k with 4, 32k with 2 (a filtered list read afresh, which still holds its thread,
-  // 2.8k with 4 and 2.2k with 2; docs/performance.md).
+  // One I/O thread per core on either database (0 = the cores this process may use: its affinity
+  // mask and cgroup CPU quota, core/cpu_cores.h). PostgreSQL once had two per core, while a GET
+  // held its thread for the round trip; GETs now wait on the event loop
+  // (storage/postgres/pg_pipeline.h), and more threads than cores cost more than they gave: two
+  // nodes on two cores served GETs at 13k req/s in total with 4 threads each, 21k with 2; one
+  // node 28k with 4, 32k with 2 (a filtered list read afresh, which still holds its thread, 2.8k
+  // with 4 and 2.2k with 2; docs/performance.md).
   options.io_threads = config.io_threads;
   options.make_error = [](int status, std::string_view code, std::string_view detail) {
     return api::ProblemResponse(status, code, detail);
@@ -238,7 +239,10 @@ int RunServe(const ServeConfig& config) {
   if (base_url.empty()) base_url = url;
   tokens.WarmUp();
   core::Log(core::LogLevel::kInfo, "listening",
-            {{"port", *bound}, {"url", url}, {"data_dir", config.where.data_dir}});
+            {{"port", *bound},
+             {"url", url},
+             {"data_dir", config.where.data_dir},
+             {"io_threads", server.io_threads()}});
   std::cout << "Zebros CRM is serving " << url << "  (data: " << config.where.Describe() << ")\n"
             << std::flush;
   // PostgreSQL reads wait for their answers on the server's loop (storage/postgres/pg_pipeline.h).

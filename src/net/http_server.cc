@@ -38,6 +38,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/cpu_cores.h"
 #include "core/log.h"
 #include "net/asio_reactor.h"
 
@@ -246,6 +247,7 @@ class Server {
   // The first thread's: the acceptor, signals, timers and the reactor (HttpServer::reactor) live
   // there.
   asio::io_context& io_context() { return *contexts_.front(); }
+  int io_threads() const { return static_cast<int>(contexts_.size()); }
   const ServerOptions& options() const { return options_; }
   HttpHandler& handler() { return handler_; }
   bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
@@ -663,7 +665,7 @@ void Session::Close() {
 
 int ThreadCount(int requested) {
   if (requested > 0) return requested;
-  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return core::UsableCores();
 }
 
 std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int count) {
@@ -894,5 +896,7 @@ void HttpServer::Run() { impl_->server.Run(); }
 void HttpServer::Shutdown() { impl_->server.Shutdown(); }
 
 core::Reactor& HttpServer::reactor() { return impl_->reactor; }
+
+int HttpServer::io_threads() const { return impl_->server.io_threads(); }
 
 }  // namespace zebros::net

@@ -18,7 +18,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0 = ephemeral
   // Threads running the I/O loop; handlers called synchronously run on them too.
-  int io_threads = 0;                    // 0 = std::thread::hardware_concurrency()
+  int io_threads = 0;                    // 0 = core::UsableCores()
   std::size_t body_limit = 1 << 20;      // larger body -> 413, then the connection closes
   std::size_t header_limit = 16 * 1024;  // larger request line + header block -> 431, then close
   // From a request's first byte, the whole request (headers and body) must arrive within this;
@@ -80,6 +80,9 @@ class HttpServer {
   // wait for pending reactor work (a wait, a timer) once its own drain is complete. Valid from
   // construction until destruction; every Watch made by it must be destroyed before the server.
   core::Reactor& reactor();
+
+  // How many I/O threads Run() runs: ServerOptions::io_threads, or the cores this process may use.
+  int io_threads() const;
 
  private:
   class Impl;
