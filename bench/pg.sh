@@ -18,10 +18,14 @@
 #    the page cache off (`--page-cache-mb 0`), so that every page is read from the database;
 # 4. bench/run.sh on PostgreSQL (`zebros serve --database-url`, same scenarios but nginx, page
 #    cache off as well);
-# 5. two nodes: two `zebros serve` on the same PostgreSQL database (own data dirs, own ports),
-#    GET by id and create, driven by two wrk processes in parallel (-t1, half the connections
-#    each, so the total is run.sh's -t2 -c32): once both at node 1 ("1 node"), once one per
-#    node ("2 nodes"); total req/s = the sum, p99 = the worse of the two;
+# 5. two nodes: `zebros serve` processes on the same PostgreSQL database (own data dirs, own
+#    ports), GET by id and create, driven by two wrk processes in parallel (-t1, half the
+#    connections each, so the total is run.sh's -t2 -c32): once both at node 1 ("1 node", with
+#    the default I/O threads, one per core), once one per node of two nodes each given its share
+#    of the cores (`--threads NODE_THREADS`, as docs/operations.md says to size nodes sharing a
+#    machine: "2 nodes", the target's), and once one per node of two nodes left on the default
+#    (a thread per core each: "2 nodes, default threads", reported beside it); total req/s = the
+#    sum, p99 = the worse of the two;
 # 6. bench/pg_report.py: the PostgreSQL table with ratios to SQLite and the targets, written to
 #    OUT/pg-results.md and OUT/pg-results.json.
 # PostgreSQL and every server are stopped, and the temp dir removed, on exit (also on Ctrl-C).
@@ -31,6 +35,7 @@
 #   RUNS (3) WARMUP (2) THREADS (2) CONNECTIONS (32) BENCH_OUT (bench/out/pg)
 #   STEPS ("sqlite postgres nodes": which of steps 3-5 to run) PG_POOL (16, connections per node)
 #   SQLITE_DATA (none: seed a fresh dir of CONTACTS contacts) PG_HUGE_PAGES (on; off)
+#   NODE_THREADS (half the cores, at least 1: I/O threads of each of the two sized nodes)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -58,6 +63,8 @@ KEEP_DATA=0
 SCENARIOS_SQLITE="nginx get_by_id list_filtered search create"
 SCENARIOS_PG="get_by_id list_filtered search create"
 NODE_SCENARIOS="get_by_id create"
+CORES=$(nproc)
+NODE_THREADS=${NODE_THREADS:-$((CORES / 2 > 0 ? CORES / 2 : 1))}
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
@@ -245,11 +252,12 @@ if [[ " $STEPS " == *" postgres "* ]]; then
 fi
 
 # --- 5. two nodes on one database ----------------------------------------------------------------
-start_node() { # n -> sets NODE_PORT
+start_node() { # n [serve args...] -> sets NODE_PORT
   local n=$1 pid
+  shift
   mkdir -p "$WORK/node$n"
   "$ZEBROS_BIN" serve --data-dir "$WORK/node$n" --database-url "$DB_URL" --database-pool-size "$PG_POOL" \
-    --listen 127.0.0.1:0 >"$WORK/node$n.stdout" 2>"$WORK/node$n.stderr" &
+    --listen 127.0.0.1:0 "$@" >"$WORK/node$n.stdout" 2>"$WORK/node$n.stderr" &
   pid=$!
   NODE_PIDS+=("$pid")
   NODE_PORT=$(python3 "$here/probe.py" wait-listening "$WORK/node$n.stderr" "$pid" 60) ||
@@ -278,17 +286,23 @@ if [[ " $STEPS " == *" nodes "* ]]; then
   log "two nodes on one database"
   start_node 1; P1=$NODE_PORT
   start_node 2; P2=$NODE_PORT
+  start_node 3 --threads "$NODE_THREADS"; P3=$NODE_PORT
+  start_node 4 --threads "$NODE_THREADS"; P4=$NODE_PORT
   export BENCH_IDS=$SEED_DIR/ids.txt BENCH_TERMS=$SEED_DIR/search_terms.txt
   [[ -s $SEED_DIR/create_bodies.txt ]] && export BENCH_CREATE_BODIES=$SEED_DIR/create_bodies.txt
   python3 "$here/probe.py" request GET "http://127.0.0.1:$P2/api/v1/contacts/$(head -n1 "$BENCH_IDS")" >/dev/null ||
     die "node 2 does not answer a GET with the key of node 1's database"
-  U1=http://127.0.0.1:$P1 U2=http://127.0.0.1:$P2
+  U1=http://127.0.0.1:$P1 U2=http://127.0.0.1:$P2 U3=http://127.0.0.1:$P3 U4=http://127.0.0.1:$P4
   for sc in $NODE_SCENARIOS; do
-    for cfg in one two; do
-      if [[ $cfg == one ]]; then ub=$U1; else ub=$U2; fi
-      ((WARMUP > 0)) && wrk_pair "$sc" "$U1" "$ub" "$OUT/nodes/warmup" "$WARMUP" || true
+    for cfg in one two two_default; do
+      case $cfg in
+        one) ua=$U1 ub=$U1 ;;
+        two) ua=$U3 ub=$U4 ;;
+        two_default) ua=$U1 ub=$U2 ;;
+      esac
+      ((WARMUP > 0)) && wrk_pair "$sc" "$ua" "$ub" "$OUT/nodes/warmup" "$WARMUP" || true
       for ((r = 1; r <= RUNS; r++)); do
-        wrk_pair "$sc" "$U1" "$ub" "$OUT/nodes/raw/$cfg.$sc.run$r" "$DURATION" ||
+        wrk_pair "$sc" "$ua" "$ub" "$OUT/nodes/raw/$cfg.$sc.run$r" "$DURATION" ||
           log "nodes $cfg $sc run $r: a wrk failed"
         log "nodes=$cfg $sc run $r/$RUNS: a: $(python3 "$here/report.py" summary "$OUT/nodes/raw/$cfg.$sc.run$r.a.txt") | b: $(python3 "$here/report.py" summary "$OUT/nodes/raw/$cfg.$sc.run$r.b.txt")"
       done
@@ -302,5 +316,6 @@ python3 "$here/pg_report.py" --out "$OUT" --meta "run_id=$RUN_ID" --meta "load_a
   --meta "postgres=$("$PG_BIN/postgres" --version), $(printf '%s; ' "${PG_SETTINGS[@]:3}")" \
   --meta "git=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null)$(git -C "$repo" status --porcelain 2>/dev/null | grep -q . && echo ' (dirty)' || true)" \
   --meta "node_load=2 wrk -t1 -c$((CONNECTIONS / 2)) -d${DURATION}s in parallel, $RUNS runs, medians" \
+  --meta "node_threads=1 node and 2 nodes, default threads: one per core ($CORES); 2 nodes: --threads $NODE_THREADS each" \
   --meta "database_pool_size=$PG_POOL per zebros process"
 log "wrote $OUT/pg-results.md"

@@ -4,8 +4,9 @@
   pg_report.py --out DIR [--meta K=V ...]
 
 Reads what bench/pg.sh left in DIR: sqlite/results.json and postgres/results.json (bench/run.sh
-on each backend; report.py's medians), nodes/raw/{one,two}.<scenario>.run<N>.{a,b}.txt (two wrk
-processes in parallel: both at node 1, or one per node), transfer.json and sqlite/seed.json.
+on each backend; report.py's medians), nodes/raw/{one,two,two_default}.<scenario>.run<N>.{a,b}.txt
+(two wrk processes in parallel: both at node 1, one per node of two sized nodes, or one per node
+of two nodes on the default threads), transfer.json and sqlite/seed.json.
 Prints the Markdown report and writes DIR/pg-results.md and DIR/pg-results.json.
 Exit status 3 when a target is missed, 0 otherwise.
 """
@@ -112,14 +113,19 @@ def build(out):
         one, two = node_runs(raw, "one", name), node_runs(raw, "two", name)
         if not one and not two:
             continue
-        n = {"scenario": name, "label": TARGETS[name][0], "one": one, "two": two}
+        # Two nodes left on the default threads (a thread per core each): reported, not judged.
+        two_default = node_runs(raw, "two_default", name)
+        n = {"scenario": name, "label": TARGETS[name][0], "one": one, "two": two,
+             "two_default": two_default}
         n["ratio"] = two["rps"] / one["rps"] if one and two and one["rps"] else None
+        n["ratio_default"] = (two_default["rps"] / one["rps"]
+                              if one and two_default and one["rps"] else None)
         reasons = []
         if n["ratio"] is None:
             reasons.append("missing runs")
         elif n["ratio"] < NODE_MIN:
             reasons.append(f"2 nodes {n['ratio'] * 100:.1f}% of 1 node")
-        errs = (one or {}).get("errors", 0) + (two or {}).get("errors", 0)
+        errs = sum((c or {}).get("errors", 0) for c in (one, two, two_default))
         if errs:
             reasons.append(f"{errs} errors")
         n["pass"] = not reasons
@@ -172,20 +178,27 @@ def markdown(doc, meta):
                    f"{', '.join(tgt) or '—'} | {r['result']} |")
     if doc["nodes"]:
         out += ["", "Two nodes on one PostgreSQL database (two wrk processes in parallel, each "
-                "-t1 and half the connections; \"1 node\": both at node 1, \"2 nodes\": one per "
-                "node; req/s = the sum, p99 = the worse of the two; medians of the runs):", "",
+                "-t1 and half the connections; \"1 node\": both at node 1, on the default I/O "
+                "threads (one per core); \"2 nodes\": one per node, each node given its share of "
+                "the cores with `--threads` (see node threads above); \"2 nodes, default "
+                "threads\": one per node, both on the default, reported and not judged; req/s = "
+                "the sum, p99 = the worse of the two; medians of the runs):", "",
                 "| Scenario | 1 node req/s | 1 node p99 (ms) | 2 nodes req/s | 2 nodes p99 (ms) | "
-                "2 / 1 | target | result |", "|---|---:|---:|---:|---:|---:|---|---|"]
+                "2 / 1 | target | result | 2 nodes, default threads: req/s | p99 (ms) | 2 / 1 |",
+                "|---|---:|---:|---:|---:|---:|---|---|---:|---:|---:|"]
         for n in doc["nodes"]:
-            one, two = n["one"] or {}, n["two"] or {}
+            one, two, dflt = n["one"] or {}, n["two"] or {}, n.get("two_default") or {}
             ratio = "—" if n["ratio"] is None else f"{n['ratio'] * 100:.1f}%"
+            ratio_default = ("—" if n.get("ratio_default") is None
+                             else f"{n['ratio_default'] * 100:.1f}%")
             out.append(f"| {n['label']} (`{n['scenario']}`) | {f(one.get('rps'))} | "
                        f"{f(one.get('p99_ms'), 2)} | {f(two.get('rps'))} | {f(two.get('p99_ms'), 2)} | "
-                       f"{ratio} | total ≥ 1 node | {n['result']} |")
+                       f"{ratio} | total ≥ 1 node | {n['result']} | {f(dflt.get('rps'))} | "
+                       f"{f(dflt.get('p99_ms'), 2)} | {ratio_default} |")
         out += ["", "| nodes run | scenario | run | total req/s | wrk a | wrk b | worse p99 (ms) | errors |",
                 "|---|---|---:|---:|---:|---:|---:|---:|"]
         for n in doc["nodes"]:
-            for cfg in ("one", "two"):
+            for cfg in ("one", "two", "two_default"):
                 for i, r in enumerate((n[cfg] or {}).get("runs", []), 1):
                     out.append(f"| {cfg} | {n['scenario']} | {i} | {r['rps']:,.0f} | {r['rps_a']:,.0f} | "
                                f"{r['rps_b']:,.0f} | {r['p99_ms']:.2f} | {r['errors']} |")
