@@ -32,7 +32,10 @@ std::string ReadFile(const std::string& path) {
 std::string OwnCgroupDir() {
   std::istringstream lines(ReadFile("/proc/self/cgroup"));
   for (std::string line; std::getline(lines, line);) {
-    if (line.rfind("0::", 0) == 0) return "/sys/fs/cgroup" + line.substr(3);
+    if (line.rfind("0::", 0) != 0) continue;
+    std::string dir = "/sys/fs/cgroup" + line.substr(3);
+    while (dir.back() == '/') dir.pop_back();  // "0::/": the root itself
+    return dir;
   }
   return {};
 }

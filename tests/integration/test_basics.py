@@ -7,8 +7,8 @@ import socket
 import stat
 import unittest
 
-from harness import (SANE_REQUEST_ID, ServerTestCase, is_access_log, quote_param, run_zebros,
-                     unique, wait_until)
+from harness import (SANE_REQUEST_ID, ServerTestCase, ZebrosServer, is_access_log, quote_param,
+                     run_zebros, unique, wait_until)
 
 CONTACTS = "/api/v1/contacts"
 MIB = 1024 * 1024
@@ -37,6 +37,37 @@ class HealthAndBootstrapTest(ServerTestCase):
         self.assertEqual(resp.status, 200, resp.body)
         self.assertEqual(resp.body["data"], [])
         self.assertIsNone(resp.body["next_cursor"])
+
+
+class IoThreadsTest(unittest.TestCase):
+    """The default I/O threads are the cores the process may use, not the machine's: a node
+    started pinned to one CPU (taskset, a cpuset) runs one; --threads overrides."""
+
+    @staticmethod
+    def io_threads(server):
+        listening = [r for r in server.log_records() if r.get("msg") == "listening"]
+        return listening[-1].get("io_threads")
+
+    def test_a_node_pinned_to_one_cpu_runs_one_io_thread(self):
+        allowed = os.sched_getaffinity(0)
+        if len(allowed) < 2:
+            self.skipTest("one CPU allowed: nothing to narrow")
+        os.sched_setaffinity(0, {min(allowed)})  # the server inherits it
+        try:
+            with ZebrosServer(backend="sqlite") as server:
+                os.sched_setaffinity(0, allowed)
+                self.assertEqual(self.io_threads(server), 1)
+                self.assertEqual(server.api("GET", "/healthz", key=None).status, 200)
+        finally:
+            os.sched_setaffinity(0, allowed)
+        with ZebrosServer(backend="sqlite") as server:
+            self.assertGreaterEqual(self.io_threads(server), 1)
+            self.assertLessEqual(self.io_threads(server), len(allowed))
+
+    def test_the_threads_flag_overrides_the_default(self):
+        with ZebrosServer(backend="sqlite", extra_args=["--threads", "3"]) as server:
+            self.assertEqual(self.io_threads(server), 3)
+            self.assertEqual(server.api("GET", "/healthz", key=None).status, 200)
 
 
 class RequestIdTest(ServerTestCase):
