@@ -25,7 +25,7 @@
 #    of the cores (`--threads NODE_THREADS`, as docs/operations.md says to size nodes sharing a
 #    machine: "2 nodes", the target's), and once one per node of two nodes left on the default
 #    (a thread per core each: "2 nodes, default threads", reported beside it); total req/s = the
-#    sum, p99 = the worse of the two;
+#    sum, p99 = the worse of the two; the three take turns run by run;
 # 6. bench/pg_report.py: the PostgreSQL table with ratios to SQLite and the targets, written to
 #    OUT/pg-results.md and OUT/pg-results.json.
 # PostgreSQL and every server are stopped, and the temp dir removed, on exit (also on Ctrl-C).
@@ -293,15 +293,23 @@ if [[ " $STEPS " == *" nodes "* ]]; then
   python3 "$here/probe.py" request GET "http://127.0.0.1:$P2/api/v1/contacts/$(head -n1 "$BENCH_IDS")" >/dev/null ||
     die "node 2 does not answer a GET with the key of node 1's database"
   U1=http://127.0.0.1:$P1 U2=http://127.0.0.1:$P2 U3=http://127.0.0.1:$P3 U4=http://127.0.0.1:$P4
+  node_urls() { # cfg -> sets ua ub
+    case $1 in
+      one) ua=$U1 ub=$U1 ;;
+      two) ua=$U3 ub=$U4 ;;
+      two_default) ua=$U1 ub=$U2 ;;
+    esac
+  }
   for sc in $NODE_SCENARIOS; do
     for cfg in one two two_default; do
-      case $cfg in
-        one) ua=$U1 ub=$U1 ;;
-        two) ua=$U3 ub=$U4 ;;
-        two_default) ua=$U1 ub=$U2 ;;
-      esac
+      node_urls "$cfg"
       ((WARMUP > 0)) && wrk_pair "$sc" "$ua" "$ub" "$OUT/nodes/warmup" "$WARMUP" || true
-      for ((r = 1; r <= RUNS; r++)); do
+    done
+    # The configurations take turns run by run, so that the machine's drift over the minutes of
+    # the step (GET by id moved 24k -> 20.6k within one configuration's three runs) hits each alike.
+    for ((r = 1; r <= RUNS; r++)); do
+      for cfg in one two two_default; do
+        node_urls "$cfg"
         wrk_pair "$sc" "$ua" "$ub" "$OUT/nodes/raw/$cfg.$sc.run$r" "$DURATION" ||
           log "nodes $cfg $sc run $r: a wrk failed"
         log "nodes=$cfg $sc run $r/$RUNS: a: $(python3 "$here/report.py" summary "$OUT/nodes/raw/$cfg.$sc.run$r.a.txt") | b: $(python3 "$here/report.py" summary "$OUT/nodes/raw/$cfg.$sc.run$r.b.txt")"
