@@ -58,6 +58,7 @@ class IoThreadsTest(unittest.TestCase):
                 os.sched_setaffinity(0, allowed)
                 self.assertEqual(self.io_threads(server), 1)
                 self.assertEqual(server.api("GET", "/healthz", key=None).status, 200)
+                server.assert_no_sanitizer_report()
         finally:
             os.sched_setaffinity(0, allowed)
         with ZebrosServer(backend="sqlite") as server:
@@ -68,6 +69,7 @@ class IoThreadsTest(unittest.TestCase):
         with ZebrosServer(backend="sqlite", extra_args=["--threads", "3"]) as server:
             self.assertEqual(self.io_threads(server), 3)
             self.assertEqual(server.api("GET", "/healthz", key=None).status, 200)
+            server.assert_no_sanitizer_report()
 
 
 class RequestIdTest(ServerTestCase):
