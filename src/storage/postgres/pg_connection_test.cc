@@ -15,6 +15,7 @@
 #include "storage/postgres/pg_migrations.h"
 #include "storage/postgres/pg_pool.h"
 #include "storage/postgres/testing/pg_server_test.h"
+#include "storage/postgres/testing/silent_server.h"
 #include "storage/sql/audit_log.h"
 #include "storage/sql/dialect.h"
 #include "storage/sql/search_index.h"
@@ -69,6 +70,44 @@ TEST(PgConnectionOpen, UnreachableServerIsUnavailableAndKeepsThePasswordOutOfThe
   EXPECT_EQ(connection.error().problem_code, "database_unavailable");
   EXPECT_EQ(connection.error().detail.find("s3cret-pw"), std::string::npos)
       << connection.error().detail;
+}
+
+// A server that never answers costs one attempt the connect timeout; meanwhile, and for a
+// second after, borrowers are told at once, and no one else connects.
+TEST(PgPoolDown, AfterAFailedConnectOneAttemptASecondTriesAgainAndTheRestFailAtOnce) {
+  testing::SilentServer silent;
+  ASSERT_NE(silent.port(), 0);
+  PgOptions options;
+  options.connect_timeout_s = 1;
+  PgPool pool(silent.url(), options, 4);
+  auto first = pool.Acquire(std::chrono::milliseconds(100));
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().problem_code, "database_unavailable");
+  EXPECT_EQ(silent.accepted(), 1);
+  // Within the second: refused without an attempt.
+  for (int i = 0; i < 3; ++i) {
+    auto refused = pool.Acquire(std::chrono::milliseconds(100));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().problem_code, "database_unavailable");
+    EXPECT_NE(refused.error().detail.find("did not take a connection"), std::string::npos)
+        << refused.error().detail;
+  }
+  EXPECT_EQ(silent.accepted(), 1);
+  EXPECT_EQ(pool.total(), 0);
+  // A second later one borrower tries again; the others, meanwhile, are told at once.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  std::thread probe([&pool] { EXPECT_FALSE(pool.Acquire(std::chrono::milliseconds(100)).ok()); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (silent.accepted() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(silent.accepted(), 2) << "the retry did not connect";
+  auto during = pool.Acquire(std::chrono::milliseconds(100));
+  ASSERT_FALSE(during.ok());
+  EXPECT_NE(during.error().detail.find("another attempt is under way"), std::string::npos)
+      << during.error().detail;
+  probe.join();
+  EXPECT_EQ(silent.accepted(), 2);
 }
 
 // ---- With a server: ZEBROS_TEST_DATABASE_URL ----------------------------------------------

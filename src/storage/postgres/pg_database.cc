@@ -58,6 +58,10 @@ core::Result<std::unique_ptr<PgDatabase>> PgDatabase::Open(
   database->url_ = url;
   database->search_pool_ =
       std::make_unique<PgPool>(url, SearchOptions(options.connection), options.search_pool_size);
+  // One attempt per pipeline at a time (see PgPipeline::Ready), after AttachReactor has
+  // replaced them perhaps the old ones' too: room for twice as many.
+  const auto pipelines = static_cast<std::size_t>(1 + std::max(options.search_pool_size, 1));
+  database->connector_ = std::make_unique<core::WorkPool>(pipelines, 2 * pipelines);
   {
     auto lease = database->pool_->Acquire(options.acquire_wait);
     if (!lease.ok()) return std::move(lease).error();
@@ -127,9 +131,10 @@ void PgDatabase::ReadAsync(const std::string& sql, const std::vector<boost::json
     std::lock_guard lock(pipeline_mutex_);
     pipeline = pipeline_;
   }
-  if (pipeline == nullptr || !pipeline->Ready()) {
-    return Engine::ReadAsync(sql, params, std::move(done));
-  }
+  // Without a reactor, on this thread. With one, through the pipeline even while it connects
+  // (the read waits for the connection): a read on a pooled connection would hold this thread
+  // — an I/O thread — for as long as connecting takes, up to the connect timeout.
+  if (pipeline == nullptr) return Engine::ReadAsync(sql, params, std::move(done));
   pipeline->Send(BoundRead(sql, params), std::move(done));
 }
 
@@ -154,9 +159,9 @@ void PgDatabase::AttachReactor(core::Reactor* reactor) {
     pipeline = std::exchange(pipeline_, nullptr);
     searches = std::exchange(searches_, nullptr);
     if (reactor != nullptr) {
-      pipeline_ = PgPipeline::Create(url_, options_.connection, *reactor);
+      pipeline_ = PgPipeline::Create(url_, options_.connection, *reactor, *connector_);
       searches_ = PgSearchPipelines::Create(url_, SearchOptions(options_.connection), *reactor,
-                                            options_.search_pool_size);
+                                            *connector_, options_.search_pool_size);
     }
   }
   if (pipeline != nullptr) pipeline->Close();

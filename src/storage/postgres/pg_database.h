@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/result.h"
+#include "core/work_pool.h"
 #include "model/object_type.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_pipeline.h"
@@ -132,6 +133,9 @@ class PgDatabase final : public sql::Engine {
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<PgPool> search_pool_;
   std::string url_;
+  // Connects the pipelines (PgPipeline::Ready), one thread each, so that a database that hangs
+  // holds up only their own attempts. Declared before them: it outlives them.
+  std::unique_ptr<core::WorkPool> connector_;
   std::mutex pipeline_mutex_;
   std::shared_ptr<PgPipeline> pipeline_;         // guarded by pipeline_mutex_
   std::shared_ptr<PgSearchPipelines> searches_;  // guarded by pipeline_mutex_

@@ -15,13 +15,19 @@ constexpr std::size_t kMaxPrepared = 256;
 }  // namespace
 
 std::shared_ptr<PgPipeline> PgPipeline::Create(std::string url, PgOptions options,
-                                               core::Reactor& reactor, Batching batching) {
-  return std::shared_ptr<PgPipeline>(new PgPipeline(std::move(url), options, reactor, batching));
+                                               core::Reactor& reactor, core::WorkPool& connector,
+                                               Batching batching) {
+  return std::shared_ptr<PgPipeline>(
+      new PgPipeline(std::move(url), options, reactor, connector, batching));
 }
 
 PgPipeline::PgPipeline(std::string url, PgOptions options, core::Reactor& reactor,
-                       Batching batching)
-    : url_(std::move(url)), options_(options), reactor_(reactor), batching_(batching) {}
+                       core::WorkPool& connector, Batching batching)
+    : url_(std::move(url)),
+      options_(options),
+      reactor_(reactor),
+      connector_(connector),
+      batching_(batching) {}
 
 PgPipeline::~PgPipeline() { Close(); }
 
@@ -36,33 +42,77 @@ bool PgPipeline::Ready() {
   // Every GET asks: without the connection's lock, which the thread reading answers holds.
   if (connected_.load(std::memory_order_acquire)) return true;
   std::lock_guard lock(mutex_);
-  if (closed_) return false;
-  if (connection_ != nullptr) return true;
-  if (Clock::now() < next_attempt_) return false;
-  return ConnectLocked();
+  if (connection_ != nullptr) return !closed_;
+  ConnectingLocked();
+  return false;
 }
 
-bool PgPipeline::ConnectLocked() {
-  auto opened = PgConnection::Open(url_, options_);
-  if (!opened.ok()) {
-    next_attempt_ = Clock::now() + kRetryConnectAfter;
-    core::Log(core::LogLevel::kWarn, "read pipeline: connect failed",
-              {{"detail", opened.error().detail}});
-    return false;
+bool PgPipeline::ConnectingLocked() {
+  if (closed_) return false;
+  if (connecting_) return true;
+  if (Clock::now() < next_attempt_) return false;
+  if (StartConnectLocked()) return true;
+  next_attempt_ = Clock::now() + kRetryConnectAfter;
+  return false;
+}
+
+bool PgPipeline::Connecting() const {
+  std::lock_guard lock(mutex_);
+  return connecting_;
+}
+
+void PgPipeline::OnConnectAttempt(std::function<void(bool connected)> fn) {
+  std::lock_guard lock(mutex_);
+  on_connect_attempt_ = std::move(fn);
+}
+
+bool PgPipeline::StartConnectLocked() {
+  // The attempt holds no reference to the pipeline while it waits on the server: one closed and
+  // dropped meanwhile is let go, and the connection with it.
+  connecting_ = connector_.Post([weak = weak_from_this(), url = url_, options = options_] {
+    auto opened = PgConnection::Open(url, options);
+    if (auto self = weak.lock()) self->Connected(std::move(opened));
+  });
+  return connecting_;
+}
+
+void PgPipeline::Connected(core::Result<std::unique_ptr<PgConnection>> opened) {
+  std::function<void(bool)> notify;
+  std::vector<Answer> answers;
+  bool connected = false;
+  {
+    std::lock_guard lock(mutex_);
+    connecting_ = false;
+    notify = on_connect_attempt_;
+    if (closed_) return;  // the connection closes as `opened` goes
+    if (!opened.ok()) {
+      core::Log(core::LogLevel::kWarn, "read pipeline: connect failed",
+                {{"detail", opened.error().detail}});
+    } else if (PGconn* conn = (*opened)->handle();
+               PQsetnonblocking(conn, 1) == 0 && PQenterPipelineMode(conn) == 1) {
+      connection_ = std::move(opened).value();
+      connected_.store(true, std::memory_order_release);
+      watch_ = reactor_.WatchDescriptor(PQsocket(conn));
+      ++generation_;
+      ++counts_.connects;
+      prepared_.clear();
+      ArmLocked();
+      connected = true;
+    }
+    // The reads that waited for the connection go out now, or are told it could not be made.
+    std::lock_guard queue_lock(queue_mutex_);
+    held_ = false;
+    if (!connected) {
+      next_attempt_ = Clock::now() + kRetryConnectAfter;
+      for (auto& entry : incoming_) {
+        answers.push_back({std::move(entry), DatabaseUnavailable("read pipeline: cannot connect")});
+      }
+      incoming_.clear();
+    }
   }
-  PGconn* conn = (*opened)->handle();
-  if (PQsetnonblocking(conn, 1) != 0 || PQenterPipelineMode(conn) != 1) {
-    next_attempt_ = Clock::now() + kRetryConnectAfter;
-    return false;
-  }
-  connection_ = std::move(opened).value();
-  connected_.store(true, std::memory_order_release);
-  watch_ = reactor_.WatchDescriptor(PQsocket(conn));
-  ++generation_;
-  ++counts_.connects;
-  prepared_.clear();
-  ArmLocked();
-  return true;
+  if (connected) PostFlush();
+  Deliver(answers);
+  if (notify) notify(connected);
 }
 
 void PgPipeline::Send(std::unique_ptr<PgRead> read, Done done) {
@@ -167,9 +217,11 @@ void PgPipeline::SendQueuedLocked(std::vector<Answer>& answers) {
 }
 
 void PgPipeline::TakeSendableLocked(std::vector<Entry>& batch) {
-  if (connection_ == nullptr) {  // all of them, to be told so
-    held_ = false;
-    batch.swap(incoming_);
+  if (connection_ == nullptr) {
+    // They wait for the connection being made (Connected sends them), or all of them are told
+    // there is none.
+    held_ = ConnectingLocked();
+    if (!held_) batch.swap(incoming_);
     return;
   }
   const std::size_t room =
@@ -403,7 +455,8 @@ void PgPipeline::DisconnectLocked(const core::Error& error, std::vector<Answer>&
     held = held_;
     held_ = false;
   }
-  // Reads held for an answer that will not come: the next Flush tells them (Close does itself).
+  // Reads held for an answer that will not come: the next Flush has them wait for a new
+  // connection, or tells them there is none (Close tells them itself).
   if (held && !closed_) PostFlush();
 }
 

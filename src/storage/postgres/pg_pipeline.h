@@ -13,6 +13,7 @@
 
 #include "core/reactor.h"
 #include "core/result.h"
+#include "core/work_pool.h"
 #include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_rows.h"
 
@@ -38,8 +39,14 @@ namespace zebros::storage::postgres {
 // Each sync ends the implicit transaction of the reads before it, so locks are not held from
 // one batch to the next. A read that fails aborts the rest of its batch: those are sent again
 // once (they did not run). A lost connection fails what is pending with database_unavailable
-// and the next Send connects anew; so does a batch without an answer after
-// `statement_timeout + 5 s`. Thread-safe.
+// and the next read connects anew; so does a batch without an answer after
+// `statement_timeout + 5 s`.
+//
+// Connecting blocks (DNS, TCP, TLS, authentication: up to the connect timeout, when the server
+// accepts connections and never answers), so it runs on the `connector` pool, never on the
+// thread that asked: an I/O thread that connected itself held every request on it — a liveness
+// probe included — for the connect timeout, once a second, while the database hung. Until the
+// connection is made Ready() is false, and callers read another way. Thread-safe.
 class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
  public:
   // The rows live until the call returns. Runs on a reactor thread, or on the caller's when the
@@ -53,18 +60,27 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   // How the queued reads go out: together under one sync, or each with its own.
   enum class Batching { kTogether, kOneByOne };
 
-  // Connects on first use. `reactor` must outlive the pipeline or see Close() first.
+  // Connects on first use, on `connector`'s threads. `reactor` must outlive the pipeline or see
+  // Close() first; `connector` must outlive the pipeline.
   static std::shared_ptr<PgPipeline> Create(std::string url, PgOptions options,
-                                            core::Reactor& reactor,
+                                            core::Reactor& reactor, core::WorkPool& connector,
                                             Batching batching = Batching::kTogether);
   ~PgPipeline();
   PgPipeline(const PgPipeline&) = delete;
   PgPipeline& operator=(const PgPipeline&) = delete;
 
-  // Connected, or connected now (at most one attempt per second after a failed one). False:
-  // the caller reads another way (the pool, which reports the outage as it always has).
+  // Connected. If not, starts connecting on the connector (unless an attempt is under way, or
+  // one failed less than a second ago) and returns false at once: the caller reads another way
+  // (the pool, which reports an outage as it always has). Never blocks on the server.
   bool Ready();
+  // An attempt to connect is under way.
+  bool Connecting() const;
+  // Called after each attempt to connect ends, with whether it connected, on a connector thread
+  // and without the pipeline's locks held. Set before the first Ready().
+  void OnConnectAttempt(std::function<void(bool connected)> fn);
   // Queues `read` (bound, `?` placeholders) for the next batch and hands its rows to `done`.
+  // Not connected, it waits for the connection (starting an attempt as Ready() does), or fails
+  // (database_unavailable) when there is none to wait for or it cannot be made.
   void Send(std::unique_ptr<PgRead> read, Done done);
   // Fails what is pending (database_unavailable) and disconnects; Ready() is false from then on.
   void Close();
@@ -95,8 +111,15 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
     std::optional<core::Error> error;
   };
 
-  PgPipeline(std::string url, PgOptions options, core::Reactor& reactor, Batching batching);
-  bool ConnectLocked();
+  PgPipeline(std::string url, PgOptions options, core::Reactor& reactor, core::WorkPool& connector,
+             Batching batching);
+  // An attempt to connect is under way, or has just been started (unless closed, or one failed
+  // less than a second ago).
+  bool ConnectingLocked();
+  // Hands an attempt to connect to the connector; false when it refused (queue full, stopped).
+  bool StartConnectLocked();
+  // Takes the outcome of an attempt (on a connector thread): the connection, or why not.
+  void Connected(core::Result<std::unique_ptr<PgConnection>> opened);
   // Sends `entry`'s statement (preparing it on first use); the next Flush adds the sync. False:
   // the connection failed and `entry` is still the caller's.
   bool SendLocked(Entry& entry);
@@ -126,6 +149,7 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   const std::string url_;
   const PgOptions options_;
   core::Reactor& reactor_;
+  core::WorkPool& connector_;
   const Batching batching_;
 
   mutable std::mutex mutex_;
@@ -149,6 +173,8 @@ class PgPipeline : public std::enable_shared_from_this<PgPipeline> {
   bool waiting_ = false;  // a readable wait is armed
   bool timer_armed_ = false;
   bool closed_ = false;
+  bool connecting_ = false;  // an attempt is with the connector
+  std::function<void(bool)> on_connect_attempt_;
   std::chrono::steady_clock::time_point next_attempt_{};
   Counts counts_;
 };

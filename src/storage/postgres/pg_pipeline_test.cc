@@ -1,7 +1,12 @@
 #include "storage/postgres/pg_pipeline.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -11,6 +16,7 @@
 #include "storage/postgres/pg_database.h"
 #include "storage/postgres/pg_search_pipelines.h"
 #include "storage/postgres/testing/pg_server_test.h"
+#include "storage/postgres/testing/silent_server.h"
 
 namespace zebros::storage::postgres {
 namespace {
@@ -42,7 +48,7 @@ class PgPipelineTest : public testing::PgServerTest {
                     ->Exec("CREATE TABLE t (id integer PRIMARY KEY, v text);"
                            " INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g")
                     .ok());
-    pipeline_ = PgPipeline::Create(url_, options_, reactor_);
+    pipeline_ = PgPipeline::Create(url_, options_, reactor_, connector_);
   }
 
   void TearDown() override {
@@ -92,6 +98,26 @@ class PgPipelineTest : public testing::PgServerTest {
     };
   }
 
+  // Asks `pipelines` until they are connected (Ready() starts connecting, on connector_): false
+  // when they are not within 20 s.
+  template <typename Pipelines>
+  static bool Connected(Pipelines& pipelines) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (!pipelines.Ready()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+    return true;
+  }
+
+  // A pipeline to `silent`, which never answers: each attempt to connect ends at the connect
+  // timeout (2 s, libpq's least).
+  std::shared_ptr<PgPipeline> SilentPipeline(const testing::SilentServer& silent) {
+    PgOptions options = options_;
+    options.connect_timeout_s = 2;
+    return PgPipeline::Create(silent.url(), options, reactor_, connector_);
+  }
+
   // Runs `fn` on the reactor's thread and waits for it: what it sends goes in one batch.
   void OnLoop(const std::function<void()>& fn) {
     std::promise<void> done;
@@ -106,11 +132,12 @@ class PgPipelineTest : public testing::PgServerTest {
   PgOptions options_;
   FixedClock clock_;
   net::ReactorThread reactor_;
+  core::WorkPool connector_{3, 8};
   std::shared_ptr<PgPipeline> pipeline_;
 };
 
 TEST_F(PgPipelineTest, EachReadGetsItsOwnRowsFromManyThreads) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   constexpr int kThreads = 4;
   constexpr int kReads = 250;
   std::vector<std::thread> threads;
@@ -138,7 +165,7 @@ TEST_F(PgPipelineTest, EachReadGetsItsOwnRowsFromManyThreads) {
 }
 
 TEST_F(PgPipelineTest, ReadsSentInOneTurnOfTheLoopShareOneSync) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   std::vector<std::future<Seen>> futures;
   OnLoop([&] {
     for (int id = 1; id <= 10; ++id) {
@@ -163,7 +190,7 @@ void AwaitBatches(PgPipeline& pipeline, std::uint64_t batches) {
 }
 
 TEST_F(PgPipelineTest, ReadsSentWhileABatchIsOutGoTogetherWhenItIsAnswered) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   constexpr std::size_t kSlow = PgPipeline::kMaxBatchesInFlight;
   std::vector<std::future<Seen>> slow;
   for (std::size_t i = 0; i < kSlow; ++i) {
@@ -186,8 +213,10 @@ TEST_F(PgPipelineTest, ReadsSentWhileABatchIsOutGoTogetherWhenItIsAnswered) {
   EXPECT_EQ(counts.reads, kSlow + 10);
 }
 
-TEST_F(PgPipelineTest, ReadsHeldForALostBatchFailAndTheNextReadConnectsAgain) {
-  ASSERT_TRUE(pipeline_->Ready());
+// The reads sent on a connection that goes fail; one held back (never sent) waits for the next
+// connection, as does a read sent while it is made.
+TEST_F(PgPipelineTest, ReadsSentOnALostConnectionFailAndHeldOnesGoOverTheNextOne) {
+  ASSERT_TRUE(Connected(*pipeline_));
   auto pid_future = Send(Read("SELECT pg_backend_pid()::text"));
   Seen pid = Await(pid_future);
   ASSERT_FALSE(pid.error);
@@ -196,22 +225,55 @@ TEST_F(PgPipelineTest, ReadsHeldForALostBatchFailAndTheNextReadConnectsAgain) {
     failing.push_back(Send(Read("SELECT pg_sleep(30)::text")));
     AwaitBatches(*pipeline_, i + 2);
   }
-  failing.push_back(Send(Read("SELECT v FROM t WHERE id = ?", {"5"})));  // held
+  auto held = Send(Read("SELECT v FROM t WHERE id = ?", {"5"}));
   ASSERT_TRUE(admin_->Exec("SELECT pg_terminate_backend(" + pid.values.at(0) + ")").ok());
   for (auto& future : failing) {
     Seen seen = Await(future);
     ASSERT_TRUE(seen.error);
     EXPECT_EQ(seen.error->problem_code, "database_unavailable");
   }
-  ASSERT_TRUE(pipeline_->Ready());
   auto again = Send(Read("SELECT v FROM t WHERE id = ?", {"6"}));
-  Seen seen = Await(again);
-  EXPECT_FALSE(seen.error) << seen.error->detail;
-  EXPECT_EQ(seen.values, std::vector<std::string>{"v6"});
+  for (auto [future, value] : {std::pair{&held, "v5"}, std::pair{&again, "v6"}}) {
+    Seen seen = Await(*future);
+    ASSERT_FALSE(seen.error) << seen.error->detail;
+    EXPECT_EQ(seen.values, std::vector<std::string>{value});
+  }
+  EXPECT_EQ(pipeline_->counts().connects, 2u);
+}
+
+// A read sent before the pipeline has connected waits for the connection, without Ready().
+TEST_F(PgPipelineTest, AReadSentBeforeTheConnectionIsMadeWaitsForIt) {
+  EXPECT_FALSE(pipeline_->counts().connected);
+  auto read = Send(Read("SELECT v FROM t WHERE id = ?", {"7"}));
+  Seen seen = Await(read);
+  ASSERT_FALSE(seen.error) << seen.error->detail;
+  EXPECT_EQ(seen.values, std::vector<std::string>{"v7"});
+  EXPECT_EQ(pipeline_->counts().connects, 1u);
+}
+
+// Reads sent to a server that never answers fail when the attempt to connect times out, and
+// from then on at once (for a second), without another attempt.
+TEST_F(PgPipelineTest, ReadsWaitingForAConnectionThatCannotBeMadeFailAsAnOutage) {
+  testing::SilentServer silent;
+  ASSERT_NE(silent.port(), 0);
+  auto pipeline = SilentPipeline(silent);
+  std::vector<std::future<Seen>> reads;
+  for (int i = 0; i < 3; ++i) reads.push_back(Send(Read("SELECT 1::text"), pipeline.get()));
+  for (auto& future : reads) {
+    Seen seen = Await(future);
+    ASSERT_TRUE(seen.error);
+    EXPECT_EQ(seen.error->problem_code, "database_unavailable");
+  }
+  auto late = Send(Read("SELECT 1::text"), pipeline.get());
+  Seen seen = Await(late);
+  ASSERT_TRUE(seen.error);
+  EXPECT_EQ(seen.error->problem_code, "database_unavailable");
+  EXPECT_EQ(silent.accepted(), 1);
+  pipeline->Close();
 }
 
 TEST_F(PgPipelineTest, NoRowsAndManyRowsReadAsStatementsDo) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   auto none = Send(Read("SELECT v FROM t WHERE id = ?", {"5000"}));
   auto many = Send(Read("SELECT v FROM t WHERE id <= ? ORDER BY id", {"3"}));
   Seen seen = Await(none);
@@ -223,7 +285,7 @@ TEST_F(PgPipelineTest, NoRowsAndManyRowsReadAsStatementsDo) {
 }
 
 TEST_F(PgPipelineTest, AFailingReadFailsAloneAndTheRestOfItsBatchIsAnswered) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   std::future<Seen> before, failing, after;
   OnLoop([&] {
     before = Send(Read("SELECT v FROM t WHERE id = ?", {"1"}));
@@ -245,7 +307,7 @@ TEST_F(PgPipelineTest, AFailingReadFailsAloneAndTheRestOfItsBatchIsAnswered) {
 }
 
 TEST_F(PgPipelineTest, TextWithANulCharacterIsRefusedBeforeItIsSent) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   auto future = Send(Read("SELECT v FROM t WHERE v = ?", {std::string("a\0b", 3)}));
   Seen seen = Await(future);
   ASSERT_TRUE(seen.error);
@@ -254,7 +316,7 @@ TEST_F(PgPipelineTest, TextWithANulCharacterIsRefusedBeforeItIsSent) {
 }
 
 TEST_F(PgPipelineTest, AStatementIsPreparedOnceOnTheConnection) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   for (int i = 0; i < 3; ++i) {
     auto future = Send(Read("SELECT v FROM t WHERE id = ?", {"7"}));
     ASSERT_FALSE(Await(future).error);
@@ -267,7 +329,7 @@ TEST_F(PgPipelineTest, AStatementIsPreparedOnceOnTheConnection) {
 }
 
 TEST_F(PgPipelineTest, ALostConnectionFailsItsPendingReadsAndTheNextReadConnectsAgain) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   auto pid_future = Send(Read("SELECT pg_backend_pid()::text"));
   Seen pid = Await(pid_future);
   ASSERT_FALSE(pid.error);
@@ -280,7 +342,7 @@ TEST_F(PgPipelineTest, ALostConnectionFailsItsPendingReadsAndTheNextReadConnects
   EXPECT_EQ(seen.error->code, Code::kUnavailable);
   EXPECT_EQ(seen.error->problem_code, "database_unavailable");
 
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   auto again = Send(Read("SELECT v FROM t WHERE id = ?", {"3"}));
   seen = Await(again);
   EXPECT_FALSE(seen.error) << seen.error->detail;
@@ -289,7 +351,7 @@ TEST_F(PgPipelineTest, ALostConnectionFailsItsPendingReadsAndTheNextReadConnects
 }
 
 TEST_F(PgPipelineTest, AnIdleConnectionTheServerClosedIsNotUsedAgain) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   auto pid_future = Send(Read("SELECT pg_backend_pid()::text"));
   Seen pid = Await(pid_future);
   ASSERT_FALSE(pid.error);
@@ -300,7 +362,7 @@ TEST_F(PgPipelineTest, AnIdleConnectionTheServerClosedIsNotUsedAgain) {
     std::this_thread::sleep_for(10ms);
   }
   ASSERT_FALSE(pipeline_->counts().connected);
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   auto read = Send(Read("SELECT v FROM t WHERE id = ?", {"4"}));
   Seen seen = Await(read);
   EXPECT_FALSE(seen.error) << seen.error->detail;
@@ -308,7 +370,7 @@ TEST_F(PgPipelineTest, AnIdleConnectionTheServerClosedIsNotUsedAgain) {
 }
 
 TEST_F(PgPipelineTest, CloseFailsPendingReadsAndEndsThePipeline) {
-  ASSERT_TRUE(pipeline_->Ready());
+  ASSERT_TRUE(Connected(*pipeline_));
   std::future<Seen> sleeping;
   OnLoop([&] {
     sleeping = Send(Read("SELECT pg_sleep(30)::text"));
@@ -325,10 +387,49 @@ TEST_F(PgPipelineTest, CloseFailsPendingReadsAndEndsThePipeline) {
 }
 
 TEST_F(PgPipelineTest, AnUnreachableServerIsNotReadyAndIsTriedAgainLater) {
-  auto pipeline = PgPipeline::Create("postgres://zebros@127.0.0.1:1/zebros", options_, reactor_);
-  EXPECT_FALSE(pipeline->Ready());
+  auto pipeline =
+      PgPipeline::Create("postgres://zebros@127.0.0.1:1/zebros", options_, reactor_, connector_);
+  std::atomic<int> attempts{0};
+  std::atomic<int> connected{0};
+  pipeline->OnConnectAttempt([&](bool made) {
+    connected += made ? 1 : 0;
+    ++attempts;
+  });
+  EXPECT_FALSE(pipeline->Ready());  // starts the first attempt
+  const auto ended = [&](int count) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (attempts < count && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+    return attempts == count && !pipeline->Connecting();
+  };
+  ASSERT_TRUE(ended(1));
   EXPECT_FALSE(pipeline->Ready());  // within the second: not even tried
+  EXPECT_FALSE(pipeline->Connecting());
+  std::this_thread::sleep_for(1100ms);
+  EXPECT_FALSE(pipeline->Ready());  // tried again
+  ASSERT_TRUE(ended(2));
+  EXPECT_EQ(connected, 0);
   EXPECT_EQ(pipeline->counts().connects, 0u);
+}
+
+// A server that takes connections and never answers (a hung database, a black-holed network)
+// holds up the connector's thread until the connect timeout, never the thread that asked.
+TEST_F(PgPipelineTest, ReadyDoesNotWaitForAServerThatNeverAnswers) {
+  testing::SilentServer silent;
+  ASSERT_NE(silent.port(), 0);
+  auto pipeline = SilentPipeline(silent);
+  std::promise<bool> attempt;
+  pipeline->OnConnectAttempt([&attempt](bool made) { attempt.set_value(made); });
+  EXPECT_FALSE(pipeline->Ready());
+  // Ready() has returned while the attempt still waits for the server.
+  EXPECT_TRUE(pipeline->Connecting());
+  EXPECT_FALSE(pipeline->Ready());
+  auto made = attempt.get_future();
+  EXPECT_FALSE(Await(made));  // the connect timeout ends it
+  EXPECT_FALSE(pipeline->Connecting());
+  EXPECT_FALSE(pipeline->counts().connected);
+  EXPECT_EQ(silent.accepted(), 1);
 }
 
 TEST_F(PgPipelineTest, ADatabaseReadsThroughThePipelineOnlyWithAReactor) {
@@ -346,6 +447,18 @@ TEST_F(PgPipelineTest, ADatabaseReadsThroughThePipelineOnlyWithAReactor) {
   EXPECT_EQ(value, "v8");
 
   (*database)->AttachReactor(&reactor_);
+  // Read on this thread (through the pool) until the pipeline has connected.
+  for (const auto deadline = std::chrono::steady_clock::now() + 20s;;) {
+    bool on_loop = false;
+    std::promise<void> answered;
+    (*database)->ReadAsync(sql, params, [&](core::Result<sql::Statement>) {
+      on_loop = reactor_.InLoopThread();
+      answered.set_value();
+    });
+    answered.get_future().wait();
+    if (on_loop || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(5ms);
+  }
   std::promise<std::pair<std::string, bool>> promise;
   auto future = promise.get_future();
   (*database)->ReadAsync(sql, params, [&](core::Result<sql::Statement> stmt) {
@@ -365,8 +478,9 @@ TEST_F(PgPipelineTest, OneByOneAnswersEachReadAsItEndsAndHoldsThoseBeyondTwo) {
   auto admin = Connect();
   ASSERT_NE(admin, nullptr);
   ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(42)").ok());
-  auto pipeline = PgPipeline::Create(url_, options_, reactor_, PgPipeline::Batching::kOneByOne);
-  ASSERT_TRUE(pipeline->Ready());
+  auto pipeline =
+      PgPipeline::Create(url_, options_, reactor_, connector_, PgPipeline::Batching::kOneByOne);
+  ASSERT_TRUE(Connected(*pipeline));
   std::vector<std::future<Seen>> futures;
   OnLoop([&] {
     futures.push_back(Send(Read("SELECT v FROM t WHERE id = ?", {"1"}), pipeline.get()));
@@ -412,8 +526,8 @@ TEST_F(PgPipelineTest, SearchPipelinesGiveEachSearchToTheFirstFreeBackend) {
   auto admin = Connect();
   ASSERT_NE(admin, nullptr);
   ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(43)").ok());
-  auto searches = PgSearchPipelines::Create(url_, options_, reactor_, 2);
-  ASSERT_TRUE(searches->Ready());
+  auto searches = PgSearchPipelines::Create(url_, options_, reactor_, connector_, 2);
+  ASSERT_TRUE(Connected(*searches));
   auto send = [&](std::unique_ptr<PgRead> read) { return Search(*searches, std::move(read)); };
   std::future<Seen> blocked;
   std::vector<std::future<Seen>> quick;
@@ -464,8 +578,8 @@ TEST_F(PgPipelineTest, SearchesWaitingWhenABackendIsTerminatedRunOnItsNewConnect
   auto admin = Connect();
   ASSERT_NE(admin, nullptr);
   ASSERT_TRUE(admin->Exec("SELECT pg_advisory_lock(44)").ok());
-  auto searches = PgSearchPipelines::Create(url_, options_, reactor_, 2);
-  ASSERT_TRUE(searches->Ready());
+  auto searches = PgSearchPipelines::Create(url_, options_, reactor_, connector_, 2);
+  ASSERT_TRUE(Connected(*searches));
   auto send = [&](std::unique_ptr<PgRead> read) { return Search(*searches, std::move(read)); };
   std::vector<std::future<Seen>> blocked;
   std::vector<std::future<Seen>> waiting;
@@ -526,6 +640,19 @@ TEST_F(PgPipelineTest, ADatabaseSearchesThroughItsSearchPipelinesOnlyWithAReacto
   EXPECT_FALSE(called);
 
   (*database)->AttachReactor(&reactor_);
+  // Not taken until the search pipelines have connected (asking starts them connecting).
+  for (const auto deadline = std::chrono::steady_clock::now() + 20s;;) {
+    auto answered = std::make_shared<std::promise<void>>();
+    sql::Engine::ReadDone probe = [answered](core::Result<sql::Statement>) {
+      answered->set_value();
+    };
+    if ((*database)->SearchAsync(sql, params, std::move(probe))) {
+      answered->get_future().wait();
+      break;
+    }
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline);
+    std::this_thread::sleep_for(5ms);
+  }
   // Two sent in one turn of the loop go to the two search connections, one each.
   using Answer = std::pair<std::string, bool>;  // the row, answered on the loop
   std::vector<std::future<Answer>> answers;

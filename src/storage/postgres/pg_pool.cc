@@ -18,6 +18,13 @@ void PgPool::Lease::Release() {
   connection_.reset();
 }
 
+namespace {
+
+// How long after a failed attempt to connect the next may be made (see PgPool).
+constexpr auto kRetryDownAfter = std::chrono::seconds(1);
+
+}  // namespace
+
 PgPool::PgPool(std::string url, PgOptions options, int max_size)
     : url_(std::move(url)), options_(options), max_size_(max_size < 1 ? 1 : max_size) {}
 
@@ -40,11 +47,24 @@ core::Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds wait) {
       --total_;
     }
     if (total_ < max_size_) {
+      if (down_) {
+        const auto since = std::chrono::steady_clock::now() - failed_at_;
+        if (probing_ || since < kRetryDownAfter) {
+          return DatabaseUnavailable(
+              "the database did not take a connection " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(since).count()) +
+              " ms ago" + (probing_ ? "; another attempt is under way" : ""));
+        }
+        probing_ = true;
+      }
       ++total_;  // reserves the slot while connecting outside the lock
       lock.unlock();
       auto opened = PgConnection::Open(url_, options_);
-      if (!opened.ok()) {
-        lock.lock();
+      lock.lock();
+      probing_ = false;
+      down_ = !opened.ok();
+      if (down_) {
+        failed_at_ = std::chrono::steady_clock::now();
         --total_;
         returned_.notify_one();
         return std::move(opened).error();

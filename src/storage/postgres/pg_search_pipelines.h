@@ -21,21 +21,27 @@ namespace zebros::storage::postgres {
 // Why one queue: searches committed to a pipeline as they arrived (to the one with the fewest
 // outstanding) ran 8 % faster than on the pool but with p99 38 ms instead of 30: a slow search
 // held up the dozen queued behind it at its backend while the other backend ran dry
-// (docs/performance.md). Thread-safe.
+// (docs/performance.md).
+//
+// A pipeline that lost its connection connects again in the background (PgPipeline::Ready);
+// the searches waiting meanwhile go to whichever pipeline is connected and free first, and fail
+// as an outage only when none is connected and none is connecting. Thread-safe.
 class PgSearchPipelines : public std::enable_shared_from_this<PgSearchPipelines> {
  public:
   // Searches waiting here at most; beyond: core::WorkPool::BusyError.
   static constexpr std::size_t kMaxWaiting = 20000;
 
   // `count` pipelines on `reactor` (which must outlive them or see Close() first), connecting on
-  // first use. REQUIRES: count >= 1.
+  // first use on `connector`'s threads (which must outlive them). REQUIRES: count >= 1.
   static std::shared_ptr<PgSearchPipelines> Create(const std::string& url, const PgOptions& options,
-                                                   core::Reactor& reactor, int count);
+                                                   core::Reactor& reactor,
+                                                   core::WorkPool& connector, int count);
   ~PgSearchPipelines();
   PgSearchPipelines(const PgSearchPipelines&) = delete;
   PgSearchPipelines& operator=(const PgSearchPipelines&) = delete;
 
-  // Every pipeline connected, or connected now (PgPipeline::Ready). False: search another way.
+  // Every pipeline connected (those that are not start connecting, PgPipeline::Ready). False:
+  // search another way.
   bool Ready();
   // Queues `read` (bound, `?` placeholders) and hands its rows to `done`, on a reactor thread
   // (or on the caller's when it fails at once).
@@ -52,8 +58,11 @@ class PgSearchPipelines : public std::enable_shared_from_this<PgSearchPipelines>
   PgSearchPipelines() = default;
   // Sends `waiting` on pipeline `index`, whose unanswered count the caller raised.
   void SendOn(std::size_t index, Waiting waiting);
-  // Pipeline `index` answered one: it takes the next waiting search, if any.
+  // Pipeline `index` answered one.
   void Answered(std::size_t index);
+  // Gives waiting searches to connected pipelines with room; fails them all as an outage when
+  // no pipeline is connected or connecting.
+  void Dispatch();
 
   std::vector<std::shared_ptr<PgPipeline>> pipelines_;
   std::mutex mutex_;
