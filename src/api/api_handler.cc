@@ -152,9 +152,20 @@ void ApiHandler::Handle(net::HttpRequest& request, net::Reply reply) {
     return call.Send(JsonResponse(200, "{\"status\":\"ok\"}"));
   }
   if (route->kind == RouteKind::kReady) {
-    if (ready_()) return call.Send(JsonResponse(200, "{\"status\":\"ready\"}"));
-    return call.Send(ProblemResponse(
-        core::MakeError(core::Code::kUnavailable, "not_ready", "The database is not ready.")));
+    const auto answer = [](const Answer& to, bool ready) {
+      if (ready) return to.Send(JsonResponse(200, "{\"status\":\"ready\"}"));
+      to.Send(ProblemResponse(
+          core::MakeError(core::Code::kUnavailable, "not_ready", "The database is not ready.")));
+    };
+    // The check connects and queries: against a server that hangs, it waits out the connect
+    // timeout, which an I/O thread must not (every request on it, liveness probes too, would).
+    auto to = call.Defer();
+    if (reads_ == nullptr) return answer(to, ready_());
+    auto waiting = std::make_shared<Answer>(std::move(to));
+    if (!reads_->Post([this, waiting, answer] { answer(*waiting, ready_()); })) {
+      answer(*waiting, false);
+    }
+    return;
   }
   auto principal = authenticator_.Authenticate(request.FindHeader("authorization"));
   if (!principal.ok()) return call.Send(ProblemResponse(principal.error()));

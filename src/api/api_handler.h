@@ -30,8 +30,9 @@ struct ApiServices {
   core::WorkPool& pool;  // for blocking directory work, off the I/O threads
   const core::Clock& clock;
   storage::AuditStore& audit;
-  std::function<bool()> ready;  // database reachable and migrated
-  IdpRoutes* idp = nullptr;     // the built-in identity provider (/realms/…); null: none
+  // Database reachable and migrated; may wait on a database server (then run on `reads`).
+  std::function<bool()> ready;
+  IdpRoutes* idp = nullptr;  // the built-in identity provider (/realms/…); null: none
   // Rendered list and search pages; null when another process may write the database.
   PageCache* pages = nullptr;
   // For lists and searches when they wait on a database server; null: they run where asked.
@@ -114,13 +115,19 @@ class ApiHandler final : public net::HttpHandler {
     std::string key;
     std::uint64_t generation = 0;
   };
-  // Answers from pages_ when it holds the page (true); otherwise fills `slot` for ReadPage.
-  bool SendCachedPage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
-                      std::string_view request, PageSlot& slot) const;
+  // Answers with the list (`list`) or search page `query` asks for: from pages_ when it holds
+  // it, else read (ReadPage). `kind` and `request` key the page.
+  void ServePage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
+                 std::string_view request, model::Query query, bool list);
+  // Answers from pages_ when it holds the page (true); otherwise fills `slot`'s generation for
+  // ReadPage (or empties its key: the generation is unknown). Reads the tenant's write
+  // generation, which on PostgreSQL is a database read.
+  bool SendCachedPage(const model::Principal& principal, const model::ObjectTypePtr& type,
+                      bool no_cache, const Answer& answer, PageSlot& slot) const;
   // Reads a page of records and answers with it (RecordService::ListAsync; what holds a thread
   // runs on `reads_` when there is one).
-  void ReadPage(Call& call, const model::ObjectTypePtr& type, model::Query query, bool list,
-                PageSlot slot);
+  void ReadPage(const model::Principal& principal, Answer answer, const model::ObjectTypePtr& type,
+                model::Query query, bool list, PageSlot slot);
   net::HttpResponse PageResponse(const model::ObjectTypePtr& type,
                                  const core::Result<storage::Page>& page,
                                  const PageSlot& slot) const;

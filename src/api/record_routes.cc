@@ -115,23 +115,50 @@ net::HttpResponse ReplayResponse(const storage::StoredResponse& stored) {
 
 }  // namespace
 
-bool ApiHandler::SendCachedPage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
-                                std::string_view request, PageSlot& slot) const {
-  if (pages_ == nullptr) return false;
+void ApiHandler::ServePage(Call& call, const model::ObjectTypePtr& type, std::string_view kind,
+                           std::string_view request, model::Query query, bool list) {
   // RFC 9111 request directives: no-cache asks for a page read afresh (which then replaces the
   // cached one), no-store for one that is not kept either.
   const std::string* directives = call.request.FindHeader("cache-control");
   const bool no_store = directives && directives->find("no-store") != std::string::npos;
   const bool no_cache = directives && directives->find("no-cache") != std::string::npos;
-  if (no_store) return false;
-  auto generation = records_.WriteGeneration(call.principal);
-  if (!generation) return false;  // unknown: neither trust nor keep a page
+  PageSlot slot;
+  if (pages_ == nullptr || no_store) {
+    return ReadPage(call.principal, call.Defer(), type, std::move(query), list, std::move(slot));
+  }
   slot.key = PageKey(call.principal, *type, kind, request);
+  if (reads_ == nullptr) {
+    auto answer = call.Defer();
+    if (SendCachedPage(call.principal, type, no_cache, answer, slot)) return;
+    return ReadPage(call.principal, std::move(answer), type, std::move(query), list,
+                    std::move(slot));
+  }
+  // Where reads wait on a database server, so does the write generation that keys the page: on
+  // a worker, with the read. On this I/O thread it would hold up every request of the
+  // connections the thread serves, for as long as the server takes (a connect timeout, when it
+  // hangs).
+  auto answer = std::make_shared<Answer>(call.Defer());
+  const bool posted =
+      reads_->Post([this, principal = call.principal, answer, type, no_cache,
+                    query = std::move(query), list, slot = std::move(slot)]() mutable {
+        if (SendCachedPage(principal, type, no_cache, *answer, slot)) return;
+        ReadPage(principal, std::move(*answer), type, std::move(query), list, std::move(slot));
+      });
+  if (!posted) answer->Send(ProblemResponse(core::WorkPool::BusyError()));
+}
+
+bool ApiHandler::SendCachedPage(const model::Principal& principal, const model::ObjectTypePtr& type,
+                                bool no_cache, const Answer& answer, PageSlot& slot) const {
+  auto generation = records_.WriteGeneration(principal);
+  if (!generation) {  // unknown: neither trust nor keep a page
+    slot.key.clear();
+    return false;
+  }
   slot.generation = *generation;
   if (no_cache) return false;
   auto body = pages_->Find(slot.key, slot.generation, type);
   if (!body) return false;
-  call.Send(JsonResponse(200, std::move(*body)));
+  answer.Send(JsonResponse(200, std::move(*body)));
   return true;
 }
 
@@ -147,11 +174,12 @@ net::HttpResponse ApiHandler::PageResponse(const model::ObjectTypePtr& type,
 // A read that waits on a database server holds a worker of `reads_`, not an I/O thread (a slow
 // one would otherwise hold up every request of the connections that thread serves), or no
 // thread at all (PostgreSQL's ranked searches: RecordStore::ListAsync).
-void ApiHandler::ReadPage(Call& call, const model::ObjectTypePtr& type, model::Query query,
-                          bool list, PageSlot slot) {
+void ApiHandler::ReadPage(const model::Principal& principal, Answer answer,
+                          const model::ObjectTypePtr& type, model::Query query, bool list,
+                          PageSlot slot) {
   records_.ListAsync(
-      call.principal, *type, std::move(query), list, reads_,
-      [this, answer = call.Defer(), type, slot = std::move(slot)](
+      principal, *type, std::move(query), list, reads_,
+      [this, answer = std::move(answer), type, slot = std::move(slot)](
           core::Result<storage::Page> page) { answer.Send(PageResponse(type, page, slot)); });
 }
 
@@ -160,9 +188,7 @@ void ApiHandler::ReadPage(Call& call, const model::ObjectTypePtr& type, model::Q
 void ApiHandler::ListRecords(Call& call, const model::ObjectTypePtr& type) {
   auto query = ParseListQuery(call.request.query);
   if (!query.ok()) return call.Send(ProblemResponse(query.error()));
-  PageSlot slot;
-  if (SendCachedPage(call, type, "list", call.request.query, slot)) return;
-  ReadPage(call, type, std::move(query).value(), true, std::move(slot));
+  ServePage(call, type, "list", call.request.query, std::move(query).value(), true);
 }
 
 void ApiHandler::SearchRecords(Call& call, const model::ObjectTypePtr& type) {
@@ -170,9 +196,7 @@ void ApiHandler::SearchRecords(Call& call, const model::ObjectTypePtr& type) {
   if (!body.ok()) return call.Send(ProblemResponse(body.error()));
   auto query = ParseSearchBody(*body);
   if (!query.ok()) return call.Send(ProblemResponse(query.error()));
-  PageSlot slot;
-  if (SendCachedPage(call, type, "search", call.request.body, slot)) return;
-  ReadPage(call, type, std::move(query).value(), false, std::move(slot));
+  ServePage(call, type, "search", call.request.body, std::move(query).value(), false);
 }
 
 void ApiHandler::CreateRecord(Call& call, const model::ObjectTypePtr& type) {

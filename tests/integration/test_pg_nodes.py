@@ -11,6 +11,10 @@ winner, the loser told why, never a duplicate).
 Slow searches: a list or search waits on PostgreSQL on a read worker, not on an I/O thread, so
 while searches wait (here for a lock on the term table) reads by id are answered all along.
 
+A hung database (a proxy that takes connections and never answers): liveness is answered at
+once throughout, everything else that needs the database is a 503 within the timeouts, and the
+node serves again by itself once the database answers.
+
 Restart under load: PostgreSQL stopped with 'immediate' (a crash: no checkpoint, clients cut
 off) while four writers POST. Until it is back every answer is 503 `database_unavailable` with
 Retry-After (or a 201 for a write made before the crash); none takes longer than
@@ -28,8 +32,8 @@ import time
 import unittest
 import urllib.parse
 
-from harness import (BACKEND, REQUEST_TIMEOUT, ServerTestCase, ZebrosServer, cli, quote_param,
-                     unique, wait_until)
+from harness import (ADMIN, BACKEND, REQUEST_TIMEOUT, ServerTestCase, ZebrosServer, cli,
+                     quote_param, stop_and_clean, unique, wait_until)
 
 # docs/operations.md: custom-field schemas are cached per node for 1 s, credentials for 5 s.
 # The limits add slack for a loaded machine and an ASan build.
@@ -652,9 +656,20 @@ class TenantWriteLockTest(ServerTestCase):
         self.assertEqual(verified.returncode, 0, verified.stdout + verified.stderr)
 
 
+def assert_unavailable(test, exchange):
+    """A 503 database_unavailable problem with Retry-After."""
+    test.assertEqual(exchange["status"], 503, describe(exchange))
+    test.assertTrue(exchange["content_type"].startswith("application/problem+json"),
+                    describe(exchange))
+    test.assertIsInstance(exchange["body"], dict, describe(exchange))
+    test.assertEqual(exchange["body"].get("code"), "database_unavailable", describe(exchange))
+    test.assertEqual(exchange["body"].get("status"), 503, describe(exchange))
+    test.assertTrue(exchange["retry_after"], describe(exchange))
+
+
 def describe(exchange):
     return {name: exchange.get(name) for name in
-            ("worker", "n", "status", "error", "content_type", "retry_after", "body")} | {
+            ("worker", "n", "path", "status", "error", "content_type", "retry_after", "body")} | {
         "duration": round(exchange["finished"] - exchange["started"], 3)}
 
 
@@ -669,14 +684,7 @@ class PostgresRestartUnderWriteLoadTest(ServerTestCase):
         return self.api("GET", "/readyz", key=None).status
 
     def assert_unavailable(self, exchange):
-        """A 503 database_unavailable problem with Retry-After."""
-        self.assertEqual(exchange["status"], 503, describe(exchange))
-        self.assertTrue(exchange["content_type"].startswith("application/problem+json"),
-                        describe(exchange))
-        self.assertIsInstance(exchange["body"], dict, describe(exchange))
-        self.assertEqual(exchange["body"].get("code"), "database_unavailable", describe(exchange))
-        self.assertEqual(exchange["body"].get("status"), 503, describe(exchange))
-        self.assertTrue(exchange["retry_after"], describe(exchange))
+        assert_unavailable(self, exchange)
 
     def test_writes_fail_fast_with_503_while_postgres_is_down_and_resume_after(self):
         title = unique("outage")
@@ -747,6 +755,132 @@ class PostgresRestartUnderWriteLoadTest(ServerTestCase):
         # The cluster is back for the rest of this process, and holds what the list showed.
         stored = self.sql("SELECT count(*) FROM obj_contacts WHERE title = ?", (title,))
         self.assertEqual(stored, [(str(len(listed)),)])
+
+
+# docs/operations.md: the connect timeout is 5 s. A liveness probe answered in less than this
+# waited on no attempt to connect.
+LIVENESS_LIMIT = 2.0
+
+
+def timed_exchange(server, method, path, body=None, key=ADMIN):
+    """One request on a connection of its own: a dict as Writers records (and `path`)."""
+    exchange = {"path": path, "status": None, "error": None, "started": time.monotonic()}
+    headers = {"Content-Type": "application/json"}
+    if key is ADMIN:
+        headers["Authorization"] = f"Bearer {server.admin_key}"
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=REQUEST_TIMEOUT)
+    try:
+        conn.request(method, path, json.dumps(body) if body is not None else None, headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        exchange.update(status=resp.status, content_type=resp.getheader("Content-Type", ""),
+                        retry_after=resp.getheader("Retry-After"))
+        try:
+            exchange["body"] = json.loads(data)
+        except ValueError:
+            exchange["body"] = data
+    except (OSError, http.client.HTTPException) as error:
+        exchange["error"] = repr(error)
+    finally:
+        conn.close()
+    exchange["finished"] = time.monotonic()
+    return exchange
+
+
+class HungDatabaseTest(unittest.TestCase):
+    """PostgreSQL that takes connections and never answers (a hung server, or one the network
+    cut off after the handshake), played by a proxy in front of the suite's cluster: the node's
+    I/O threads never wait on it (liveness answered at once throughout), every request that
+    needs the database gets 503 `database_unavailable` with Retry-After within the timeouts,
+    and the node serves again by itself once the database answers."""
+
+    @classmethod
+    def setUpClass(cls):
+        import pg_cluster
+        from db_proxy import HangingProxy
+        cluster = pg_cluster.cluster()
+        cls.proxy = HangingProxy(cluster.port)
+        cls.addClassCleanup(cls.proxy.close)
+        cls.server = ZebrosServer(database_url=cls.proxy.url_for(cluster.create_database()))
+        cls.addClassCleanup(stop_and_clean, cls.server)
+        cls.server.start()
+
+    def assert_unavailable(self, exchange):
+        assert_unavailable(self, exchange)
+        self.assertLess(exchange["finished"] - exchange["started"], REQUEST_TIMEOUT_LIMIT,
+                        describe(exchange))
+
+    def test_liveness_is_answered_at_once_and_the_rest_fail_as_an_outage_until_it_answers(self):
+        title = unique("hung")
+        created = self.server.api("POST", "/api/v1/contacts",
+                                  {"first_name": "Hung", "last_name": "Server", "title": title})
+        self.assertEqual(created.status, 201, created)
+        record = created.body
+        path = f"/api/v1/contacts/{record['id']}"
+        self.assertEqual(self.server.api("GET", path).status, 200)
+        self.assertEqual(self.server.api("GET", "/readyz", key=None).status, 200)
+
+        self.proxy.hang()
+        try:
+            calls = [("GET", path, None)] * 4 + [
+                ("POST", "/api/v1/contacts/search", {"q": "hung server"}),
+                ("GET", f"/api/v1/contacts?filter[title]={title}", None),
+                ("POST", "/api/v1/contacts",
+                 {"first_name": "Never", "last_name": "Stored", "title": title}),
+            ]
+            results = [None] * len(calls)
+            ready = {}
+
+            def run(index, call):
+                results[index] = timed_exchange(self.server, *call)
+
+            threads = [threading.Thread(target=run, args=(i, call)) for i, call in
+                       enumerate(calls)]
+            threads.append(threading.Thread(target=lambda: ready.update(
+                timed_exchange(self.server, "GET", "/readyz", key=None))))
+            for thread in threads:
+                thread.start()
+            # Liveness throughout, the connect timeout included.
+            probes = []
+            while any(thread.is_alive() for thread in threads) or len(probes) < 5:
+                probes.append(timed_exchange(self.server, "GET", "/healthz", key=None))
+                time.sleep(0.2)
+            for thread in threads:
+                thread.join()
+            # Once an attempt has failed, the next are told at once.
+            again = timed_exchange(self.server, "GET", path)
+        finally:
+            self.proxy.forward()
+
+        print(f"\n[test_pg_nodes] hung database: "
+              f"{[(e['path'], e['status'], round(e['finished'] - e['started'], 3)) for e in results]}"
+              f"; readyz {ready.get('status')} in {ready['finished'] - ready['started']:.3f}s; "
+              f"{len(probes)} liveness probes, slowest "
+              f"{max(p['finished'] - p['started'] for p in probes):.3f}s", flush=True)
+        for probe in probes:
+            self.assertIsNone(probe["error"], describe(probe))
+            self.assertEqual(probe["status"], 200, describe(probe))
+            self.assertLess(probe["finished"] - probe["started"], LIVENESS_LIMIT,
+                            describe(probe))
+        for exchange in results + [again]:
+            self.assertIsNone(exchange["error"], describe(exchange))
+            self.assert_unavailable(exchange)
+        self.assertEqual(ready["status"], 503, describe(ready))
+        self.assertEqual(ready["body"].get("code"), "unavailable", describe(ready))
+        self.assertTrue(ready["retry_after"], describe(ready))
+        self.assertLess(ready["finished"] - ready["started"], REQUEST_TIMEOUT_LIMIT)
+
+        # Back by itself: the same record, and writes again; the refused create left nothing.
+        wait_until(lambda: self.server.api("GET", "/readyz", key=None).status == 200, 30,
+                   "GET /readyz 200 once the database answers")
+        fetched = self.server.api("GET", path)
+        self.assertEqual((fetched.status, fetched.body), (200, record))
+        stored = [r["title"] for r in self.server.api(
+            "GET", f"/api/v1/contacts?filter[title]={title}").body["data"]]
+        self.assertEqual(stored, [title])
+        again = self.server.api("POST", "/api/v1/contacts",
+                                {"first_name": "After", "last_name": "Hang", "title": title})
+        self.assertEqual(again.status, 201, again)
 
 
 if __name__ == "__main__":
