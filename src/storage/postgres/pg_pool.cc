@@ -47,7 +47,8 @@ core::Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds wait) {
       --total_;
     }
     if (total_ < max_size_) {
-      if (down_) {
+      const bool probe = down_;
+      if (probe) {
         const auto since = std::chrono::steady_clock::now() - failed_at_;
         if (probing_ || since < kRetryDownAfter) {
           return DatabaseUnavailable(
@@ -61,7 +62,7 @@ core::Result<PgPool::Lease> PgPool::Acquire(std::chrono::milliseconds wait) {
       lock.unlock();
       auto opened = PgConnection::Open(url_, options_);
       lock.lock();
-      probing_ = false;
+      if (probe) probing_ = false;
       down_ = !opened.ok();
       if (down_) {
         failed_at_ = std::chrono::steady_clock::now();
