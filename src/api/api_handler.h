@@ -121,7 +121,8 @@ class ApiHandler final : public net::HttpHandler {
                  std::string_view request, model::Query query, bool list);
   // Answers from pages_ when it holds the page (true); otherwise fills `slot`'s generation for
   // ReadPage (or empties its key: the generation is unknown). Reads the tenant's write
-  // generation, which on PostgreSQL is a database read.
+  // generation, which on PostgreSQL is a database read; when the database is unavailable,
+  // answers with that (true): the page's read would wait for it a second time.
   bool SendCachedPage(const model::Principal& principal, const model::ObjectTypePtr& type,
                       bool no_cache, const Answer& answer, PageSlot& slot) const;
   // Reads a page of records and answers with it (RecordService::ListAsync; what holds a thread

@@ -150,8 +150,12 @@ void ApiHandler::ServePage(Call& call, const model::ObjectTypePtr& type, std::st
 bool ApiHandler::SendCachedPage(const model::Principal& principal, const model::ObjectTypePtr& type,
                                 bool no_cache, const Answer& answer, PageSlot& slot) const {
   auto generation = records_.WriteGeneration(principal);
-  if (!generation) {  // unknown: neither trust nor keep a page
-    slot.key.clear();
+  if (!generation.ok()) {
+    if (generation.error().code == core::Code::kUnavailable) {
+      answer.Send(ProblemResponse(generation.error()));
+      return true;
+    }
+    slot.key.clear();  // unknown: neither trust nor keep a page
     return false;
   }
   slot.generation = *generation;

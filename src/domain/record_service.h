@@ -61,7 +61,7 @@ class RecordService {
              Done done);
 
   // Moves on after each committed write of the caller's tenant (RecordStore::WriteGeneration).
-  std::optional<std::uint64_t> WriteGeneration(const model::Principal& principal) const {
+  core::Result<std::uint64_t> WriteGeneration(const model::Principal& principal) const {
     return store_.WriteGeneration(principal.tenant_id);
   }
 

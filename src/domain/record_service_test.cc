@@ -52,7 +52,9 @@ class FakeStore final : public storage::RecordStore {
     outcome.results = std::move(results);
     done(std::move(outcome));
   }
-  std::optional<std::uint64_t> WriteGeneration(const std::string&) const override { return 0; }
+  core::Result<std::uint64_t> WriteGeneration(const std::string&) const override {
+    return std::uint64_t{0};
+  }
 
   model::Record record;
   int lists = 0;

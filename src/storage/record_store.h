@@ -111,9 +111,8 @@ class RecordStore {
 
   // A number that moves on with every committed write of the tenant's records, for caches of
   // read results: a result read after loading generation G reflects every write that moved it
-  // up to G, on any node. nullopt when it cannot be told (the database is unreachable): then
-  // cache nothing.
-  virtual std::optional<std::uint64_t> WriteGeneration(const std::string& tenant_id) const = 0;
+  // up to G, on any node. The database's error when it cannot be told: then cache nothing.
+  virtual core::Result<std::uint64_t> WriteGeneration(const std::string& tenant_id) const = 0;
 
  protected:
   // Runs `read` on one of `workers` (nullptr: here) and hands its page to `done`, for ListAsync.

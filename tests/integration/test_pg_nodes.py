@@ -41,6 +41,9 @@ SCHEMA_PROPAGATION_LIMIT = 3.0
 KEY_REVOCATION_LIMIT = 8.0
 # No request may take this long, database down or not (well under the harness's timeout).
 REQUEST_TIMEOUT_LIMIT = 15.0
+# A statement sent to a server that then stops is given up after the statement timeout (10 s)
+# and a grace of 5 s for the server's own cancel (PgOptions); the limit adds slack.
+STOPPED_SERVER_LIMIT = 20.0
 # Conflicting requests race better the more often they are sent.
 RACE_ROUNDS = 10
 
@@ -762,10 +765,10 @@ class PostgresRestartUnderWriteLoadTest(ServerTestCase):
 LIVENESS_LIMIT = 2.0
 
 
-def timed_exchange(server, method, path, body=None, key=ADMIN):
+def timed_exchange(server, method, path, body=None, key=ADMIN, extra_headers=None):
     """One request on a connection of its own: a dict as Writers records (and `path`)."""
     exchange = {"path": path, "status": None, "error": None, "started": time.monotonic()}
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json"} | (extra_headers or {})
     if key is ADMIN:
         headers["Authorization"] = f"Bearer {server.admin_key}"
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=REQUEST_TIMEOUT)
@@ -881,6 +884,75 @@ class HungDatabaseTest(unittest.TestCase):
         again = self.server.api("POST", "/api/v1/contacts",
                                 {"first_name": "After", "last_name": "Hang", "title": title})
         self.assertEqual(again.status, 201, again)
+
+
+    def test_a_server_stopped_with_connections_open_costs_a_request_its_statement_timeout(self):
+        """What a node sent to a server that stopped with connections open (SIGSTOP, a host that
+        hangs while its kernel still acknowledges) waits in buffers; nothing on the wire says no
+        answer will come. Each request that used such a connection gets 503 once the statement
+        timeout and its grace have passed, the connection is dropped, liveness is answered
+        throughout, and a write the node could not learn the outcome of is settled by its
+        Idempotency-Key: retried after the server wakes, there is one record, whether the server
+        committed it on waking or the retry did."""
+        title = unique("stopped")
+        created = self.server.api("POST", "/api/v1/contacts",
+                                  {"first_name": "Stopped", "last_name": "Server", "title": title})
+        self.assertEqual(created.status, 201, created)
+        path = f"/api/v1/contacts/{created.body['id']}"
+        listed = f"/api/v1/contacts?filter[title]={title}"
+        # Connections open on every path: the GET's pipeline, the pool's readers and writers.
+        self.assertEqual(self.server.api("GET", path).status, 200)
+        self.assertEqual(self.server.api("GET", listed).status, 200)
+        self.assertEqual(self.server.api("GET", "/readyz", key=None).status, 200)
+        write = {"first_name": "Unknown", "last_name": "Outcome", "title": title}
+        idempotency = {"Idempotency-Key": unique("idem-stopped-")}
+
+        self.proxy.freeze()
+        try:
+            calls = [("GET", path, None, None), ("GET", listed, None, None),
+                     ("POST", "/api/v1/contacts", write, idempotency)]
+            results = [None] * len(calls)
+
+            def run(index, method, target, body, headers):
+                results[index] = timed_exchange(self.server, method, target, body,
+                                                extra_headers=headers)
+
+            threads = [threading.Thread(target=run, args=(i, *call)) for i, call in
+                       enumerate(calls)]
+            for thread in threads:
+                thread.start()
+            probes = []
+            while any(thread.is_alive() for thread in threads):
+                probes.append(timed_exchange(self.server, "GET", "/healthz", key=None))
+                time.sleep(0.5)
+            for thread in threads:
+                thread.join()
+        finally:
+            self.proxy.thaw()
+
+        print(f"\n[test_pg_nodes] stopped database: "
+              f"{[(e['path'], e['status'], round(e['finished'] - e['started'], 3)) for e in results]}"
+              f"; {len(probes)} liveness probes, slowest "
+              f"{max(p['finished'] - p['started'] for p in probes):.3f}s", flush=True)
+        for probe in probes:
+            self.assertEqual(probe["status"], 200, describe(probe))
+            self.assertLess(probe["finished"] - probe["started"], LIVENESS_LIMIT, describe(probe))
+        for exchange in results:
+            self.assertIsNone(exchange["error"], describe(exchange))
+            assert_unavailable(self, exchange)
+            self.assertLess(exchange["finished"] - exchange["started"], STOPPED_SERVER_LIMIT,
+                            describe(exchange))
+
+        wait_until(lambda: self.server.api("GET", "/readyz", key=None).status == 200, 30,
+                   "GET /readyz 200 once the database answers")
+        retried = self.server.api("POST", "/api/v1/contacts", write, headers=idempotency)
+        self.assertIn(retried.status, (200, 201), retried)
+        stored = self.server.api("GET", listed).body["data"]
+        self.assertEqual(sorted(r["last_name"] for r in stored), ["Outcome", "Server"], stored)
+        self.assertEqual([r["id"] for r in stored if r["last_name"] == "Outcome"],
+                         [retried.body["id"]])
+        fetched = self.server.api("GET", path)
+        self.assertEqual((fetched.status, fetched.body), (200, created.body))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,11 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <climits>
 #include <optional>
 #include <variant>
 
@@ -99,6 +103,34 @@ core::Error DatabaseUnavailable(std::string detail) {
                          "The database is unavailable; retry shortly.", std::move(detail));
 }
 
+std::chrono::milliseconds AnswerLimit(const PgOptions& options) {
+  return std::chrono::milliseconds(options.statement_timeout_ms) +
+         std::chrono::milliseconds(options.answer_grace_ms);
+}
+
+TimeoutSetting StatementTimeoutSetting(std::string_view sql) {
+  std::string lowered(sql);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::size_t at = lowered.find("statement_timeout");
+  if (at == std::string::npos) return TimeoutSetting::kUnchanged;
+  // The words before it: "reset", "set local" or "set" (any run of spaces between).
+  std::string_view before = std::string_view(lowered).substr(0, at);
+  while (!before.empty() && std::isspace(static_cast<unsigned char>(before.back()))) {
+    before.remove_suffix(1);
+  }
+  if (before.ends_with("reset")) return TimeoutSetting::kReset;
+  if (before.ends_with("local")) {
+    before.remove_suffix(5);
+    while (!before.empty() && std::isspace(static_cast<unsigned char>(before.back()))) {
+      before.remove_suffix(1);
+    }
+    if (before.ends_with("set")) return TimeoutSetting::kSetForTransaction;
+  }
+  if (before.ends_with("set")) return TimeoutSetting::kSetForSession;
+  return TimeoutSetting::kUnchanged;  // named, not set: SHOW, current_setting(…)
+}
+
 std::string ToDollarPlaceholders(std::string_view sql) {
   int count = 0;
   return ConvertPlaceholders(sql, count);
@@ -149,9 +181,17 @@ core::Result<bool> PgStatement::Step() {
     if (!piped.ok()) return std::move(piped).error();
     result = std::move(piped).value();
   } else {
-    result.reset(PQexecPrepared(connection_.conn_, name_.c_str(), static_cast<int>(values.size()),
-                                values.empty() ? nullptr : values.data(), nullptr, nullptr,
-                                /*resultFormat=*/0));
+    if (connection_.unusable_) {
+      return DatabaseUnavailable("step " + name_ + ": connection unusable");
+    }
+    if (PQsendQueryPrepared(connection_.conn_, name_.c_str(), static_cast<int>(values.size()),
+                            values.empty() ? nullptr : values.data(), nullptr, nullptr,
+                            /*resultFormat=*/0) != 1) {
+      return PgError(connection_.conn_, nullptr, "step " + name_);
+    }
+    auto collected = connection_.CollectResults("step " + name_);
+    if (!collected.ok()) return std::move(collected).error();
+    result = std::move(collected).value();
   }
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
@@ -216,7 +256,11 @@ core::Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string
     PQfinish(conn);
     return DatabaseUnavailable("connect: " + Trimmed(std::move(message)));
   }
-  std::unique_ptr<PgConnection> connection(new PgConnection(conn));
+  // Statement timeout set in the URL's options: the client does not guess how long it is.
+  const bool own_timeout = url_options.find("statement_timeout") != std::string::npos;
+  std::unique_ptr<PgConnection> connection(new PgConnection(
+      conn, own_timeout || options.statement_timeout_ms <= 0 ? std::chrono::milliseconds(0)
+                                                             : AnswerLimit(options)));
   // Terse: no DETAIL lines (which quote row values) in PQerrorMessage; and no notices on stderr
   // (CREATE … IF NOT EXISTS sends one for each object that exists).
   PQsetErrorVerbosity(conn, PQERRORS_TERSE);
@@ -247,7 +291,12 @@ core::Status PgConnection::Exec(std::string_view sql) {
       if (!sent.ok()) return sent;
     }
     NoteControlStatement(sql);
-    result.reset(PQexec(conn_, text.c_str()));
+    if (unusable_) return DatabaseUnavailable("exec: connection unusable");
+    NoteTimeoutSetting(sql);
+    if (PQsendQuery(conn_, text.c_str()) != 1) return PgError(conn_, nullptr, "exec");
+    auto collected = CollectResults("exec");
+    if (!collected.ok()) return std::move(collected).error();
+    result = std::move(collected).value();
   }
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK && status != PGRES_EMPTY_QUERY) {
@@ -319,13 +368,24 @@ core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite>
     if (sent != 1) return broke_off("pipeline: send");
   }
   if (current != nullptr) {
-    if (current->name.empty()) NoteControlStatement(current->sql);
+    if (current->name.empty()) {
+      NoteControlStatement(current->sql);
+      NoteTimeoutSetting(current->sql);
+    }
     static const std::vector<const char*> kNone;
     if (send(current->name, current->sql, current->values ? *current->values : kNone) != 1) {
       return broke_off("pipeline: send");
     }
   }
   if (PQpipelineSync(conn_) != 1) return broke_off("pipeline: sync");
+  const Deadline deadline = AnswerDeadline();
+  // The next result, or null; an answer that does not come in time breaks the connection off.
+  const auto next = [&](PgResultPtr& result) {
+    auto ready = AwaitResult(deadline, "pipeline");
+    if (!ready.ok()) return ready;
+    result.reset(PQgetResult(conn_));
+    return core::OkStatus();
+  };
 
   // One result (then a null) per query, in order; an error aborts those after it; then the sync.
   std::optional<core::Error> failure;
@@ -333,12 +393,12 @@ core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite>
   const std::size_t queries = writes.size() + (current != nullptr ? 1 : 0);
   for (std::size_t i = 0; i < queries; ++i) {
     PgResultPtr first;
-    while (PGresult* result = PQgetResult(conn_)) {
-      if (!first) {
-        first.reset(result);
-      } else {
-        PQclear(result);
-      }
+    for (;;) {
+      PgResultPtr result;
+      auto got = next(result);
+      if (!got.ok()) return std::move(got).error();
+      if (!result) break;
+      if (!first) first = std::move(result);
     }
     if (!first) return broke_off("pipeline: no result");
     const ExecStatusType status = PQresultStatus(first.get());
@@ -351,7 +411,9 @@ core::Result<PgResultPtr> PgConnection::Pipeline(std::vector<sql::DeferredWrite>
       if (!is_current) NoteDeferredFailure();
     }
   }
-  PgResultPtr sync(PQgetResult(conn_));
+  PgResultPtr sync;
+  auto synced = next(sync);
+  if (!synced.ok()) return std::move(synced).error();
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) {
     return broke_off("pipeline: no sync");
   }
@@ -370,7 +432,13 @@ core::Result<PgStatement*> PgConnection::Cached(const std::string& sql) {
   const std::string converted = ConvertPlaceholders(sql, parameter_count);
   std::string name = "z" + std::to_string(next_statement_++);
   // No parameter types: the server infers them from the SQL, and reads the text we send.
-  PgResultPtr result(PQprepare(conn_, name.c_str(), converted.c_str(), 0, nullptr));
+  if (unusable_) return DatabaseUnavailable("prepare: connection unusable");
+  if (PQsendPrepare(conn_, name.c_str(), converted.c_str(), 0, nullptr) != 1) {
+    return PgError(conn_, nullptr, "prepare");
+  }
+  auto collected = CollectResults("prepare");
+  if (!collected.ok()) return std::move(collected).error();
+  PgResultPtr result = std::move(collected).value();
   if (!result || PQresultStatus(result.get()) != PGRES_COMMAND_OK) {
     return PgError(conn_, result.get(), "prepare");
   }
@@ -395,6 +463,71 @@ void PgConnection::NoteCommand(PGresult* result) {
   std::int64_t count = 0;
   (void)std::from_chars(rows.data(), rows.data() + rows.size(), count);
   changes_ = count;
+}
+
+PgConnection::Deadline PgConnection::AnswerDeadline() const {
+  if (answer_limit_.count() <= 0 || timeout_ != TimeoutSetting::kReset) return std::nullopt;
+  return std::chrono::steady_clock::now() + answer_limit_;
+}
+
+void PgConnection::NoteTimeoutSetting(std::string_view sql) {
+  if (timeout_ == TimeoutSetting::kSetForTransaction && !InTransaction()) {
+    timeout_ = TimeoutSetting::kReset;
+  }
+  const TimeoutSetting setting = StatementTimeoutSetting(sql);
+  if (setting == TimeoutSetting::kUnchanged) return;
+  // A session's own setting outlasts one for a transaction.
+  if (setting == TimeoutSetting::kSetForTransaction && timeout_ == TimeoutSetting::kSetForSession) {
+    return;
+  }
+  timeout_ = setting;
+}
+
+core::Status PgConnection::AwaitResult(const Deadline& deadline, std::string_view what) {
+  while (PQisBusy(conn_) == 1) {
+    int wait_ms = -1;
+    if (deadline) {
+      const auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(*deadline - std::chrono::steady_clock::now())
+              .count();
+      if (left <= 0) {
+        unusable_ = true;
+        return DatabaseUnavailable(std::string(what) + ": no answer in time");
+      }
+      wait_ms = static_cast<int>(std::min<std::int64_t>(left, INT_MAX));
+    }
+    pollfd socket{PQsocket(conn_), POLLIN, 0};
+    if (socket.fd < 0) return core::OkStatus();  // lost: PQgetResult says so, without waiting
+    const int ready = ::poll(&socket, 1, wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) {
+      unusable_ = true;
+      return DatabaseUnavailable(std::string(what) + ": poll failed");
+    }
+    // A failed read marks the connection bad; PQgetResult then returns its error at once.
+    if (ready > 0 && PQconsumeInput(conn_) == 0) return core::OkStatus();
+  }
+  return core::OkStatus();
+}
+
+core::Result<PgResultPtr> PgConnection::CollectResults(std::string_view what) {
+  const Deadline deadline = AnswerDeadline();
+  PgResultPtr kept;
+  for (;;) {
+    auto ready = AwaitResult(deadline, what);
+    if (!ready.ok()) return std::move(ready).error();
+    PgResultPtr result(PQgetResult(conn_));
+    if (!result) break;
+    const ExecStatusType status = PQresultStatus(result.get());
+    const bool kept_error = kept && PQresultStatus(kept.get()) == PGRES_FATAL_ERROR;
+    if (!kept_error) kept = std::move(result);
+    // No COPY here; were one started, its data would never end the results.
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT || status == PGRES_COPY_BOTH) break;
+  }
+  if (timeout_ == TimeoutSetting::kSetForTransaction && !InTransaction()) {
+    timeout_ = TimeoutSetting::kReset;
+  }
+  return kept;
 }
 
 bool PgConnection::Broken() const { return unusable_ || PQstatus(conn_) != CONNECTION_OK; }

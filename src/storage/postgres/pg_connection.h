@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -29,7 +30,21 @@ struct PgOptions {
   // search term may call for parallel workers, whose start alone costs more than a search (one
   // tried for search, docs/performance.md: 75 ms with two workers, 1 ms without).
   bool search_plans = false;
+  // How long past the statement timeout a client waits for the server's answer before it takes
+  // the server for hung (stopped, or its host gone while the kernel still acknowledges) and the
+  // connection for lost: the server cancels a statement itself, so an answer later than this is
+  // one that will not come.
+  int answer_grace_ms = 5000;
 };
+
+// How long a client waits for the answer to a statement: statement timeout + grace.
+std::chrono::milliseconds AnswerLimit(const PgOptions& options);
+
+// What a statement does to the session's statement timeout, as far as the client must know:
+// sets it (`SET [LOCAL] statement_timeout …`, for the session or the transaction) or gives it
+// back (`RESET statement_timeout`). Pure.
+enum class TimeoutSetting { kUnchanged, kSetForSession, kSetForTransaction, kReset };
+TimeoutSetting StatementTimeoutSetting(std::string_view sql);
 
 // `sql` with each `?` placeholder replaced by `$1`, `$2`, … in order. A `?` inside a
 // single-quoted literal, a double-quoted identifier or a comment is left as it is. Pure.
@@ -88,7 +103,9 @@ class PgConnection final : public sql::Session {
   PgConnection& operator=(const PgConnection&) = delete;
 
   sql::Dialect dialect() const override { return sql::Dialect::kPostgres; }
-  // Runs one or more statements (PQexec); rows they return are dropped.
+  // Runs one or more statements (as PQexec); rows they return are dropped. This and every other
+  // statement wait for the server's answer at most AnswerLimit (see PgOptions::answer_grace_ms),
+  // unless the session's statement timeout was set by a statement.
   core::Status Exec(std::string_view sql) override;
   // The cached statement for `sql` (with `?` placeholders), prepared on first use under the name
   // "z<counter>". The least recently used of more than 256 is DEALLOCATEd.
@@ -115,7 +132,21 @@ class PgConnection final : public sql::Session {
 
  private:
   friend class PgStatement;
-  explicit PgConnection(PGconn* conn) : conn_(conn) {}
+  using Deadline = std::optional<std::chrono::steady_clock::time_point>;
+  PgConnection(PGconn* conn, std::chrono::milliseconds answer_limit)
+      : conn_(conn), answer_limit_(answer_limit) {}
+  // When the answer to a statement sent now must have come: none while the session's statement
+  // timeout is its own (set by a statement: the client does not guess how long it may run).
+  Deadline AnswerDeadline() const;
+  // Follows what `sql`, about to be sent, does to the statement timeout; and forgets a setting
+  // for a transaction once none is open.
+  void NoteTimeoutSetting(std::string_view sql);
+  // Waits until the next result can be read without blocking, at most until `deadline`. Past it
+  // the connection is unusable and the error is kUnavailable "database_unavailable".
+  core::Status AwaitResult(const Deadline& deadline, std::string_view what);
+  // Every result of what was just sent, read within its answer deadline, kept as PQexec keeps
+  // them: the first error's, else the last one. Null when none came.
+  core::Result<PgResultPtr> CollectResults(std::string_view what);
   // Records the row count of a finished command for Changes().
   void NoteCommand(PGresult* result);
   // The cached statement for `sql`, prepared on first use (see Prepare).
@@ -142,7 +173,11 @@ class PgConnection final : public sql::Session {
   static constexpr std::size_t kStatementCacheSize = 256;
 
   PGconn* conn_;
-  // Left in an unknown protocol state (a pipeline broke off): never reused.
+  // AnswerLimit of the options, or zero when the URL's options set the statement timeout.
+  const std::chrono::milliseconds answer_limit_;
+  TimeoutSetting timeout_ = TimeoutSetting::kReset;
+  // Left in an unknown protocol state (a pipeline broke off, an answer did not come): never
+  // reused.
   bool unusable_ = false;
   std::int64_t changes_ = 0;
   std::uint64_t next_statement_ = 1;

@@ -1,10 +1,12 @@
 #include "storage/postgres/pg_connection.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <array>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <future>
 #include <limits>
 #include <random>
@@ -53,6 +55,22 @@ TEST(PgPlaceholders, LeavesLiteralsIdentifiersAndCommentsAlone) {
 
 TEST(PgMigrations, VersionsMeanTheSameAsSqlites) {
   EXPECT_EQ(LatestPgMigrationVersion(), sqlite::LatestMigrationVersion());
+}
+
+TEST(PgTimeoutSetting, TellsSettingForTheSessionOrTransactionFromResetAndFromMentions) {
+  EXPECT_EQ(StatementTimeoutSetting("SET statement_timeout = 0; SELECT pg_advisory_lock(1)"),
+            TimeoutSetting::kSetForSession);
+  EXPECT_EQ(StatementTimeoutSetting("set  STATEMENT_TIMEOUT to '1min'"),
+            TimeoutSetting::kSetForSession);
+  EXPECT_EQ(StatementTimeoutSetting("SET LOCAL statement_timeout = 0; SELECT 1"),
+            TimeoutSetting::kSetForTransaction);
+  EXPECT_EQ(StatementTimeoutSetting("SELECT pg_advisory_unlock(1); RESET statement_timeout"),
+            TimeoutSetting::kReset);
+  EXPECT_EQ(StatementTimeoutSetting("SHOW statement_timeout"), TimeoutSetting::kUnchanged);
+  EXPECT_EQ(StatementTimeoutSetting("SELECT current_setting('statement_timeout')"),
+            TimeoutSetting::kUnchanged);
+  EXPECT_EQ(StatementTimeoutSetting("SET TIME ZONE 'UTC'"), TimeoutSetting::kUnchanged);
+  EXPECT_EQ(StatementTimeoutSetting("BEGIN"), TimeoutSetting::kUnchanged);
 }
 
 TEST(PgErrors, NoResultMeansUnavailable) {
@@ -264,6 +282,121 @@ TEST_F(PgConnectionTest, OtherFailuresMapToDatabaseErrorOrUnavailable) {
   EXPECT_EQ(timed_out.error().problem_code, "database_unavailable");
   EXPECT_FALSE(connection->Broken());
   EXPECT_EQ(QueryInt(*connection, "SELECT 7"), 7);
+}
+
+// Stops a backend process of the test's own server (SIGSTOP): its kernel still takes what the
+// client sends and acknowledges it, so nothing on the wire says that no answer will come, as
+// with a server host that hangs. Continued when it goes out of scope.
+class StoppedBackend {
+ public:
+  explicit StoppedBackend(int pid) : pid_(pid) {}
+  ~StoppedBackend() { Continue(); }
+  StoppedBackend(const StoppedBackend&) = delete;
+  StoppedBackend& operator=(const StoppedBackend&) = delete;
+
+  // Whether `pid` is a PostgreSQL process on this machine that we may stop (the harness's
+  // server is; a server elsewhere is not, and its pid here would be some other process).
+  static bool Stoppable(int pid) {
+    std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+    std::string name;
+    return std::getline(comm, name) && name.starts_with("postgres") && ::kill(pid, 0) == 0;
+  }
+  bool Stop() { return stopped_ = ::kill(pid_, SIGSTOP) == 0; }
+  void Continue() {
+    if (stopped_) ::kill(pid_, SIGCONT);
+    stopped_ = false;
+  }
+
+ private:
+  int pid_;
+  bool stopped_ = false;
+};
+
+// Runs `work` on a thread of its own; if it has not returned after `limit`, the backend is
+// continued (so the call ends) and the test fails: the client waited for an answer that the
+// statement timeout says will not come.
+template <class Work>
+auto WithinLimit(StoppedBackend& backend, std::chrono::seconds limit, Work work) {
+  auto outcome = std::async(std::launch::async, std::move(work));
+  if (outcome.wait_for(limit) != std::future_status::ready) {
+    ADD_FAILURE() << "the client still waits for the stopped server after " << limit.count()
+                  << " s";
+    backend.Continue();
+  }
+  return outcome.get();
+}
+
+TEST_F(PgConnectionTest, AStoppedServerIsUnavailableOnceTheStatementTimeoutAndGraceHavePassed) {
+  PgOptions options;
+  options.statement_timeout_ms = 200;
+  options.answer_grace_ms = 300;
+  for (const std::string how : {"exec", "step", "prepare", "kept write"}) {
+    SCOPED_TRACE(how);
+    auto connection = Connect(options);
+    ASSERT_NE(connection, nullptr);
+    auto cached = connection->Prepare("SELECT 1");
+    ASSERT_TRUE(cached.ok());
+    if (!StoppedBackend::Stoppable(connection->BackendPid())) {
+      GTEST_SKIP() << "the test server's backends are not processes of this machine";
+    }
+    StoppedBackend backend(connection->BackendPid());
+    ASSERT_TRUE(backend.Stop());
+    const core::Status outcome = WithinLimit(backend, 20s, [&]() -> core::Status {
+      if (how == "exec") return connection->Exec("SELECT 2");
+      if (how == "prepare") {
+        auto prepared = connection->Prepare("SELECT 3");
+        return prepared.ok() ? core::OkStatus() : core::Status(prepared.error());
+      }
+      if (how == "kept write") {
+        connection->DeferWrites(true);
+        auto kept = connection->RunOrDefer({"SELECT 4", {}});
+        if (!kept.ok()) return kept;
+        return connection->RunDeferred();
+      }
+      auto row = cached->Step();
+      return row.ok() ? core::OkStatus() : core::Status(row.error());
+    });
+    ASSERT_FALSE(outcome.ok());
+    EXPECT_EQ(outcome.error().code, Code::kUnavailable);
+    EXPECT_EQ(outcome.error().problem_code, "database_unavailable");
+    EXPECT_NE(outcome.error().detail.find("no answer in time"), std::string::npos)
+        << outcome.error().detail;
+    // The connection is in the middle of a statement: never lent again.
+    EXPECT_TRUE(connection->Broken());
+    EXPECT_FALSE(connection->Exec("SELECT 5").ok());
+  }
+}
+
+TEST_F(PgConnectionTest, AStatementTimeoutTheSessionSetsIsWaitedForWhole) {
+  PgOptions options;
+  options.statement_timeout_ms = 200;
+  options.answer_grace_ms = 300;
+  auto connection = Connect(options);
+  ASSERT_NE(connection, nullptr);
+  // Longer than the answer limit (0.5 s): what a migration on a large table does.
+  ASSERT_TRUE(connection->Exec("SET statement_timeout = 0").ok());
+  auto slept = connection->Exec("SELECT pg_sleep(0.8)");
+  EXPECT_TRUE(slept.ok()) << slept.error().detail;
+  ASSERT_TRUE(connection->Exec("RESET statement_timeout").ok());
+  // For one transaction...
+  ASSERT_TRUE(connection->Exec("BEGIN").ok());
+  ASSERT_TRUE(connection->Exec("SET LOCAL statement_timeout = 0; SELECT pg_sleep(0.8)").ok());
+  ASSERT_TRUE(connection->Exec("COMMIT").ok());
+  // ...and back to the options' once it ends: the server cancels at 200 ms, the connection stays.
+  auto cancelled = connection->Exec("SELECT pg_sleep(0.8)");
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.error().problem_code, "database_unavailable");
+  EXPECT_FALSE(connection->Broken());
+  if (!StoppedBackend::Stoppable(connection->BackendPid())) {
+    GTEST_SKIP() << "the test server's backends are not processes of this machine";
+  }
+  StoppedBackend backend(connection->BackendPid());
+  ASSERT_TRUE(backend.Stop());
+  const core::Status outcome =
+      WithinLimit(backend, 20s, [&] { return connection->Exec("SELECT 1"); });
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_NE(outcome.error().detail.find("no answer in time"), std::string::npos)
+      << outcome.error().detail;
 }
 
 TEST_F(PgConnectionTest, SessionRunsInUtc) {

@@ -400,9 +400,7 @@ void PgPipeline::CheckTimeouts(std::uint64_t generation) {
     if (generation != generation_) return;
     timer_armed_ = false;
     if (connection_ == nullptr || pending_.empty()) return;
-    const auto limit =
-        std::chrono::milliseconds(options_.statement_timeout_ms) + std::chrono::seconds(5);
-    if (Clock::now() - pending_.front().sent_at > limit) {
+    if (Clock::now() - pending_.front().sent_at > AnswerLimit(options_)) {
       DisconnectLocked(DatabaseUnavailable("read pipeline: no answer in time"), answers);
     } else {
       ArmLocked();

@@ -40,7 +40,7 @@ namespace zebros::storage::postgres {
 // one batch to the next. A read that fails aborts the rest of its batch: those are sent again
 // once (they did not run). A lost connection fails what is pending with database_unavailable
 // and the next read connects anew; so does a batch without an answer after
-// `statement_timeout + 5 s`.
+// AnswerLimit (statement timeout + 5 s).
 //
 // Connecting blocks (DNS, TCP, TLS, authentication: up to the connect timeout, when the server
 // accepts connections and never answers), so it runs on the `connector` pool, never on the

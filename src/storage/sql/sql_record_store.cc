@@ -176,18 +176,18 @@ std::atomic<std::uint64_t>& SqlRecordStore::GenerationSlot(const std::string& te
   return generations_[std::hash<std::string>{}(tenant_id) % kGenerationSlots];
 }
 
-std::optional<std::uint64_t> SqlRecordStore::WriteGeneration(const std::string& tenant_id) const {
+core::Result<std::uint64_t> SqlRecordStore::WriteGeneration(const std::string& tenant_id) const {
   if (database_.dialect() == Dialect::kSqlite) {
     return GenerationSlot(tenant_id).load(std::memory_order_acquire);
   }
   auto reader = database_.Reader();
-  if (!reader.ok()) return std::nullopt;
+  if (!reader.ok()) return std::move(reader).error();
   auto stmt = (*reader)->Prepare("SELECT seq FROM audit_heads WHERE tenant_id = ?");
-  if (!stmt.ok()) return std::nullopt;
+  if (!stmt.ok()) return std::move(stmt).error();
   stmt->BindText(1, tenant_id);
   auto row = stmt->Step();
-  if (!row.ok()) return std::nullopt;
-  return *row ? static_cast<std::uint64_t>(stmt->Int(0)) : 0;
+  if (!row.ok()) return std::move(row).error();
+  return *row ? static_cast<std::uint64_t>(stmt->Int(0)) : std::uint64_t{0};
 }
 
 }  // namespace zebros::storage::sql

@@ -36,7 +36,7 @@ class SqlRecordStore final : public RecordStore {
   // writer (app/serve_lock.h). PostgreSQL: the tenant's audit head, which every record write
   // moves in its own transaction on whichever node (other audited writes move it too: a spare
   // miss) — one primary-key read.
-  std::optional<std::uint64_t> WriteGeneration(const std::string& tenant_id) const override;
+  core::Result<std::uint64_t> WriteGeneration(const std::string& tenant_id) const override;
 
  private:
   // List once the query is compiled (List compiles it; ListAsync did already).
