@@ -330,7 +330,7 @@ TEST_F(PgConnectionTest, AStoppedServerIsUnavailableOnceTheStatementTimeoutAndGr
   PgOptions options;
   options.statement_timeout_ms = 200;
   options.answer_grace_ms = 300;
-  for (const std::string how : {"exec", "step", "prepare", "kept write"}) {
+  for (const std::string_view how : {"exec", "step", "prepare", "kept write"}) {
     SCOPED_TRACE(how);
     auto connection = Connect(options);
     ASSERT_NE(connection, nullptr);
