@@ -790,6 +790,28 @@ def timed_exchange(server, method, path, body=None, key=ADMIN, extra_headers=Non
     return exchange
 
 
+def exchanges_probing_liveness(server, calls, min_probes, interval, also=()):
+    """Runs each call (method, path, body, extra headers) on a connection and thread of its own,
+    and each callable of `also` on a thread, probing `GET /healthz` every `interval` seconds until
+    all have ended (at least `min_probes` times). Returns the calls' exchanges and the probes'."""
+    results = [None] * len(calls)
+
+    def run(index, method, path, body, headers):
+        results[index] = timed_exchange(server, method, path, body, extra_headers=headers)
+
+    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
+    threads += [threading.Thread(target=work) for work in also]
+    for thread in threads:
+        thread.start()
+    probes = []
+    while any(thread.is_alive() for thread in threads) or len(probes) < min_probes:
+        probes.append(timed_exchange(server, "GET", "/healthz", key=None))
+        time.sleep(interval)
+    for thread in threads:
+        thread.join()
+    return results, probes
+
+
 class HungDatabaseTest(unittest.TestCase):
     """PostgreSQL that takes connections and never answers (a hung server, or one the network
     cut off after the handshake), played by a proxy in front of the suite's cluster: the node's
@@ -825,31 +847,18 @@ class HungDatabaseTest(unittest.TestCase):
 
         self.proxy.hang()
         try:
-            calls = [("GET", path, None)] * 4 + [
-                ("POST", "/api/v1/contacts/search", {"q": "hung server"}),
-                ("GET", f"/api/v1/contacts?filter[title]={title}", None),
+            calls = [("GET", path, None, None)] * 4 + [
+                ("POST", "/api/v1/contacts/search", {"q": "hung server"}, None),
+                ("GET", f"/api/v1/contacts?filter[title]={title}", None, None),
                 ("POST", "/api/v1/contacts",
-                 {"first_name": "Never", "last_name": "Stored", "title": title}),
+                 {"first_name": "Never", "last_name": "Stored", "title": title}, None),
             ]
-            results = [None] * len(calls)
             ready = {}
-
-            def run(index, call):
-                results[index] = timed_exchange(self.server, *call)
-
-            threads = [threading.Thread(target=run, args=(i, call)) for i, call in
-                       enumerate(calls)]
-            threads.append(threading.Thread(target=lambda: ready.update(
-                timed_exchange(self.server, "GET", "/readyz", key=None))))
-            for thread in threads:
-                thread.start()
             # Liveness throughout, the connect timeout included.
-            probes = []
-            while any(thread.is_alive() for thread in threads) or len(probes) < 5:
-                probes.append(timed_exchange(self.server, "GET", "/healthz", key=None))
-                time.sleep(0.2)
-            for thread in threads:
-                thread.join()
+            results, probes = exchanges_probing_liveness(
+                self.server, calls, min_probes=5, interval=0.2,
+                also=[lambda: ready.update(
+                    timed_exchange(self.server, "GET", "/readyz", key=None))])
             # Once an attempt has failed, the next are told at once.
             again = timed_exchange(self.server, "GET", path)
         finally:
@@ -911,22 +920,8 @@ class HungDatabaseTest(unittest.TestCase):
         try:
             calls = [("GET", path, None, None), ("GET", listed, None, None),
                      ("POST", "/api/v1/contacts", write, idempotency)]
-            results = [None] * len(calls)
-
-            def run(index, method, target, body, headers):
-                results[index] = timed_exchange(self.server, method, target, body,
-                                                extra_headers=headers)
-
-            threads = [threading.Thread(target=run, args=(i, *call)) for i, call in
-                       enumerate(calls)]
-            for thread in threads:
-                thread.start()
-            probes = []
-            while any(thread.is_alive() for thread in threads) or len(probes) < 3:
-                probes.append(timed_exchange(self.server, "GET", "/healthz", key=None))
-                time.sleep(0.5)
-            for thread in threads:
-                thread.join()
+            results, probes = exchanges_probing_liveness(self.server, calls, min_probes=3,
+                                                         interval=0.5)
         finally:
             self.proxy.thaw()
 

@@ -115,17 +115,16 @@ TimeoutSetting StatementTimeoutSetting(std::string_view sql) {
   const std::size_t at = lowered.find("statement_timeout");
   if (at == std::string::npos) return TimeoutSetting::kUnchanged;
   // The words before it: "reset", "set local" or "set" (any run of spaces between).
-  std::string_view before = std::string_view(lowered).substr(0, at);
-  while (!before.empty() && std::isspace(static_cast<unsigned char>(before.back()))) {
-    before.remove_suffix(1);
-  }
-  if (before.ends_with("reset")) return TimeoutSetting::kReset;
-  if (before.ends_with("local")) {
-    before.remove_suffix(5);
-    while (!before.empty() && std::isspace(static_cast<unsigned char>(before.back()))) {
-      before.remove_suffix(1);
+  const auto trimmed = [](std::string_view text) {
+    while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+      text.remove_suffix(1);
     }
-    if (before.ends_with("set")) return TimeoutSetting::kSetForTransaction;
+    return text;
+  };
+  const std::string_view before = trimmed(std::string_view(lowered).substr(0, at));
+  if (before.ends_with("reset")) return TimeoutSetting::kReset;
+  if (before.ends_with("local") && trimmed(before.substr(0, before.size() - 5)).ends_with("set")) {
+    return TimeoutSetting::kSetForTransaction;
   }
   if (before.ends_with("set")) return TimeoutSetting::kSetForSession;
   return TimeoutSetting::kUnchanged;  // named, not set: SHOW, current_setting(…)
