@@ -358,6 +358,43 @@ class LeadQueryTest(ServerTestCase):
                 self.assertEqual([r["id"] for r in sorted_resp.body["data"]],
                                  [ids[w] for w in words if ids[w] in expected])
 
+    def test_q_prefix_of_many_words_pages_through_exactly_the_newest_matches(self):
+        # 270 records whose names begin with the stem: one word in most of them, a word of its
+        # own in every eighth, two of the words in ten (five oldest, five newest). Ranked search
+        # scores the newest 200 matches (the rank window), so its pages hold exactly those, each
+        # once, however the words share them (on PostgreSQL each word's list is read only as far
+        # as the window can reach).
+        stem = "Quab" + "".join(chr(ord("a") + int(c, 16)) for c in unique("")[:8])
+        people = [(f"{stem}zz", f"{stem}aa")] * 5
+        for i in range(260):
+            own = f"{stem}b{chr(ord('a') + i // 8 // 26)}{chr(ord('a') + i // 8 % 26)}"
+            people.append(("Ann", own if i % 8 == 0 else f"{stem}aa"))
+        people += [(f"{stem}zz", f"{stem}aa")] * 5
+        created = []
+        for start in range(0, len(people), 100):
+            resp = self.api("POST", f"{CONTACTS_PATH}/batch", {"create": [
+                {"first_name": first, "last_name": last}
+                for first, last in people[start:start + 100]]})
+            self.assertEqual(resp.status, 200, resp.body)
+            created += [record["id"] for record in resp.body["created"]]
+        for q in (stem, stem.upper(), f"{stem}a", f"{stem}b"):
+            with self.subTest(q=q):
+                matching = [rid for rid, (first, last) in zip(created, people)
+                            if first.lower().startswith(q.lower())
+                            or last.lower().startswith(q.lower())]
+                found, cursor = [], None
+                for _ in range(5):
+                    resp = self.api("POST", f"{CONTACTS_PATH}/search",
+                                    {"q": q, "limit": 100, "cursor": cursor})
+                    self.assertEqual(resp.status, 200, resp.body)
+                    found += [r["id"] for r in resp.body["data"]]
+                    cursor = resp.body["next_cursor"]
+                    if cursor is None:
+                        break
+                self.assertIsNone(cursor)
+                self.assertEqual(len(found), len(set(found)))
+                self.assertEqual(set(found), set(matching[-200:]))
+
     def test_q_prefixes_of_every_length_find_the_words_they_begin(self):
         # A last term of any length, alone or after others, with and without diacritics, finds
         # the records with a word it begins (on PostgreSQL: spelled out as those words).
