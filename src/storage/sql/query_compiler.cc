@@ -558,7 +558,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
         const std::vector<json::value> per_term(compiled.params);
         compiled.params.insert(compiled.params.end(), per_term.begin(), per_term.end());
         compiled.params.insert(compiled.params.begin(), vocabulary.begin(), vocabulary.end());
-        // No bound: a bigint below every key (a bare 0 would be an int, and keys may be 0).
+        // No bound: below every key.
         const std::string none = "-9223372036854775807";
         const std::string bound =
             "(SELECT CASE WHEN count(*) < 2 THEN " + none + " ELSE (SELECT coalesce(max(b.r), " +
