@@ -385,7 +385,7 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
   // ('mark' & ('william' | 'williams' | ...)) every item of any term but the most frequent is a
   // candidate, checked against all the key's terms (61 for "mark will": 14 ms); as two keys, the
   // candidates of each are checked against the other's (5.8 ms). Over the two-word searches of
-  // bench/, 22 % less time in the index, and faster for 933 of 1,050 (docs/performance.md).
+  // bench/, 17 % less time in the index, and faster for 925 of 1,042 (docs/performance.md).
   const bool prefix_spelled_out = last_is_prefix && last_in_term_table;
   const auto add_text_match = [&](std::string& sql_text) {
     if (!prefix_spelled_out) {
