@@ -132,6 +132,20 @@ def assert_sorted(test, records, spec):
             break
 
 
+def search_all_pages(test, q, limit):
+    """The ids of every page of a contact search for `q`, following its cursors to the end."""
+    ids, cursor = [], None
+    for _ in range(100):
+        resp = test.api("POST", f"{CONTACTS_PATH}/search",
+                        {"q": q, "limit": limit, "cursor": cursor})
+        test.assertEqual(resp.status, 200, resp.body)
+        ids += [record["id"] for record in resp.body["data"]]
+        cursor = resp.body["next_cursor"]
+        if cursor is None:
+            return ids
+    test.fail("search paging did not end")
+
+
 class LeadQueryTest(ServerTestCase):
 
     @classmethod
@@ -382,16 +396,7 @@ class LeadQueryTest(ServerTestCase):
                 matching = [rid for rid, (first, last) in zip(created, people)
                             if first.lower().startswith(q.lower())
                             or last.lower().startswith(q.lower())]
-                found, cursor = [], None
-                for _ in range(5):
-                    resp = self.api("POST", f"{CONTACTS_PATH}/search",
-                                    {"q": q, "limit": 100, "cursor": cursor})
-                    self.assertEqual(resp.status, 200, resp.body)
-                    found += [r["id"] for r in resp.body["data"]]
-                    cursor = resp.body["next_cursor"]
-                    if cursor is None:
-                        break
-                self.assertIsNone(cursor)
+                found = search_all_pages(self, q, limit=100)
                 self.assertEqual(len(found), len(set(found)))
                 self.assertEqual(set(found), set(matching[-200:]))
 
@@ -670,32 +675,20 @@ class RankWindowTest(ServerTestCase):
         cls.old = set(old)
         cls.window = set(new) | set(old[-(200 - cls.NEW):])
 
-    def search_all_pages(self, q):
-        ids, cursor = [], None
-        for _ in range(100):
-            resp = self.api("POST", f"{CONTACTS_PATH}/search",
-                            {"q": q, "limit": 30, "cursor": cursor})
-            self.assertEqual(resp.status, 200, resp.body)
-            ids += [record["id"] for record in resp.body["data"]]
-            cursor = resp.body["next_cursor"]
-            if cursor is None:
-                return ids
-        self.fail("search paging did not end")
-
     def test_the_newest_200_matches_across_the_walk_and_the_index(self):
         for q in (self.WORD.lower(), self.WORD[:7], self.WORD.upper()):
-            ids = self.search_all_pages(q)
+            ids = search_all_pages(self, q, limit=30)
             self.assertEqual(len(ids), len(set(ids)), f"{q}: a record on two pages")
             self.assertEqual(set(ids), self.window, q)
 
     def test_a_finished_term_is_matched_whole(self):
         # A trailing space ends the term: no prefix, so the 150 old contacts alone.
-        ids = self.search_all_pages(self.WORD.lower() + " ")
+        ids = search_all_pages(self, self.WORD.lower() + " ", limit=30)
         self.assertEqual(len(ids), len(set(ids)))
         self.assertEqual(set(ids), self.old)
 
     def test_two_terms_meet_in_one_record(self):
-        ids = self.search_all_pages(f"{self.WORD}a {self.WORD}so")
+        ids = search_all_pages(self, f"{self.WORD}a {self.WORD}so", limit=30)
         self.assertEqual(len(ids), len(set(ids)))
         self.assertEqual(set(ids), self.window - self.old)
 
@@ -713,7 +706,7 @@ class RankWindowTest(ServerTestCase):
                              (window, offset))
 
     def test_a_rare_term_beyond_the_walk_is_found(self):
-        ids = self.search_all_pages("old007")
+        ids = search_all_pages(self, "old007", limit=30)
         self.assertEqual(len(ids), 1)
         resp = self.api("GET", f"{CONTACTS_PATH}/{ids[0]}")
         self.assertEqual(resp.body["first_name"], "Old007")

@@ -545,30 +545,28 @@ core::Result<CompiledQuery> CompileQuery(const model::ObjectType& type,
       // A record in the window is in the window of each of its terms, so the sum of its terms'
       // shares is its ts_rank for the query (one term, or a prefix: the sum over the terms it
       // begins), and no row is read before the page's.
-      if (!last_is_prefix || needs_row) {
-        compiled.params.insert(compiled.params.begin(), vocabulary.begin(), vocabulary.end());
-        candidates = "SELECT s.r, sum(s.score) AS score FROM " + terms_sql +
-                     " v CROSS JOIN LATERAL (" + sql + " ORDER BY f.rowid DESC" + limit +
-                     ") s GROUP BY s.r ORDER BY s.r DESC" + limit;
-      } else {
+      std::string terms_from = terms_sql + " v";
+      std::string per_term = sql;
+      if (last_is_prefix && !needs_row) {
         // A prefix of many terms read each one's newest `window` whole and summed them all
         // ("li", 137 terms: 15,875 entries, 10.5 ms). The window's oldest match is no older than
         // any term's window-th newest, so that bound, found first, leaves each term only its
         // entries that can be in the window (3.4 ms). One term has no use for it.
-        const std::vector<json::value> per_term(compiled.params);
-        compiled.params.insert(compiled.params.end(), per_term.begin(), per_term.end());
-        compiled.params.insert(compiled.params.begin(), vocabulary.begin(), vocabulary.end());
-        // No bound: below every key.
-        const std::string none = "-9223372036854775807";
-        const std::string bound =
-            "(SELECT CASE WHEN count(*) < 2 THEN " + none + " ELSE (SELECT coalesce(max(b.r), " +
-            none + ") FROM v CROSS JOIN LATERAL (" + sql + " ORDER BY f.rowid DESC OFFSET " +
-            std::to_string(window - 1) + " LIMIT 1) b) END FROM v)";
-        candidates = "WITH v AS MATERIALIZED (SELECT term FROM " + terms_sql +
-                     " x) SELECT s.r, sum(s.score) AS score FROM v CROSS JOIN LATERAL (" + sql +
-                     " AND f.rowid >= " + bound + " ORDER BY f.rowid DESC" + limit +
-                     ") s GROUP BY s.r ORDER BY s.r DESC" + limit;
+        const std::vector<json::value> per_term_params(compiled.params);
+        compiled.params.insert(compiled.params.end(), per_term_params.begin(),
+                               per_term_params.end());
+        const std::string none = "-9223372036854775807";  // no bound: below every key
+        per_term += " AND f.rowid >= (SELECT CASE WHEN count(*) < 2 THEN " + none +
+                    " ELSE (SELECT coalesce(max(b.r), " + none + ") FROM v CROSS JOIN LATERAL (" +
+                    sql + " ORDER BY f.rowid DESC OFFSET " + std::to_string(window - 1) +
+                    " LIMIT 1) b) END FROM v)";
+        terms_from = "v";
+        candidates = "WITH v AS MATERIALIZED (SELECT term FROM " + terms_sql + " x) ";
       }
+      compiled.params.insert(compiled.params.begin(), vocabulary.begin(), vocabulary.end());
+      candidates += "SELECT s.r, sum(s.score) AS score FROM " + terms_from +
+                    " CROSS JOIN LATERAL (" + per_term + " ORDER BY f.rowid DESC" + limit +
+                    ") s GROUP BY s.r ORDER BY s.r DESC" + limit;
     } else {
       // The newest `window` matches, from the GIN index: `rowid + 0` keeps the key's order out of
       // the planner's reach, which would otherwise walk the primary key backwards for a query it
